@@ -1,0 +1,210 @@
+package org.imagingnode.bridge.dicom;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.pixelmed.dicom.Attribute;
+import com.pixelmed.dicom.AttributeFactory;
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.AttributeTag;
+import com.pixelmed.dicom.DicomDictionary;
+import com.pixelmed.dicom.DicomException;
+import com.pixelmed.dicom.DicomInputStream;
+import com.pixelmed.dicom.DicomOutputStream;
+import com.pixelmed.dicom.SequenceAttribute;
+import com.pixelmed.dicom.SpecificCharacterSet;
+import com.pixelmed.dicom.TagFromName;
+
+/**
+ * A DICOM data set: the node's one view of a toolkit attribute list. Everything outside the
+ * {@code dicom} package works with tags as ints and decoded Java strings, so the toolkit (PixelMed
+ * today) can be replaced here alone.
+ */
+public final class DicomDataset {
+    private static final DicomDictionary DICTIONARY = AttributeList.getDictionary();
+    /** Data sets the node writes (query responses) are always UTF-8. */
+    private static final String[] UTF8 = {"ISO_IR 192"};
+
+    private final AttributeList list;
+
+    private DicomDataset(AttributeList list) {
+        this.list = list;
+    }
+
+    /** An empty data set whose strings will be encoded in UTF-8. */
+    public static DicomDataset newUtf8() {
+        DicomDataset ds = new DicomDataset(new AttributeList());
+        ds.putString(Tag.SpecificCharacterSet, UTF8[0]);
+        return ds;
+    }
+
+    /** Reads a whole data set (no meta header) encoded in the given transfer syntax. */
+    public static DicomDataset read(InputStream in, String transferSyntaxUid) throws MalformedDicomException {
+        AttributeList list = new AttributeList();
+        try {
+            list.read(new DicomInputStream(in, transferSyntaxUid, false));
+        } catch (IOException | DicomException | RuntimeException e) {
+            throw new MalformedDicomException("cannot parse data set: " + describe(e), e);
+        }
+        return new DicomDataset(list);
+    }
+
+    /**
+     * Reads a Part 10 file's meta header and data set up to, not including, the pixel data: enough
+     * to index it without loading pixels.
+     */
+    public static DicomDataset readPart10Header(Path file) throws MalformedDicomException {
+        AttributeList list = new AttributeList();
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 65536)) {
+            list.read(new DicomInputStream(in), TagFromName.PixelData);
+        } catch (IOException | DicomException | RuntimeException e) {
+            throw new MalformedDicomException("cannot parse DICOM header: " + describe(e), e);
+        }
+        return new DicomDataset(list);
+    }
+
+    private static String describe(Exception e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+
+    public boolean contains(int tag) {
+        return list.get(t(tag)) != null;
+    }
+
+    /** The first value, decoded and trimmed, or null when absent or empty. */
+    public String getString(int tag) {
+        Attribute a = list.get(t(tag));
+        if (a == null) {
+            return null;
+        }
+        String v = a.getSingleStringValueOrNull();
+        if (v == null) {
+            return null;
+        }
+        v = v.strip();
+        return v.isEmpty() ? null : v;
+    }
+
+    /** All values joined with '\', or null when absent or empty (the DICOM multi-value form). */
+    public String getRawString(int tag) {
+        Attribute a = list.get(t(tag));
+        if (a == null) {
+            return null;
+        }
+        String v = a.getDelimitedStringValuesOrNull();
+        return v == null || v.isBlank() ? null : v.strip();
+    }
+
+    public List<String> getStrings(int tag) {
+        Attribute a = list.get(t(tag));
+        List<String> out = new ArrayList<>();
+        if (a != null) {
+            try {
+                String[] values = a.getStringValues();
+                if (values != null) {
+                    for (String v : values) {
+                        if (v != null && !v.isBlank()) {
+                            out.add(v.strip());
+                        }
+                    }
+                }
+            } catch (DicomException e) {
+                return out;
+            }
+        }
+        return out;
+    }
+
+    /** The first value as an integer, or null when absent, empty or not a number. */
+    public Integer getInt(int tag) {
+        String v = getString(tag);
+        if (v == null) {
+            return null;
+        }
+        try {
+            return Integer.valueOf(v);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The top-level tags present, in ascending order. */
+    public List<Integer> tags() {
+        List<Integer> tags = new ArrayList<>();
+        for (Object key : list.keySet()) {
+            AttributeTag at = (AttributeTag) key;
+            tags.add(at.getGroup() << 16 | at.getElement());
+        }
+        return tags;
+    }
+
+    /** True when the attribute is present with an empty value (a DICOM "return key"). */
+    public boolean isEmpty(int tag) {
+        Attribute a = list.get(t(tag));
+        return a != null && a.getVL() == 0;
+    }
+
+    /** True when the attribute is a sequence (SQ). */
+    public boolean isSequence(int tag) {
+        return list.get(t(tag)) instanceof SequenceAttribute;
+    }
+
+    /** The Value Representation of a tag from the dictionary ("UN" if unknown). */
+    public static String vrOf(int tag) {
+        byte[] vr = DICTIONARY.getValueRepresentationFromTag(t(tag));
+        return vr == null ? "UN" : new String(vr, java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    /** Sets a string attribute (values joined by '\' in DICOM); a null or empty value makes it zero-length. */
+    public void putString(int tag, String... values) {
+        try {
+            Attribute a = AttributeFactory.newAttribute(t(tag), DICTIONARY.getValueRepresentationFromTag(t(tag)),
+                    new SpecificCharacterSet(UTF8));
+            if (values != null) {
+                for (String v : values) {
+                    if (v != null && !v.isEmpty()) {
+                        a.addValue(v);
+                    }
+                }
+            }
+            list.put(a);
+        } catch (DicomException e) {
+            throw new IllegalArgumentException("cannot set " + Tag.toString(tag) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the data set (no meta header) in the given transfer syntax. */
+    public void write(OutputStream out, String transferSyntaxUid) throws IOException {
+        try {
+            DicomOutputStream dout = new DicomOutputStream(out, null, transferSyntaxUid);
+            list.write(dout, true);
+            dout.flush();
+        } catch (DicomException e) {
+            throw new IOException("cannot encode data set: " + e.getMessage(), e);
+        }
+    }
+
+    public byte[] encode(String transferSyntaxUid) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
+        write(out, transferSyntaxUid);
+        return out.toByteArray();
+    }
+
+    /** The transfer syntax named in a Part 10 meta header read by {@link #readPart10Header}. */
+    public String transferSyntaxUid() {
+        Attribute a = list.get(TagFromName.TransferSyntaxUID);
+        return a == null ? null : a.getSingleStringValueOrNull();
+    }
+
+    private static AttributeTag t(int tag) {
+        return new AttributeTag(tag >>> 16, tag & 0xFFFF);
+    }
+}

@@ -1,0 +1,40 @@
+package org.imagingnode.bridge.dimse;
+
+import java.io.IOException;
+
+import org.imagingnode.bridge.NodeProperties;
+import org.imagingnode.bridge.audit.AuditLog;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.ingest.IngestService;
+import org.imagingnode.storage.BlobStore;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wires the DIMSE services from configuration. */
+@Configuration
+@EnableConfigurationProperties(DimseProperties.class)
+public class DimseConfig {
+
+    @Bean
+    AeRegistry aeRegistry(DimseProperties props) {
+        return AeRegistry.parse(props.callingAes(), props.moveDestinations());
+    }
+
+    @Bean
+    SpoolArea spoolArea(NodeProperties node) throws IOException {
+        return new SpoolArea(node.dataDir().resolve("spool"));
+    }
+
+    @Bean
+    DimseServer dimseServer(DimseProperties props, NodeProperties node, AeRegistry registry, IngestService ingest,
+            SpoolArea spool, InstanceIndex index, BlobStore blobs, AuditLog audit) {
+        InstanceSender sender = new InstanceSender(blobs);
+        return new DimseServer(props, node.aeTitle(), registry,
+                new StoreScp(ingest, spool, registry),
+                new FindScp(index, registry, audit, node.aeTitle()),
+                new RetrieveScp(index, sender, registry, audit, node.aeTitle(),
+                        (int) props.requestTimeout().toMillis()),
+                audit);
+    }
+}

@@ -1,0 +1,35 @@
+package org.imagingnode.bridge.dimse;
+
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * DIMSE service settings (prefix {@code node.dimse}).
+ *
+ * @param port             TCP port of the DICOM listener (env NODE_DIMSE_PORT); 0 picks a free port
+ * @param bindAddress      address to listen on
+ * @param callingAes       allowed calling AEs and what each may do, e.g.
+ *                         {@code "MODALITY1=store, VIEWER=query|retrieve, PACS=store|query|retrieve"}
+ *                         (env NODE_DIMSE_CALLING_AES); an AE not listed is rejected at association
+ * @param moveDestinations C-MOVE destinations, e.g. {@code "PACS=10.0.0.5:104, WS1=ws1.local:11112"}
+ *                         (env NODE_DIMSE_MOVE_DESTINATIONS)
+ * @param maxAssociations  concurrent associations; more are rejected (transient, local limit exceeded)
+ * @param maxPduLength     the largest PDU we receive, announced at association
+ * @param requestTimeout   time a new connection has to send its association request
+ * @param idleTimeout      an association silent for this long is aborted
+ */
+@ConfigurationProperties("node.dimse")
+public record DimseProperties(Integer port, String bindAddress, String callingAes, String moveDestinations,
+        Integer maxAssociations, Integer maxPduLength, Duration requestTimeout, Duration idleTimeout) {
+    public DimseProperties {
+        port = port == null ? 11112 : port;
+        bindAddress = bindAddress == null ? "0.0.0.0" : bindAddress;
+        callingAes = callingAes == null ? "" : callingAes;
+        moveDestinations = moveDestinations == null ? "" : moveDestinations;
+        maxAssociations = maxAssociations == null ? 64 : maxAssociations;
+        maxPduLength = maxPduLength == null ? 131072 : maxPduLength;
+        requestTimeout = requestTimeout == null ? Duration.ofSeconds(10) : requestTimeout;
+        idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
+    }
+}

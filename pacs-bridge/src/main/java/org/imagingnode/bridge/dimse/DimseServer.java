@@ -1,0 +1,236 @@
+package org.imagingnode.bridge.dimse;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.imagingnode.bridge.audit.AuditEvent;
+import org.imagingnode.bridge.audit.AuditLog;
+import org.imagingnode.bridge.dimse.association.Association;
+import org.imagingnode.bridge.dimse.association.AssociationAbortedException;
+import org.imagingnode.bridge.dimse.association.AssociationParameters;
+import org.imagingnode.bridge.dimse.association.AssociationRejectedException;
+import org.imagingnode.bridge.dimse.association.Command;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * The DICOM listener: accepts TCP connections, negotiates associations and serves C-ECHO, C-STORE,
+ * C-FIND, C-GET and C-MOVE on them, one thread per association up to a configured maximum.
+ */
+public class DimseServer implements SmartLifecycle {
+    private static final Logger log = LoggerFactory.getLogger(DimseServer.class);
+
+    private final DimseProperties props;
+    private final String aeTitle;
+    private final AeRegistry registry;
+    private final ServiceNegotiator negotiator;
+    private final StoreScp store;
+    private final FindScp find;
+    private final RetrieveScp retrieve;
+    private final AuditLog audit;
+    private final Semaphore slots;
+    private final AtomicInteger associationIds = new AtomicInteger();
+    private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "dimse-association");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private volatile ServerSocket serverSocket;
+    private volatile boolean running;
+
+    DimseServer(DimseProperties props, String aeTitle, AeRegistry registry, StoreScp store, FindScp find,
+            RetrieveScp retrieve, AuditLog audit) {
+        this.props = props;
+        this.aeTitle = aeTitle;
+        this.registry = registry;
+        this.negotiator = new ServiceNegotiator(aeTitle, registry, props.maxPduLength());
+        this.store = store;
+        this.find = find;
+        this.retrieve = retrieve;
+        this.audit = audit;
+        this.slots = new Semaphore(props.maxAssociations());
+    }
+
+    @Override
+    public void start() {
+        try {
+            ServerSocket ss = new ServerSocket();
+            ss.setReuseAddress(true);
+            ss.bind(new InetSocketAddress(InetAddress.getByName(props.bindAddress()), props.port()), 128);
+            serverSocket = ss;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot listen for DICOM on " + props.bindAddress() + ":" + props.port()
+                    + ": " + e.getMessage(), e);
+        }
+        running = true;
+        Thread acceptor = new Thread(this::acceptLoop, "dimse-acceptor");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        log.info("DIMSE listening on {}:{} as AE {} ({} calling AEs allowed, {} move destinations, max {} associations)",
+                props.bindAddress(), port(), aeTitle, registry.callerCount(), registry.destinationCount(),
+                props.maxAssociations());
+        if (registry.callerCount() == 0) {
+            log.warn("no calling AE is allowed: every association will be rejected (set node.dimse.calling-aes)");
+        }
+    }
+
+    /** The port actually listened on (useful when configured as 0). */
+    public int port() {
+        ServerSocket ss = serverSocket;
+        return ss == null ? props.port() : ss.getLocalPort();
+    }
+
+    private void acceptLoop() {
+        while (running) {
+            Socket socket;
+            try {
+                socket = serverSocket.accept();
+            } catch (IOException e) {
+                if (running) {
+                    log.error("DIMSE accept failed: {}", e.getMessage());
+                }
+                continue;
+            }
+            boolean admitted = slots.tryAcquire();
+            try {
+                workers.execute(() -> {
+                    try {
+                        serve(socket, admitted);
+                    } finally {
+                        if (admitted) {
+                            slots.release();
+                        }
+                    }
+                });
+            } catch (RuntimeException e) {
+                if (admitted) {
+                    slots.release();
+                }
+                closeQuietly(socket);
+            }
+        }
+    }
+
+    private void serve(Socket socket, boolean admitted) {
+        open.add(socket);
+        try {
+            serveAssociation(socket, admitted);
+        } finally {
+            open.remove(socket);
+        }
+    }
+
+    private void serveAssociation(Socket socket, boolean admitted) {
+        String id = "A" + associationIds.incrementAndGet();
+        MDC.put("association", id);
+        String peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
+        Association a;
+        try {
+            Association.Negotiator policy = admitted ? negotiator : (rq, s) -> {
+                throw new AssociationRejectedException(AssociationRejectedException.RESULT_TRANSIENT,
+                        AssociationRejectedException.SOURCE_SERVICE_PROVIDER_PRESENTATION,
+                        AssociationRejectedException.REASON_LOCAL_LIMIT_EXCEEDED,
+                        "too many associations (max " + props.maxAssociations() + ")");
+            };
+            a = Association.accept(socket, policy, (int) props.requestTimeout().toMillis(),
+                    (int) props.idleTimeout().toMillis());
+        } catch (AssociationRejectedException e) {
+            log.warn("association from {} rejected: {}", peer, e.getMessage());
+            audit.record(new AuditEvent(Instant.now(), "unknown", "dimse-ae",
+                    "associate", "DIMSE", null, null, "denied", e.getMessage(), socket.getInetAddress().getHostAddress()));
+            closeQuietly(socket);
+            MDC.clear();
+            return;
+        } catch (IOException e) {
+            log.info("association attempt from {} failed: {}", peer, e.getMessage());
+            closeQuietly(socket);
+            MDC.clear();
+            return;
+        }
+        AssociationParameters rq = a.request();
+        log.info("association {} -> {} from {} accepted", rq.callingAeTitle(), rq.calledAeTitle(), peer);
+        AssociationContext ctx = new AssociationContext(a);
+        try {
+            Association.Message msg;
+            while ((msg = a.receive()) != null) {
+                dispatch(ctx, msg);
+            }
+            log.info("association with {} released", rq.callingAeTitle());
+        } catch (AssociationAbortedException e) {
+            log.info("association with {} aborted: {}", rq.callingAeTitle(), e.getMessage());
+        } catch (IOException e) {
+            log.info("association with {} ended: {}", rq.callingAeTitle(), e.toString());
+            a.abort();
+        } catch (RuntimeException e) {
+            log.error("association with {} failed", rq.callingAeTitle(), e);
+            a.abort();
+        } finally {
+            ctx.flushStoreAudit(audit);
+            closeQuietly(socket);
+            MDC.clear();
+        }
+    }
+
+    private void dispatch(AssociationContext ctx, Association.Message msg) throws IOException {
+        Command cmd = msg.command();
+        switch (cmd.field()) {
+            case Command.C_ECHO_RQ -> ctx.association.send(msg.contextId(),
+                    Command.responseTo(cmd, Command.C_ECHO_RSP, Status.SUCCESS, false), null);
+            case Command.C_STORE_RQ -> store.handle(ctx, msg);
+            case Command.C_FIND_RQ -> find.handle(ctx, msg);
+            case Command.C_GET_RQ -> retrieve.get(ctx, msg);
+            case Command.C_MOVE_RQ -> retrieve.move(ctx, msg);
+            case Command.C_CANCEL_RQ -> log.debug("C-CANCEL for a finished operation ignored");
+            default -> throw new AssociationAbortedException("unsupported DIMSE command 0x"
+                    + Integer.toHexString(cmd.field()));
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        ServerSocket ss = serverSocket;
+        if (ss != null) {
+            try {
+                ss.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+        open.forEach(DimseServer::closeQuietly);
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("DIMSE listener stopped");
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+}

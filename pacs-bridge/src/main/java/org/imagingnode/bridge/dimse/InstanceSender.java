@@ -1,0 +1,110 @@
+package org.imagingnode.bridge.dimse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.imagingnode.bridge.dicom.DicomDataset;
+import org.imagingnode.bridge.dicom.MalformedDicomException;
+import org.imagingnode.bridge.dicom.TransferSyntax;
+import org.imagingnode.bridge.dimse.association.Association;
+import org.imagingnode.bridge.dimse.association.Command;
+import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.storage.BlobStore;
+
+/**
+ * Sends stored instances as C-STORE sub-operations (for C-GET on the requestor's association, for
+ * C-MOVE on one opened to the destination), streaming each data set from the blob store. An
+ * uncompressed object may be re-encoded between the little-endian syntaxes when the peer accepted
+ * only the other one; compressed objects are sent as stored.
+ */
+final class InstanceSender {
+    private final BlobStore blobs;
+    private final AtomicInteger messageIds = new AtomicInteger(1);
+
+    InstanceSender(BlobStore blobs) {
+        this.blobs = blobs;
+    }
+
+    /** Thrown when an instance cannot be sent in any syntax the peer accepted. */
+    static final class NoSuitableContextException extends Exception {
+        NoSuitableContextException(String message) {
+            super(message);
+        }
+    }
+
+    /** The accepted context to send an instance on, preferring its stored syntax. */
+    static int contextFor(Association a, InstanceLocation instance) throws NoSuitableContextException {
+        int fallback = -1;
+        for (var pc : a.accepted().presentationContexts()) {
+            if (!pc.accepted() || !instance.sopClassUid().equals(a.abstractSyntax(pc.id()))) {
+                continue;
+            }
+            if (pc.transferSyntax().equals(instance.transferSyntaxUid())) {
+                return pc.id();
+            }
+            if (isLittleEndianNative(pc.transferSyntax()) && isLittleEndianNative(instance.transferSyntaxUid())) {
+                fallback = pc.id();
+            }
+        }
+        if (fallback < 0) {
+            throw new NoSuitableContextException("no accepted presentation context for " + instance.sopClassUid()
+                    + " in " + instance.transferSyntaxUid());
+        }
+        return fallback;
+    }
+
+    private static boolean isLittleEndianNative(String ts) {
+        return TransferSyntax.IMPLICIT_VR_LE.equals(ts) || TransferSyntax.EXPLICIT_VR_LE.equals(ts);
+    }
+
+    /**
+     * Sends one instance and waits for its C-STORE-RSP, whose status it returns. A C-CANCEL-RQ
+     * arriving meanwhile (C-GET, same association) is noted in {@code cancelled}.
+     */
+    int send(Association a, InstanceLocation instance, String moveOriginatorAe, Integer moveOriginatorMessageId,
+            AtomicBoolean cancelled) throws IOException, NoSuitableContextException {
+        int context = contextFor(a, instance);
+        String targetTs = a.transferSyntax(context);
+        Command rq = Command.of(Command.C_STORE_RQ, true);
+        int messageId = messageIds.getAndUpdate(id -> id >= 0xFFFF ? 1 : id + 1);
+        rq.put(Command.MessageID, messageId);
+        rq.put(Command.AffectedSOPClassUID, instance.sopClassUid());
+        rq.put(Command.AffectedSOPInstanceUID, instance.sopInstanceUid());
+        rq.put(Command.Priority, 0);
+        rq.put(Command.MoveOriginatorApplicationEntityTitle, moveOriginatorAe);
+        rq.put(Command.MoveOriginatorMessageID, moveOriginatorMessageId);
+        long length = instance.blobSize() - instance.datasetOffset();
+        try (InputStream data = blobs.get(instance.blobKey(), instance.datasetOffset(), length)) {
+            if (targetTs.equals(instance.transferSyntaxUid())) {
+                a.send(context, rq, data::transferTo);
+            } else {
+                DicomDataset ds = DicomDataset.read(data, instance.transferSyntaxUid());
+                a.send(context, rq, out -> ds.write(out, targetTs));
+            }
+        } catch (MalformedDicomException e) {
+            throw new IOException("stored instance " + instance.sopInstanceUid() + " cannot be re-encoded", e);
+        }
+        while (true) {
+            Association.Message rsp = a.receive();
+            if (rsp == null) {
+                throw new IOException("peer released the association during a C-STORE sub-operation");
+            }
+            int field = rsp.command().field();
+            if (field == Command.C_STORE_RSP) {
+                return rsp.command().getInt(Command.Status, Status.UNABLE_TO_PROCESS);
+            }
+            if (field == Command.C_CANCEL_RQ) {
+                cancelled.set(true);
+                continue;
+            }
+            throw new IOException("unexpected DIMSE command 0x" + Integer.toHexString(field)
+                    + " while waiting for a C-STORE-RSP");
+        }
+    }
+
+    static boolean isSuccessOrWarning(int status) {
+        return status == Status.SUCCESS || (status & 0xF000) == 0xB000 || status == 0x0107 || status == 0x0116;
+    }
+}

@@ -1,0 +1,257 @@
+package org.imagingnode.bridge.dimse;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.imagingnode.bridge.audit.AuditLog;
+import org.imagingnode.bridge.dicom.DicomDataset;
+import org.imagingnode.bridge.dicom.MalformedDicomException;
+import org.imagingnode.bridge.dicom.TransferSyntax;
+import org.imagingnode.bridge.dimse.association.Association;
+import org.imagingnode.bridge.dimse.association.AssociationParameters;
+import org.imagingnode.bridge.dimse.association.Command;
+import org.imagingnode.bridge.dimse.association.PresentationContext;
+import org.imagingnode.bridge.dicom.Part10;
+import org.imagingnode.bridge.index.Condition;
+import org.imagingnode.bridge.index.IndexAttribute;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.index.QueryLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * C-GET and C-MOVE SCP. Both resolve the identifier to stored instances and send each as a C-STORE
+ * sub-operation: back on the requestor's association (C-GET) or on a new association to a
+ * registered destination AE (C-MOVE), with pending responses carrying the counts.
+ */
+final class RetrieveScp {
+    private static final Logger log = LoggerFactory.getLogger(RetrieveScp.class);
+    private static final int FAILED_SOP_INSTANCE_UID_LIST = 0x00080058;
+
+    private final InstanceIndex index;
+    private final InstanceSender sender;
+    private final AeRegistry registry;
+    private final AuditLog audit;
+    private final String aeTitle;
+    private final int connectTimeoutMillis;
+
+    RetrieveScp(InstanceIndex index, InstanceSender sender, AeRegistry registry, AuditLog audit, String aeTitle,
+            int connectTimeoutMillis) {
+        this.index = index;
+        this.sender = sender;
+        this.registry = registry;
+        this.audit = audit;
+        this.aeTitle = aeTitle;
+        this.connectTimeoutMillis = connectTimeoutMillis;
+    }
+
+    /** Counts of one retrieve, reported in pending and final responses. */
+    private static final class Progress {
+        final int total;
+        int completed;
+        int failed;
+        int warning;
+        final List<String> failedUids = new ArrayList<>();
+        final AtomicBoolean cancelled = new AtomicBoolean();
+
+        Progress(int total) {
+            this.total = total;
+        }
+
+        int remaining() {
+            return total - completed - failed - warning;
+        }
+    }
+
+    void get(AssociationContext ctx, Association.Message msg) throws IOException {
+        retrieve(ctx, msg, Command.C_GET_RSP, null);
+    }
+
+    void move(AssociationContext ctx, Association.Message msg) throws IOException {
+        String destination = msg.command().getString(Command.MoveDestination);
+        retrieve(ctx, msg, Command.C_MOVE_RSP, destination == null ? "" : destination);
+    }
+
+    private void retrieve(AssociationContext ctx, Association.Message msg, int responseField, String moveDestination)
+            throws IOException {
+        Association a = ctx.association;
+        String action = moveDestination == null ? "C-GET" : "C-MOVE";
+        if (!registry.may(ctx.callingAe, Permission.RETRIEVE)) {
+            a.dataSet().transferTo(OutputStream.nullOutputStream());
+            finish(a, msg, responseField, Status.REFUSED_NOT_AUTHORIZED, "calling AE may not retrieve", null);
+            audit.record(ctx.event("retrieve", null, null, "denied", action + " refused: no retrieve permission"));
+            return;
+        }
+        List<Condition> keys;
+        try {
+            DicomDataset identifier = DicomDataset.read(a.dataSet(), a.transferSyntax(msg.contextId()));
+            QueryLevel level = Identifiers.level(identifier, a.abstractSyntax(msg.contextId()));
+            keys = Identifiers.retrieveKeys(identifier, level);
+        } catch (MalformedDicomException e) {
+            finish(a, msg, responseField, Status.CANNOT_UNDERSTAND, "malformed identifier", null);
+            return;
+        } catch (Identifiers.BadIdentifierException e) {
+            finish(a, msg, responseField, Status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, e.getMessage(), null);
+            return;
+        }
+        AeRegistry.RemoteAe target = null;
+        if (moveDestination != null) {
+            target = registry.destination(moveDestination).orElse(null);
+            if (target == null) {
+                finish(a, msg, responseField, Status.MOVE_DESTINATION_UNKNOWN,
+                        "move destination '" + moveDestination + "' unknown", null);
+                audit.record(ctx.event("retrieve", FindScp.valueOf(keys, IndexAttribute.PatientID),
+                        FindScp.valueOf(keys, IndexAttribute.StudyInstanceUID), "failure",
+                        "C-MOVE refused: unknown destination " + moveDestination));
+                return;
+            }
+        }
+        List<InstanceLocation> instances;
+        try {
+            instances = index.locate(keys);
+        } catch (RuntimeException e) {
+            log.error("{} from {} failed: {}", action, ctx.callingAe, e.toString());
+            finish(a, msg, responseField, Status.OUT_OF_RESOURCES, "index unavailable", null);
+            return;
+        }
+        Progress progress = new Progress(instances.size());
+        if (target == null) {
+            sendAll(a, a, msg, responseField, instances, progress, null);
+        } else {
+            Association destination;
+            try {
+                destination = Association.connect(target.host(), target.port(), proposal(target, instances),
+                        connectTimeoutMillis);
+            } catch (IOException e) {
+                log.warn("C-MOVE from {}: cannot associate with {} at {}:{}: {}", ctx.callingAe, target.aeTitle(),
+                        target.host(), target.port(), e.getMessage());
+                finish(a, msg, responseField, Status.OUT_OF_RESOURCES_SUBOPERATIONS,
+                        "cannot reach move destination " + target.aeTitle(), null);
+                return;
+            }
+            try {
+                sendAll(a, destination, msg, responseField, instances, progress, ctx.callingAe);
+            } finally {
+                try {
+                    destination.release();
+                } catch (IOException e) {
+                    destination.abort();
+                }
+            }
+        }
+        finishRetrieve(a, msg, responseField, progress);
+        Map<String, Integer> perStudy = new LinkedHashMap<>();
+        instances.forEach(i -> perStudy.merge(i.studyInstanceUid(), 1, Integer::sum));
+        String patient = FindScp.valueOf(keys, IndexAttribute.PatientID);
+        perStudy.forEach((study, n) -> audit.record(ctx.event("retrieve", patient, study,
+                progress.failed == 0 ? "success" : "failure",
+                action + (moveDestination != null ? " to " + moveDestination : "") + ": " + n + " instances, "
+                        + progress.completed + " sent in all, " + progress.failed + " failed")));
+    }
+
+    private void sendAll(Association requestor, Association target, Association.Message msg, int responseField,
+            List<InstanceLocation> instances, Progress progress, String moveOriginator) throws IOException {
+        Integer originatorId = moveOriginator == null ? null : msg.command().getInt(Command.MessageID);
+        for (InstanceLocation instance : instances) {
+            if (progress.cancelled.get() || (target != requestor && requestor.hasPendingInput() && cancelRequested(requestor))) {
+                progress.cancelled.set(true);
+                break;
+            }
+            int status;
+            try {
+                status = sender.send(target, instance, moveOriginator, originatorId, progress.cancelled);
+            } catch (InstanceSender.NoSuitableContextException e) {
+                log.info("cannot send {}: {}", instance.sopInstanceUid(), e.getMessage());
+                status = Status.UNABLE_TO_PROCESS;
+            }
+            if (status == Status.SUCCESS) {
+                progress.completed++;
+            } else if (InstanceSender.isSuccessOrWarning(status)) {
+                progress.warning++;
+            } else {
+                progress.failed++;
+                progress.failedUids.add(instance.sopInstanceUid());
+            }
+            if (progress.remaining() > 0) {
+                Command pending = Command.responseTo(msg.command(), responseField, Status.PENDING, false);
+                counts(pending, progress);
+                requestor.send(msg.contextId(), pending, null);
+            }
+        }
+    }
+
+    private static boolean cancelRequested(Association a) throws IOException {
+        Association.Message m = a.receive();
+        return m != null && m.command().field() == Command.C_CANCEL_RQ;
+    }
+
+    private static void counts(Command rsp, Progress p) {
+        rsp.put(Command.NumberOfRemainingSuboperations, p.remaining());
+        rsp.put(Command.NumberOfCompletedSuboperations, p.completed);
+        rsp.put(Command.NumberOfFailedSuboperations, p.failed);
+        rsp.put(Command.NumberOfWarningSuboperations, p.warning);
+    }
+
+    private static void finishRetrieve(Association a, Association.Message msg, int responseField, Progress p)
+            throws IOException {
+        int status = p.cancelled.get() ? Status.CANCEL
+                : p.failed > 0 || p.warning > 0 ? Status.SUBOPERATIONS_WITH_FAILURES : Status.SUCCESS;
+        boolean withFailedList = !p.failedUids.isEmpty();
+        Command rsp = Command.responseTo(msg.command(), responseField, status, withFailedList);
+        counts(rsp, p);
+        if (!p.cancelled.get()) {
+            rsp.put(Command.NumberOfRemainingSuboperations, null);
+        }
+        if (withFailedList) {
+            DicomDataset failed = DicomDataset.newUtf8();
+            failed.putString(FAILED_SOP_INSTANCE_UID_LIST, p.failedUids.toArray(String[]::new));
+            String ts = a.transferSyntax(msg.contextId());
+            a.send(msg.contextId(), rsp, out -> failed.write(out, ts));
+        } else {
+            a.send(msg.contextId(), rsp, null);
+        }
+    }
+
+    private static void finish(Association a, Association.Message msg, int responseField, int status, String comment,
+            Integer tag) throws IOException {
+        Command rsp = Command.responseTo(msg.command(), responseField, status, false);
+        if (comment != null) {
+            rsp.put(Command.ErrorComment, comment.length() > 64 ? comment.substring(0, 64) : comment);
+        }
+        rsp.put(Command.OffendingElement, tag);
+        a.send(msg.contextId(), rsp, null);
+    }
+
+    /** Presentation contexts for a C-MOVE destination: each SOP class in its stored syntax (plus LE alternatives). */
+    private AssociationParameters proposal(AeRegistry.RemoteAe target, List<InstanceLocation> instances) {
+        Set<List<String>> classAndSyntax = new LinkedHashSet<>();
+        for (InstanceLocation i : instances) {
+            classAndSyntax.add(List.of(i.sopClassUid(), i.transferSyntaxUid()));
+        }
+        List<PresentationContext> pcs = new ArrayList<>();
+        int id = 1;
+        for (List<String> combo : classAndSyntax) {
+            if (id > 255) {
+                break; // more than 128 kinds: the rest fail as sub-operations without a context
+            }
+            String ts = combo.get(1);
+            List<String> offered = switch (ts) {
+                case TransferSyntax.EXPLICIT_VR_LE -> List.of(ts, TransferSyntax.IMPLICIT_VR_LE);
+                case TransferSyntax.IMPLICIT_VR_LE -> List.of(ts, TransferSyntax.EXPLICIT_VR_LE);
+                default -> List.of(ts);
+            };
+            pcs.add(PresentationContext.proposed(id, combo.get(0), offered));
+            id += 2;
+        }
+        return new AssociationParameters(target.aeTitle(), aeTitle, pcs, 131072, Part10.IMPLEMENTATION_CLASS_UID,
+                Part10.IMPLEMENTATION_VERSION_NAME, Map.of());
+    }
+}

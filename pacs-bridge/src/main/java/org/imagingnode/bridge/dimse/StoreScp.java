@@ -1,0 +1,94 @@
+package org.imagingnode.bridge.dimse;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+import org.imagingnode.bridge.dicom.Part10;
+import org.imagingnode.bridge.dimse.association.Association;
+import org.imagingnode.bridge.dimse.association.Command;
+import org.imagingnode.bridge.ingest.IngestRequest;
+import org.imagingnode.bridge.ingest.IngestResult;
+import org.imagingnode.bridge.ingest.IngestService;
+import org.imagingnode.bridge.ingest.IngestSource;
+
+/**
+ * C-STORE SCP: streams the data set into a spool file (hashing it on the way), hands it to the
+ * ingest pipeline and answers with the pipeline's verdict. Success is sent only once the object is
+ * durable and indexed.
+ */
+final class StoreScp {
+    private final IngestService ingest;
+    private final SpoolArea spool;
+    private final AeRegistry registry;
+
+    StoreScp(IngestService ingest, SpoolArea spool, AeRegistry registry) {
+        this.ingest = ingest;
+        this.spool = spool;
+        this.registry = registry;
+    }
+
+    void handle(AssociationContext ctx, Association.Message msg) throws IOException {
+        Association a = ctx.association;
+        Command rq = msg.command();
+        String sopClass = rq.getString(Command.AffectedSOPClassUID);
+        String sopInstance = rq.getString(Command.AffectedSOPInstanceUID);
+        if (!registry.may(ctx.callingAe, Permission.STORE)) {
+            a.dataSet().transferTo(OutputStream.nullOutputStream());
+            respond(a, msg, Status.REFUSED_NOT_AUTHORIZED, "calling AE may not store", null);
+            return;
+        }
+        if (sopClass == null || sopInstance == null) {
+            a.dataSet().transferTo(OutputStream.nullOutputStream());
+            respond(a, msg, Status.CANNOT_UNDERSTAND, "C-STORE-RQ without Affected SOP Class/Instance UID", null);
+            return;
+        }
+        String ts = a.transferSyntax(msg.contextId());
+        Path file = spool.newFile();
+        MessageDigest sha = sha256();
+        byte[] header = Part10.header(sopClass, sopInstance, ts);
+        try (OutputStream out = new DigestOutputStream(
+                new BufferedOutputStream(Files.newOutputStream(file), 256 * 1024), sha)) {
+            out.write(header);
+            a.dataSet().transferTo(out);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+        IngestResult r = ingest.ingest(new IngestRequest(file, HexFormat.of().formatHex(sha.digest()), header.length,
+                ts, sopClass, sopInstance, new IngestSource(ctx.callingAe, "DIMSE", ctx.remoteAddress)));
+        ctx.countStore(r.studyInstanceUid(), r.patientId(), r.success());
+        int status = switch (r.outcome()) {
+            case STORED, UNCHANGED, REPLACED -> Status.SUCCESS;
+            case MALFORMED -> Status.CANNOT_UNDERSTAND;
+            case INVALID -> Status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS;
+            case FAILED -> Status.OUT_OF_RESOURCES;
+        };
+        respond(a, msg, status, r.success() ? null : r.message(), r.offendingTag());
+    }
+
+    private static void respond(Association a, Association.Message msg, int status, String comment,
+            Integer offendingTag) throws IOException {
+        Command rsp = Command.responseTo(msg.command(), Command.C_STORE_RSP, status, false);
+        rsp.put(Command.AffectedSOPInstanceUID, msg.command().getString(Command.AffectedSOPInstanceUID));
+        if (comment != null) {
+            rsp.put(Command.ErrorComment, comment.length() > 64 ? comment.substring(0, 64) : comment);
+        }
+        rsp.put(Command.OffendingElement, offendingTag);
+        a.send(msg.contextId(), rsp, null);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM lacks SHA-256", e);
+        }
+    }
+}

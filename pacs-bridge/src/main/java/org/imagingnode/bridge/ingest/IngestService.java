@@ -1,0 +1,196 @@
+package org.imagingnode.bridge.ingest;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
+
+import org.imagingnode.bridge.audit.AuditEvent;
+import org.imagingnode.bridge.audit.AuditLog;
+import org.imagingnode.bridge.dicom.DatasetStructure;
+import org.imagingnode.bridge.dicom.DicomDataset;
+import org.imagingnode.bridge.dicom.MalformedDicomException;
+import org.imagingnode.bridge.dicom.Tag;
+import org.imagingnode.bridge.dicom.Uids;
+import org.imagingnode.bridge.index.IndexedInstance;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.storage.BlobStore;
+import org.imagingnode.storage.StoredBlob;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Service;
+
+/**
+ * The one ingest pipeline behind every receiving edge (C-STORE, STOW-RS): verify the object is
+ * complete, validate its identifying attributes, write it durably to the blob store, then index it
+ * in one transaction. Success is reported only after both; the blob is written first, so a crash
+ * can leave an unindexed blob (reconciled later) but never an indexed instance without bytes.
+ */
+@Service
+public class IngestService {
+    private static final Logger log = LoggerFactory.getLogger(IngestService.class);
+    private static final DateTimeFormatter DA = DateTimeFormatter.BASIC_ISO_DATE;
+
+    private final BlobStore blobs;
+    private final InstanceIndex index;
+    private final AuditLog audit;
+
+    public IngestService(BlobStore blobs, InstanceIndex index, AuditLog audit) {
+        this.blobs = blobs;
+        this.index = index;
+        this.audit = audit;
+    }
+
+    public IngestResult ingest(IngestRequest request) {
+        try {
+            return doIngest(request);
+        } finally {
+            try {
+                Files.deleteIfExists(request.file());
+            } catch (IOException e) {
+                log.warn("could not delete spool file {}: {}", request.file().getFileName(), e.getMessage());
+            }
+        }
+    }
+
+    private IngestResult doIngest(IngestRequest request) {
+        String expectedSop = request.expectedSopInstanceUid();
+        DicomDataset header;
+        try {
+            try (InputStream in = new BufferedInputStream(Files.newInputStream(request.file()), 65536)) {
+                in.skipNBytes(request.datasetOffset());
+                DatasetStructure.verify(in, request.transferSyntaxUid());
+            }
+            header = DicomDataset.readPart10Header(request.file());
+        } catch (MalformedDicomException e) {
+            log.info("rejected malformed object {} from {}: {}", expectedSop, request.source().actor(), e.getMessage());
+            return IngestResult.rejected(IngestResult.Outcome.MALFORMED, expectedSop, e.getMessage(), null);
+        } catch (IOException e) {
+            log.error("cannot read spooled object {}: {}", expectedSop, e.toString());
+            return IngestResult.rejected(IngestResult.Outcome.FAILED, expectedSop, "cannot read received object", null);
+        }
+
+        String sopUid = header.getString(Tag.SOPInstanceUID);
+        String sopClass = header.getString(Tag.SOPClassUID);
+        String studyUid = header.getString(Tag.StudyInstanceUID);
+        String seriesUid = header.getString(Tag.SeriesInstanceUID);
+        for (int tag : new int[] {Tag.SOPInstanceUID, Tag.SOPClassUID, Tag.StudyInstanceUID, Tag.SeriesInstanceUID}) {
+            String v = header.getString(tag);
+            if (v == null) {
+                return invalid(request, sopUid, "missing required attribute " + Tag.toString(tag), tag);
+            }
+            if (!Uids.isValid(v)) {
+                return invalid(request, sopUid, "invalid UID in " + Tag.toString(tag), tag);
+            }
+        }
+        if (expectedSop != null && !expectedSop.equals(sopUid)) {
+            return invalid(request, sopUid, "SOP Instance UID in the data set differs from the command's",
+                    Tag.SOPInstanceUID);
+        }
+        if (request.expectedSopClassUid() != null && !request.expectedSopClassUid().equals(sopClass)) {
+            return invalid(request, sopUid, "SOP Class UID in the data set differs from the command's",
+                    Tag.SOPClassUID);
+        }
+
+        Optional<InstanceLocation> existing;
+        try {
+            existing = index.findInstance(sopUid);
+        } catch (RuntimeException e) {
+            log.error("index unavailable while ingesting {}: {}", sopUid, e.toString());
+            return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "index unavailable", null);
+        }
+        String patientId = header.getString(Tag.PatientID);
+        if (existing.isPresent() && existing.get().sha256().equals(request.sha256())) {
+            return new IngestResult(IngestResult.Outcome.UNCHANGED, sopUid, studyUid, patientId, "already stored", null);
+        }
+
+        String key = "dicom/" + studyUid + "/" + seriesUid + "/" + sopUid + "." + request.sha256().substring(0, 16);
+        StoredBlob blob;
+        try {
+            blob = blobs.putFile(key, request.file());
+        } catch (IOException e) {
+            log.error("blob store failed for {}: {}", sopUid, e.toString());
+            return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "storage unavailable", null);
+        }
+
+        Optional<String> previousKey;
+        try {
+            previousKey = index.upsert(toIndexed(header, request, sopUid, sopClass, studyUid, seriesUid, blob));
+        } catch (RuntimeException e) {
+            log.error("indexing failed for {}: {}", sopUid, e.toString());
+            deleteUnlessIndexed(sopUid, key);
+            return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "index unavailable", null);
+        }
+        if (previousKey.isPresent() && !previousKey.get().equals(key)) {
+            deleteQuietly(previousKey.get());
+            audit.record(new AuditEvent(Instant.now(), request.source().actor(), roleOf(request), "store-replace",
+                    request.source().channel(), patientId, studyUid, "success",
+                    "instance " + sopUid + " replaced by different content", request.source().address()));
+            log.info("instance {} of study {} replaced with different content from {}", sopUid, studyUid,
+                    request.source().actor());
+            return new IngestResult(IngestResult.Outcome.REPLACED, sopUid, studyUid, patientId, "replaced", null);
+        }
+        return new IngestResult(IngestResult.Outcome.STORED, sopUid, studyUid, patientId, "stored", null);
+    }
+
+    private static String roleOf(IngestRequest request) {
+        return "DIMSE".equals(request.source().channel()) ? "dimse-ae" : "user";
+    }
+
+    private IngestResult invalid(IngestRequest request, String sopUid, String message, int tag) {
+        log.info("rejected object {} from {}: {}", sopUid, request.source().actor(), message);
+        return IngestResult.rejected(IngestResult.Outcome.INVALID, sopUid, message, tag);
+    }
+
+    private void deleteUnlessIndexed(String sopUid, String key) {
+        try {
+            if (index.findInstance(sopUid).map(InstanceLocation::blobKey).filter(key::equals).isPresent()) {
+                return;
+            }
+        } catch (RuntimeException e) {
+            // index still down: the blob is unindexed, start-up reconciliation will remove it
+            return;
+        }
+        deleteQuietly(key);
+    }
+
+    private void deleteQuietly(String key) {
+        try {
+            blobs.delete(key);
+        } catch (IOException e) {
+            log.warn("could not delete blob {} (left for reconciliation): {}", key, e.getMessage());
+        }
+    }
+
+    private static IndexedInstance toIndexed(DicomDataset h, IngestRequest request, String sopUid, String sopClass,
+            String studyUid, String seriesUid, StoredBlob blob) {
+        return new IndexedInstance(
+                h.getString(Tag.PatientID), h.getString(Tag.IssuerOfPatientID), h.getRawString(Tag.PatientName),
+                date(h.getString(Tag.PatientBirthDate)), h.getString(Tag.PatientSex),
+                studyUid, date(h.getString(Tag.StudyDate)), h.getString(Tag.StudyTime), h.getString(Tag.AccessionNumber),
+                h.getString(Tag.StudyID), h.getString(Tag.StudyDescription), h.getRawString(Tag.ReferringPhysicianName),
+                seriesUid, h.getString(Tag.Modality), h.getInt(Tag.SeriesNumber), h.getString(Tag.SeriesDescription),
+                h.getString(Tag.BodyPartExamined),
+                sopUid, sopClass, h.getInt(Tag.InstanceNumber), h.getInt(Tag.NumberOfFrames), h.getInt(Tag.Rows),
+                h.getInt(Tag.Columns), request.transferSyntaxUid(), h.getRawString(Tag.SpecificCharacterSet),
+                blob.key(), blob.size(), blob.sha256(), request.datasetOffset(), request.source().actor());
+    }
+
+    /** A DA value, or null when absent or not a valid date (bad dates must not block storage). */
+    static LocalDate date(String value) {
+        if (value == null || value.length() < 8) {
+            return null;
+        }
+        try {
+            return LocalDate.parse(value.substring(0, 8), DA);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package org.imagingnode.bridge.dicom;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.pixelmed.dicom.Attribute;
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.AttributeTag;
+import com.pixelmed.dicom.DicomException;
+import com.pixelmed.dicom.FileMetaInformation;
+import com.pixelmed.dicom.OtherWordAttribute;
+import com.pixelmed.dicom.SpecificCharacterSet;
+import com.pixelmed.dicom.TagFromName;
+import com.pixelmed.dicom.AttributeFactory;
+
+/**
+ * Writes synthetic but valid DICOM Part 10 files for tests and benchmarks: CT/MR-like images with
+ * chosen patient, study and series attributes, pixel data of a chosen size, and any character set.
+ */
+public final class TestObjects {
+    public static final String CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2";
+    public static final String MR_IMAGE = "1.2.840.10008.5.1.4.1.1.4";
+    public static final String ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1";
+    public static final String SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7";
+
+    private static final AtomicLong COUNTER = new AtomicLong(System.nanoTime() % 1_000_000_000L);
+    private static final String ROOT = "2.25.";
+
+    private TestObjects() {
+    }
+
+    /** A fresh UID (2.25 root with a decimal from a counter and the clock). */
+    public static String uid() {
+        return ROOT + System.currentTimeMillis() + COUNTER.incrementAndGet();
+    }
+
+    /** The attributes of one test image; change fields, then {@link #write}. */
+    public static final class Spec {
+        public String characterSet = "ISO_IR 192";
+        public String patientId = "PAT-" + COUNTER.incrementAndGet();
+        public String issuer = "SITE-A";
+        public String patientName = "Doe^John";
+        public String birthDate = "19700101";
+        public String sex = "M";
+        public String studyUid = uid();
+        public String studyDate = "20260115";
+        public String studyTime = "101500";
+        public String accession = "ACC" + COUNTER.incrementAndGet();
+        public String studyDescription = "CT Chest";
+        public String referringPhysician = "House^Gregory";
+        public String seriesUid = uid();
+        public String modality = "CT";
+        public int seriesNumber = 1;
+        public String seriesDescription = "Axial";
+        public String bodyPart = "CHEST";
+        public String sopClassUid = CT_IMAGE;
+        public String sopInstanceUid = uid();
+        public int instanceNumber = 1;
+        public int rows = 512;
+        public int columns = 512;
+        public int frames = 1;
+        /** mixed into pixel values so different instances have different pixels */
+        public int seed = 1;
+
+        public Spec sameStudy() {
+            Spec s = new Spec();
+            s.characterSet = characterSet;
+            s.patientId = patientId;
+            s.issuer = issuer;
+            s.patientName = patientName;
+            s.birthDate = birthDate;
+            s.sex = sex;
+            s.studyUid = studyUid;
+            s.studyDate = studyDate;
+            s.studyTime = studyTime;
+            s.accession = accession;
+            s.studyDescription = studyDescription;
+            s.referringPhysician = referringPhysician;
+            return s;
+        }
+
+        public Spec sameSeries() {
+            Spec s = sameStudy();
+            s.seriesUid = seriesUid;
+            s.modality = modality;
+            s.seriesNumber = seriesNumber;
+            s.seriesDescription = seriesDescription;
+            s.bodyPart = bodyPart;
+            s.sopClassUid = sopClassUid;
+            s.rows = rows;
+            s.columns = columns;
+            s.frames = frames;
+            s.instanceNumber = instanceNumber + 1;
+            s.seed = seed + 1;
+            return s;
+        }
+    }
+
+    /** Writes the image as a Part 10 file in Explicit VR Little Endian. */
+    public static Path write(Spec s, Path file) throws IOException {
+        return write(s, file, TransferSyntax.EXPLICIT_VR_LE);
+    }
+
+    public static Path write(Spec s, Path file, String transferSyntaxUid) throws IOException {
+        try {
+            AttributeList list = new AttributeList();
+            SpecificCharacterSet cs = new SpecificCharacterSet(new String[] {s.characterSet});
+            put(list, TagFromName.SpecificCharacterSet, cs, s.characterSet);
+            put(list, TagFromName.SOPClassUID, cs, s.sopClassUid);
+            put(list, TagFromName.SOPInstanceUID, cs, s.sopInstanceUid);
+            put(list, TagFromName.StudyDate, cs, s.studyDate);
+            put(list, TagFromName.StudyTime, cs, s.studyTime);
+            put(list, TagFromName.AccessionNumber, cs, s.accession);
+            put(list, TagFromName.Modality, cs, s.modality);
+            put(list, TagFromName.ReferringPhysicianName, cs, s.referringPhysician);
+            put(list, TagFromName.StudyDescription, cs, s.studyDescription);
+            put(list, TagFromName.SeriesDescription, cs, s.seriesDescription);
+            put(list, TagFromName.PatientName, cs, s.patientName);
+            put(list, TagFromName.PatientID, cs, s.patientId);
+            put(list, TagFromName.IssuerOfPatientID, cs, s.issuer);
+            put(list, TagFromName.PatientBirthDate, cs, s.birthDate);
+            put(list, TagFromName.PatientSex, cs, s.sex);
+            put(list, TagFromName.BodyPartExamined, cs, s.bodyPart);
+            put(list, TagFromName.StudyInstanceUID, cs, s.studyUid); // null: present but empty
+            put(list, TagFromName.SeriesInstanceUID, cs, s.seriesUid);
+            put(list, TagFromName.StudyID, cs, "1");
+            put(list, TagFromName.SeriesNumber, cs, Integer.toString(s.seriesNumber));
+            put(list, TagFromName.InstanceNumber, cs, Integer.toString(s.instanceNumber));
+            put(list, TagFromName.SamplesPerPixel, cs, "1");
+            put(list, TagFromName.PhotometricInterpretation, cs, "MONOCHROME2");
+            if (s.frames > 1) {
+                put(list, TagFromName.NumberOfFrames, cs, Integer.toString(s.frames));
+            }
+            put(list, TagFromName.Rows, cs, Integer.toString(s.rows));
+            put(list, TagFromName.Columns, cs, Integer.toString(s.columns));
+            put(list, TagFromName.BitsAllocated, cs, "16");
+            put(list, TagFromName.BitsStored, cs, "12");
+            put(list, TagFromName.HighBit, cs, "11");
+            put(list, TagFromName.PixelRepresentation, cs, "0");
+            put(list, TagFromName.WindowCenter, cs, "1024");
+            put(list, TagFromName.WindowWidth, cs, "2048");
+            short[] pixels = new short[s.rows * s.columns * s.frames];
+            for (int i = 0; i < pixels.length; i++) {
+                pixels[i] = (short) (((i % s.columns) * 4 + (i / s.columns) + s.seed * 31) & 0x0FFF);
+            }
+            Attribute pixelData = new OtherWordAttribute(TagFromName.PixelData);
+            pixelData.setValues(pixels);
+            list.put(pixelData);
+            FileMetaInformation.addFileMetaInformation(list, transferSyntaxUid, "TESTGEN");
+            list.write(file.toFile(), transferSyntaxUid, true, true);
+            return file;
+        } catch (DicomException e) {
+            throw new IOException("cannot write test object: " + e.getMessage(), e);
+        }
+    }
+
+    private static void put(AttributeList list, AttributeTag tag, SpecificCharacterSet cs, String value)
+            throws DicomException {
+        Attribute a = AttributeFactory.newAttribute(tag, AttributeList.getDictionary().getValueRepresentationFromTag(tag), cs);
+        if (value != null) {
+            a.addValue(value);
+        }
+        list.put(a);
+    }
+
+    /** The raw pixel data bytes of a Part 10 file, for byte-identity checks (whatever the syntax). */
+    public static byte[] pixelData(Path file) throws IOException {
+        try {
+            AttributeList list = new AttributeList();
+            list.read(file.toFile());
+            Attribute a = list.get(TagFromName.PixelData);
+            if (a == null) {
+                return new byte[0];
+            }
+            if (a instanceof OtherWordAttribute ow) {
+                short[] v = ow.getShortValues();
+                byte[] b = new byte[v.length * 2];
+                for (int i = 0; i < v.length; i++) {
+                    b[2 * i] = (byte) v[i];
+                    b[2 * i + 1] = (byte) (v[i] >>> 8);
+                }
+                return b;
+            }
+            return a.getByteValues();
+        } catch (DicomException e) {
+            throw new IOException(e);
+        }
+    }
+
+    /** Reads a whole file through the node's own layer (for assertions on decoded values). */
+    public static DicomDataset read(Path file) throws IOException {
+        try {
+            return DicomDataset.readPart10Header(file);
+        } catch (MalformedDicomException e) {
+            throw new IOException(e);
+        }
+    }
+
+    /**
+     * Writes a C-FIND query identifier as a file DCMTK's findscu can send (UTF-8); {@code keys}
+     * maps tags to values ("" for a return key).
+     */
+    public static Path writeQuery(Path file, java.util.Map<Integer, String> keys) throws IOException {
+        try {
+            AttributeList list = new AttributeList();
+            SpecificCharacterSet cs = new SpecificCharacterSet(new String[] {"ISO_IR 192"});
+            put(list, TagFromName.SpecificCharacterSet, cs, "ISO_IR 192");
+            for (var e : keys.entrySet()) {
+                AttributeTag tag = new AttributeTag(e.getKey() >>> 16, e.getKey() & 0xFFFF);
+                put(list, tag, cs, e.getValue().isEmpty() ? null : e.getValue());
+            }
+            FileMetaInformation.addFileMetaInformation(list, "1.2.840.10008.5.1.4.1.2.2.1", uid(),
+                    TransferSyntax.EXPLICIT_VR_LE, "TESTGEN");
+            list.write(file.toFile(), TransferSyntax.EXPLICIT_VR_LE, true, true);
+            return file;
+        } catch (DicomException e) {
+            throw new IOException(e);
+        }
+    }
+}

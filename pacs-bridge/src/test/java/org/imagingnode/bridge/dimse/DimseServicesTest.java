@@ -1,0 +1,246 @@
+package org.imagingnode.bridge.dimse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.imagingnode.bridge.dicom.DicomDataset;
+import org.imagingnode.bridge.dicom.Tag;
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.testing.NodeIntegrationTest;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/** The DIMSE services as real DCMTK peers see them. */
+class DimseServicesTest extends NodeIntegrationTest {
+
+    @TempDir
+    static Path work;
+
+    @Autowired
+    InstanceIndex index;
+
+    static TestObjects.Spec ct;
+    static List<Path> ctFiles = new ArrayList<>();
+
+    @BeforeAll
+    static void makeStudy() throws IOException {
+        ct = new TestObjects.Spec();
+        ct.patientName = "Müller^Jürgen";
+        TestObjects.Spec s = ct;
+        for (int i = 0; i < 3; i++) {
+            ctFiles.add(TestObjects.write(s, work.resolve("ct" + i + ".dcm")));
+            s = s.sameSeries();
+        }
+    }
+
+    private Dcmtk.Result tool(String... args) throws Exception {
+        return Dcmtk.run(60, args);
+    }
+
+    private Dcmtk.Result store(String callingAe, List<Path> files) throws Exception {
+        List<String> cmd = Dcmtk.args("storescu", "-aet", callingAe, "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                files.stream().map(Path::toString).toList());
+        return Dcmtk.run(60, cmd.toArray(String[]::new));
+    }
+
+    @Test
+    void echoAnswersRegisteredCallers() throws Exception {
+        assertThat(tool("echoscu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1", dimsePort()).ok()).isTrue();
+    }
+
+    @Test
+    void unknownCallingAeIsRejectedAtAssociation() throws Exception {
+        Dcmtk.Result r = tool("echoscu", "-aet", "INTRUDER", "-aec", NODE_AE, "127.0.0.1", dimsePort());
+        assertThat(r.ok()).isFalse();
+        assertThat(r.output()).containsIgnoringCase("Calling AE Title Not Recognized");
+    }
+
+    @Test
+    void wrongCalledAeIsRejectedAtAssociation() throws Exception {
+        Dcmtk.Result r = tool("echoscu", "-aet", "STORESCU", "-aec", "SOMEONE", "127.0.0.1", dimsePort());
+        assertThat(r.ok()).isFalse();
+        assertThat(r.output()).containsIgnoringCase("Called AE Title Not Recognized");
+    }
+
+    @Test
+    void aeWithoutQueryPermissionCannotFind() throws Exception {
+        Dcmtk.Result r = tool("findscu", "-S", "-aet", "STOREONLY", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientID=" + ct.patientId);
+        assertThat(r.ok()).isFalse();
+        assertThat(r.output()).containsIgnoringCase("No Acceptable Presentation Contexts");
+    }
+
+    @Test
+    void storedStudyIsIndexedAndFoundAtEveryLevel() throws Exception {
+        Dcmtk.Result stored = store("STORESCU", ctFiles);
+        assertThat(stored.ok()).as(stored.output()).isTrue();
+
+        List<DicomDataset> studies = find("-S", Map.of(Tag.QueryRetrieveLevel, "STUDY", Tag.PatientID, ct.patientId,
+                Tag.StudyInstanceUID, "", Tag.PatientName, "", Tag.NumberOfStudyRelatedInstances, "",
+                Tag.ModalitiesInStudy, "", Tag.StudyDate, ""));
+        assertThat(studies).hasSize(1);
+        DicomDataset study = studies.get(0);
+        assertThat(study.getString(Tag.StudyInstanceUID)).isEqualTo(ct.studyUid);
+        assertThat(study.getRawString(Tag.PatientName)).isEqualTo("Müller^Jürgen");
+        assertThat(study.getInt(Tag.NumberOfStudyRelatedInstances)).isEqualTo(3);
+        assertThat(study.getStrings(Tag.ModalitiesInStudy)).containsExactly("CT");
+        assertThat(study.getString(Tag.StudyDate)).isEqualTo("20260115");
+
+        assertThat(find("-P", Map.of(Tag.QueryRetrieveLevel, "PATIENT", Tag.PatientID, ct.patientId,
+                Tag.NumberOfPatientRelatedInstances, ""))).singleElement()
+                .satisfies(p -> assertThat(p.getInt(Tag.NumberOfPatientRelatedInstances)).isEqualTo(3));
+        assertThat(find("-S", Map.of(Tag.QueryRetrieveLevel, "SERIES", Tag.StudyInstanceUID, ct.studyUid,
+                Tag.SeriesInstanceUID, "", Tag.Modality, "", Tag.NumberOfSeriesRelatedInstances, "")))
+                .singleElement().satisfies(se -> {
+                    assertThat(se.getString(Tag.SeriesInstanceUID)).isEqualTo(ct.seriesUid);
+                    assertThat(se.getInt(Tag.NumberOfSeriesRelatedInstances)).isEqualTo(3);
+                });
+        assertThat(find("-S", Map.of(Tag.QueryRetrieveLevel, "IMAGE", Tag.StudyInstanceUID, ct.studyUid,
+                Tag.SeriesInstanceUID, ct.seriesUid, Tag.SOPInstanceUID, "", Tag.InstanceNumber, "")))
+                .extracting(d -> d.getInt(Tag.InstanceNumber)).containsExactlyInAnyOrder(1, 2, 3);
+    }
+
+    @Test
+    void findMatchesWildcardsDateRangesAndNonAsciiNames() throws Exception {
+        TestObjects.Spec jp = new TestObjects.Spec();
+        jp.patientName = "山田^太郎";
+        jp.studyDate = "20240301";
+        jp.sopInstanceUid = TestObjects.uid();
+        assertThat(store("STORESCU", List.of(TestObjects.write(jp, work.resolve("jp.dcm")))).ok()).isTrue();
+
+        assertThat(find("-S", Map.of(Tag.QueryRetrieveLevel, "STUDY", Tag.PatientName, "山田*",
+                Tag.StudyInstanceUID, "", Tag.PatientID, jp.patientId)))
+                .singleElement().satisfies(d -> assertThat(d.getRawString(Tag.PatientName)).isEqualTo("山田^太郎"));
+        assertThat(find("-S", Map.of(Tag.QueryRetrieveLevel, "STUDY", Tag.PatientID, jp.patientId,
+                Tag.StudyDate, "20240201-20240331", Tag.StudyInstanceUID, ""))).hasSize(1);
+        assertThat(find("-S", Map.of(Tag.QueryRetrieveLevel, "STUDY", Tag.PatientID, jp.patientId,
+                Tag.StudyDate, "-20231231", Tag.StudyInstanceUID, ""))).isEmpty();
+    }
+
+    @Test
+    void latin1NamesRoundTripExactly() throws Exception {
+        TestObjects.Spec latin = new TestObjects.Spec();
+        latin.characterSet = "ISO_IR 100";
+        latin.patientName = "Dupré^Hélène";
+        assertThat(store("STORESCU", List.of(TestObjects.write(latin, work.resolve("latin.dcm")))).ok()).isTrue();
+        assertThat(find("-S", Map.of(Tag.QueryRetrieveLevel, "STUDY", Tag.PatientID, latin.patientId,
+                Tag.PatientName, "")))
+                .singleElement().satisfies(d -> assertThat(d.getRawString(Tag.PatientName)).isEqualTo("Dupré^Hélène"));
+    }
+
+    @Test
+    void getReturnsByteIdenticalPixelData() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        List<Path> files = List.of(TestObjects.write(s, work.resolve("g1.dcm")),
+                TestObjects.write(s.sameSeries(), work.resolve("g2.dcm")));
+        assertThat(store("STORESCU", files).ok()).isTrue();
+        Path out = Files.createDirectories(work.resolve("get-" + s.studyUid));
+        Dcmtk.Result r = tool("getscu", "-S", "-aet", "GETSCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + s.studyUid, "-od", out.toString());
+        assertThat(r.ok()).as(r.output()).isTrue();
+        assertSameObjects(files, out);
+    }
+
+    @Test
+    void moveSendsToTheRegisteredDestination() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        List<Path> files = List.of(TestObjects.write(s, work.resolve("m1.dcm")),
+                TestObjects.write(s.sameSeries(), work.resolve("m2.dcm")));
+        assertThat(store("STORESCU", files).ok()).isTrue();
+        Path out = Files.createDirectories(work.resolve("move-" + s.studyUid));
+        Process storescp = Dcmtk.start(work.resolve("storescp.log"), "storescp", "-aet", "STORESCP", "-od",
+                out.toString(), Integer.toString(STORESCP_PORT));
+        try {
+            waitForPort(STORESCP_PORT);
+            Dcmtk.Result r = tool("movescu", "-S", "-aet", "MOVESCU", "-aec", NODE_AE, "-aem", "STORESCP",
+                    "127.0.0.1", dimsePort(), "-k", "QueryRetrieveLevel=SERIES", "-k", "StudyInstanceUID=" + s.studyUid,
+                    "-k", "SeriesInstanceUID=" + s.seriesUid);
+            assertThat(r.ok()).as(r.output()).isTrue();
+            assertSameObjects(files, out);
+        } finally {
+            storescp.destroy();
+            storescp.waitFor();
+        }
+    }
+
+    @Test
+    void moveToAnUnknownDestinationFailsClearly() throws Exception {
+        Dcmtk.Result r = tool("movescu", "-S", "-aet", "MOVESCU", "-aec", NODE_AE, "-aem", "NOWHERE",
+                "127.0.0.1", dimsePort(), "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + ct.studyUid);
+        assertThat(r.output()).containsIgnoringCase("Move Destination unknown");
+    }
+
+    @Test
+    void resendingTheSameInstanceIsIdempotent() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        Path f = TestObjects.write(s, work.resolve("idem.dcm"));
+        assertThat(store("STORESCU", List.of(f)).ok()).isTrue();
+        String key = index.findInstance(s.sopInstanceUid).orElseThrow().blobKey();
+        assertThat(store("ALL", List.of(f)).ok()).isTrue();
+        assertThat(index.findInstance(s.sopInstanceUid).orElseThrow().blobKey()).isEqualTo(key);
+
+        s.seed = 99; // same UIDs, other pixels
+        assertThat(store("STORESCU", List.of(TestObjects.write(s, work.resolve("idem2.dcm")))).ok()).isTrue();
+        String replaced = index.findInstance(s.sopInstanceUid).orElseThrow().blobKey();
+        assertThat(replaced).isNotEqualTo(key);
+        assertThat(blobFiles()).noneMatch(p -> p.endsWith(Path.of(key).getFileName()));
+    }
+
+    private List<DicomDataset> find(String model, Map<Integer, String> keys) throws Exception {
+        Path dir = Files.createTempDirectory(work, "find");
+        Path query = TestObjects.writeQuery(dir.resolve("query.dcm"), new LinkedHashMap<>(keys));
+        Dcmtk.Result r = tool("findscu", model, "-aet", "FINDSCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                "-X", "-od", dir.toString(), query.toString());
+        assertThat(r.ok()).as(r.output()).isTrue();
+        List<DicomDataset> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.filter(p -> p.getFileName().toString().startsWith("rsp")).sorted().toList()) {
+                out.add(TestObjects.read(p));
+            }
+        }
+        return out;
+    }
+
+    static void assertSameObjects(List<Path> sent, Path receivedDir) throws IOException {
+        Map<String, byte[]> received = new LinkedHashMap<>();
+        try (Stream<Path> files = Files.list(receivedDir)) {
+            for (Path p : files.toList()) {
+                received.put(TestObjects.read(p).getString(Tag.SOPInstanceUID), TestObjects.pixelData(p));
+            }
+        }
+        assertThat(received).hasSize(sent.size());
+        for (Path p : sent) {
+            String uid = TestObjects.read(p).getString(Tag.SOPInstanceUID);
+            assertThat(received.get(uid)).as("pixel data of " + uid).isEqualTo(TestObjects.pixelData(p));
+        }
+    }
+
+    static List<Path> blobFiles() throws IOException {
+        try (Stream<Path> files = Files.walk(dataDir().resolve("blobs"))) {
+            return files.filter(Files::isRegularFile).toList();
+        }
+    }
+
+    static void waitForPort(int port) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException e) {
+                Thread.sleep(50);
+            }
+        }
+        throw new IllegalStateException("nothing listens on port " + port);
+    }
+}

@@ -1,0 +1,66 @@
+package org.imagingnode.bridge.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs DCMTK command-line tools (Debian package dcmtk) as real DICOM peers in tests. */
+public final class Dcmtk {
+    private Dcmtk() {
+    }
+
+    /** What a finished tool printed and returned. */
+    public record Result(int exitCode, String output) {
+        public boolean ok() {
+            return exitCode == 0;
+        }
+    }
+
+    public static Result run(long timeoutSeconds, String... command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        // DCMTK disables Nagle only when asked; without it every exchange waits ~40 ms on loopback.
+        pb.environment().put("TCP_NODELAY", "1");
+        Path log = Files.createTempFile("dcmtk", ".log");
+        pb.redirectOutput(log.toFile());
+        Process p = pb.start();
+        try {
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " did not finish within "
+                        + timeoutSeconds + " s; output:\n" + Files.readString(log, StandardCharsets.ISO_8859_1));
+            }
+            return new Result(p.exitValue(), Files.readString(log, StandardCharsets.ISO_8859_1));
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+
+    /** Starts a long-running tool (e.g. storescp); the caller destroys it. */
+    public static Process start(Path log, String... command) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("TCP_NODELAY", "1");
+        return pb.start();
+    }
+
+    public static List<String> args(Object... parts) {
+        List<String> out = new ArrayList<>();
+        for (Object p : parts) {
+            if (p instanceof List<?> l) {
+                l.forEach(x -> out.add(x.toString()));
+            } else {
+                out.add(p.toString());
+            }
+        }
+        return out;
+    }
+
+    public static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package org.imagingnode.bridge.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.imagingnode.bridge.dimse.DimseServer;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Base of the tests that run the whole node: a real embedded PostgreSQL, a filesystem blob store in
+ * a temporary folder, the DIMSE listener and the HTTP server on free loopback ports. Every subclass
+ * shares one running node (Spring caches the context), so tests use their own fresh UIDs.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+public abstract class NodeIntegrationTest {
+    public static final String NODE_AE = "TESTNODE";
+    /** Port of the storescp that C-MOVE tests use as destination "STORESCP". */
+    public static final int STORESCP_PORT;
+    private static final Path DATA_DIR;
+
+    static {
+        try {
+            DATA_DIR = Files.createTempDirectory("imaging-node-test");
+            STORESCP_PORT = Dcmtk.freePort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void nodeProperties(DynamicPropertyRegistry registry) {
+        registry.add("node.data-dir", DATA_DIR::toString);
+        registry.add("node.ae-title", () -> NODE_AE);
+        registry.add("node.dimse.port", () -> "0");
+        registry.add("node.dimse.bind-address", () -> "127.0.0.1");
+        registry.add("node.dimse.calling-aes", () -> "STORESCU=store, FINDSCU=query, GETSCU=retrieve,"
+                + " MOVESCU=retrieve|query, ALL=store|query|retrieve, STOREONLY=store");
+        registry.add("node.dimse.move-destinations", () -> "STORESCP=127.0.0.1:" + STORESCP_PORT
+                + ", DOWNSCP=127.0.0.1:1");
+    }
+
+    @Autowired
+    protected DimseServer dimse;
+
+    @LocalServerPort
+    protected int httpPort;
+
+    protected String dimsePort() {
+        return Integer.toString(dimse.port());
+    }
+
+    protected static Path dataDir() {
+        return DATA_DIR;
+    }
+}

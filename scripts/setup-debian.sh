@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the node needs, once. Usage: setup-debian.sh run|test
+set -euo pipefail
+need=(openjdk-17-jdk-headless maven libpixelmed-java)
+if [ "${1:-run}" = test ]; then
+  need+=(dcmtk)
+fi
+missing=()
+for p in "${need[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]} (run as root, or install them with apt-get)" >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
