@@ -179,7 +179,7 @@ class DimseServicesTest extends NodeIntegrationTest {
     void moveToAnUnknownDestinationFailsClearly() throws Exception {
         Dcmtk.Result r = tool("movescu", "-S", "-aet", "MOVESCU", "-aec", NODE_AE, "-aem", "NOWHERE",
                 "127.0.0.1", dimsePort(), "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + ct.studyUid);
-        assertThat(r.output()).containsIgnoringCase("Move Destination unknown");
+        assertThat(r.output()).contains("Refused: MoveDestinationUnknown");
     }
 
     @Test
