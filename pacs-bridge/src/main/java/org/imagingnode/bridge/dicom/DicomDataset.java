@@ -48,6 +48,7 @@ public final class DicomDataset {
     /** Reads a whole data set (no meta header) encoded in the given transfer syntax. */
     public static DicomDataset read(InputStream in, String transferSyntaxUid) throws MalformedDicomException {
         AttributeList list = new AttributeList();
+        list.setDecompressPixelData(false); // the node stores and sends pixels as received
         try {
             list.read(new DicomInputStream(in, transferSyntaxUid, false));
         } catch (IOException | DicomException | RuntimeException e) {

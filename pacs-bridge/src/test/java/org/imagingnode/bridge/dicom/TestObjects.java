@@ -21,7 +21,6 @@ import com.pixelmed.dicom.AttributeFactory;
 public final class TestObjects {
     public static final String CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2";
     public static final String MR_IMAGE = "1.2.840.10008.5.1.4.1.1.4";
-    public static final String ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1";
     public static final String SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7";
 
     private static final AtomicLong COUNTER = new AtomicLong(System.nanoTime() % 1_000_000_000L);
@@ -168,10 +167,18 @@ public final class TestObjects {
     public static byte[] pixelData(Path file) throws IOException {
         try {
             AttributeList list = new AttributeList();
+            list.setDecompressPixelData(false); // compare frames exactly as encoded
             list.read(file.toFile());
             Attribute a = list.get(TagFromName.PixelData);
             if (a == null) {
                 return new byte[0];
+            }
+            if (a instanceof com.pixelmed.dicom.OtherByteAttributeMultipleCompressedFrames frames) {
+                java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+                for (byte[] f : frames.getFrames()) {
+                    all.writeBytes(f);
+                }
+                return all.toByteArray();
             }
             if (a instanceof OtherWordAttribute ow) {
                 short[] v = ow.getShortValues();

@@ -49,9 +49,9 @@ class DimseServicesTest extends NodeIntegrationTest {
         return Dcmtk.run(60, args);
     }
 
-    private Dcmtk.Result store(String callingAe, List<Path> files) throws Exception {
-        List<String> cmd = Dcmtk.args("storescu", "-aet", callingAe, "-aec", NODE_AE, "127.0.0.1", dimsePort(),
-                files.stream().map(Path::toString).toList());
+    private Dcmtk.Result store(String callingAe, List<Path> files, String... options) throws Exception {
+        List<String> cmd = Dcmtk.args("storescu", List.of(options), "-aet", callingAe, "-aec", NODE_AE, "127.0.0.1",
+                dimsePort(), files.stream().map(Path::toString).toList());
         return Dcmtk.run(60, cmd.toArray(String[]::new));
     }
 
@@ -151,6 +151,53 @@ class DimseServicesTest extends NodeIntegrationTest {
                 "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + s.studyUid, "-od", out.toString());
         assertThat(r.ok()).as(r.output()).isTrue();
         assertSameObjects(files, out);
+    }
+
+    @Test
+    void compressedAndMultiFrameObjectsAreStoredAsReceivedAndRetrievedIdentically() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.sopClassUid = TestObjects.MR_IMAGE; // a storage class getscu proposes by default
+        s.modality = "MR";
+        s.frames = 8;
+        s.rows = 128;
+        s.columns = 128;
+        Path multiFrame = TestObjects.write(s, work.resolve("mf.dcm"));
+        TestObjects.Spec c = s.sameSeries();
+        c.sopClassUid = TestObjects.CT_IMAGE;
+        c.frames = 1;
+        Path raw = TestObjects.write(c, work.resolve("raw.dcm"));
+        Path jpeg = work.resolve("jpeg-lossless.dcm");
+        assertThat(tool("dcmcjpeg", raw.toString(), jpeg.toString()).ok()).isTrue();
+        assertThat(TestObjects.read(jpeg).transferSyntaxUid()).isEqualTo("1.2.840.10008.1.2.4.70");
+
+        List<Path> files = List.of(multiFrame, jpeg);
+        // -xs: also propose JPEG lossless, so the compressed file travels as it is
+        Dcmtk.Result stored = store("STORESCU", files, "-xs");
+        assertThat(stored.ok()).as(stored.output()).isTrue();
+        assertThat(index.findInstance(c.sopInstanceUid).orElseThrow().transferSyntaxUid())
+                .isEqualTo("1.2.840.10008.1.2.4.70");
+        assertThat(index.findInstance(s.sopInstanceUid).orElseThrow().sopClassUid()).isEqualTo(TestObjects.MR_IMAGE);
+
+        // One context per SOP class and no transcoding: the uncompressed multi-frame MR series is
+        // fetched with the default proposal, the JPEG CT instance with JPEG lossless preferred.
+        Path mfOut = Files.createDirectories(work.resolve("get-multiframe"));
+        Dcmtk.Result r = tool("getscu", "-S", "-aet", "GETSCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                "-k", "QueryRetrieveLevel=IMAGE", "-k", "StudyInstanceUID=" + s.studyUid,
+                "-k", "SeriesInstanceUID=" + s.seriesUid, "-k", "SOPInstanceUID=" + s.sopInstanceUid,
+                "-od", mfOut.toString());
+        assertThat(r.ok()).as(r.output()).isTrue();
+        assertSameObjects(List.of(multiFrame), mfOut);
+        Path jpegOut = Files.createDirectories(work.resolve("get-jpeg"));
+        r = tool("getscu", "-S", "+xs", "-aet", "GETSCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                "-k", "QueryRetrieveLevel=IMAGE", "-k", "StudyInstanceUID=" + s.studyUid,
+                "-k", "SeriesInstanceUID=" + s.seriesUid, "-k", "SOPInstanceUID=" + c.sopInstanceUid,
+                "-od", jpegOut.toString());
+        assertThat(r.ok()).as(r.output()).isTrue();
+        assertSameObjects(List.of(jpeg), jpegOut);
+        try (Stream<Path> received = Files.list(jpegOut)) {
+            assertThat(TestObjects.read(received.findFirst().orElseThrow()).transferSyntaxUid())
+                    .isEqualTo("1.2.840.10008.1.2.4.70");
+        }
     }
 
     @Test
