@@ -20,7 +20,9 @@ public interface BlobStore extends AutoCloseable {
 
     /**
      * Stores the content of a local file under {@code key}. The store may take the file over (move
-     * it) instead of copying it, so the caller must not use {@code source} afterwards.
+     * it) instead of copying it, so the caller must not use {@code source} afterwards. (The stores
+     * of this module consume it: once this returns, {@code source} no longer exists; if it throws,
+     * the file is left in place.)
      */
     StoredBlob putFile(String key, Path source) throws IOException;
 
@@ -37,6 +39,21 @@ public interface BlobStore extends AutoCloseable {
     InputStream getVerified(String key, String expectedSha256Hex) throws IOException;
 
     Optional<BlobInfo> stat(String key) throws IOException;
+
+    /**
+     * The SHA-256 (lower-case hex) the store recorded beside the blob when it was written, if it
+     * keeps one: S3 user metadata {@code x-amz-meta-sha256}, or a {@code user.sha256} extended
+     * attribute on filesystems that support them. This is what the store was told, not a fresh
+     * hash of the content: use {@link #getVerified} to check the bytes.
+     *
+     * @throws BlobNotFoundException if there is no such blob
+     */
+    default Optional<String> recordedSha256(String key) throws IOException {
+        if (stat(key).isEmpty()) {
+            throw new BlobNotFoundException(key);
+        }
+        return Optional.empty();
+    }
 
     /** Deletes the blob; returns false if there was none. */
     boolean delete(String key) throws IOException;

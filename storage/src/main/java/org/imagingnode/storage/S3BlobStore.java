@@ -1,0 +1,961 @@
+package org.imagingnode.storage;
+
+import com.google.common.collect.ImmutableMultimap;
+import io.minio.BucketExistsArgs;
+import io.minio.CopyObjectArgs;
+import io.minio.CopySource;
+import io.minio.Directive;
+import io.minio.GetObjectArgs;
+import io.minio.ListObjectsArgs;
+import io.minio.MakeBucketArgs;
+import io.minio.MinioAsyncClient;
+import io.minio.ObjectWriteResponse;
+import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
+import io.minio.Result;
+import io.minio.StatObjectArgs;
+import io.minio.StatObjectResponse;
+import io.minio.errors.ErrorResponseException;
+import io.minio.errors.InvalidResponseException;
+import io.minio.errors.ServerException;
+import io.minio.errors.XmlParserException;
+import io.minio.messages.Item;
+import io.minio.messages.Part;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.PushbackInputStream;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
+import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link BlobStore} on any S3-compatible server (MinIO, AWS S3, Ceph RGW, S3Proxy...), through the
+ * MinIO Java SDK.
+ *
+ * <ul>
+ *   <li>The bucket is created at construction if it does not exist; the same call checks the
+ *       credentials, so a wrong key fails at start with {@link CredentialsRejectedException}.
+ *   <li>Every blob carries its SHA-256 as user metadata {@code x-amz-meta-sha256}, computed while
+ *       the data is read. Streams up to {@link Options#partSize()} are buffered and sent in one PUT
+ *       with the metadata; longer streams are sent as a multipart upload, part by part (memory use
+ *       is one part), and the metadata is attached once the checksum is known by an in-place copy
+ *       (a metadata-only operation on MinIO, a server-side copy elsewhere). Files ({@link #putFile})
+ *       are hashed first and sent with the metadata, in one PUT up to
+ *       {@link Options#multipartThreshold()}, in parts above.
+ *   <li>Every request is retried with exponential back-off and jitter on transient failures
+ *       (connection refused or reset, timeouts, HTTP 5xx, 429, {@code SlowDown}...) up to
+ *       {@link Options#maxAttempts()} attempts. Parts are retried one by one. Rejected credentials
+ *       are never retried.
+ *   <li>Nothing here logs or reports the secret key.
+ * </ul>
+ */
+public final class S3BlobStore implements BlobStore {
+
+    private static final Logger log = LoggerFactory.getLogger(S3BlobStore.class);
+
+    /** S3 limits: parts of at least 5 MiB (except the last), single PUT or copy of at most 5 GiB. */
+    static final long MIN_PART_SIZE = 5L * 1024 * 1024;
+    static final long MAX_SINGLE_SIZE = 5L * 1024 * 1024 * 1024;
+    private static final String SHA256_METADATA = "sha256";
+
+    private static final Set<String> CREDENTIAL_ERRORS = Set.of(
+            "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken",
+            "TokenRefreshRequired", "InvalidSecurity", "InvalidClientTokenId", "AccountProblem",
+            "AllAccessDisabled", "UnauthorizedAccess");
+    private static final Set<String> TRANSIENT_ERRORS = Set.of(
+            "SlowDown", "SlowDownRead", "SlowDownWrite", "ServiceUnavailable", "InternalError", "RequestTimeout",
+            "RequestTimeoutException", "Throttling", "ThrottlingException", "RequestThrottled",
+            "OperationAborted", "XMinioServerNotInitialized", "XMinioReadQuorum", "XMinioWriteQuorum");
+    private static final Set<String> NOT_FOUND_ERRORS = Set.of("NoSuchKey", "NotFound", "NoSuchObject");
+    private static final Pattern RESPONSE_CODE = Pattern.compile("Response code: (\\d{3})");
+
+    /**
+     * Where and how to connect.
+     *
+     * @param endpoint  base URL, e.g. {@code https://minio.example.org:9000}
+     * @param region    region of the bucket, e.g. {@code us-east-1}; {@code null} to ask the server
+     * @param accessKey access key id
+     * @param secretKey secret key (never logged, never in messages, masked in {@link #toString()})
+     * @param bucket    bucket name (S3 rules: 3 to 63 characters of a-z 0-9 . -)
+     * @param pathStyle {@code true} for {@code endpoint/bucket/key} URLs (MinIO, S3Proxy, most
+     *                  on-premise servers), {@code false} for virtual-host style {@code bucket.endpoint/key}
+     * @param keyPrefix optional prefix put before every key in the bucket, e.g. {@code node-a} (a
+     *                  slash is added); {@code null} or {@code ""} for none
+     */
+    public record Config(String endpoint, String region, String accessKey, String secretKey, String bucket,
+                         boolean pathStyle, String keyPrefix) {
+
+        private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+
+        public Config {
+            requireText(endpoint, "endpoint");
+            requireText(accessKey, "accessKey");
+            requireText(secretKey, "secretKey");
+            requireText(bucket, "bucket");
+            if (!BUCKET.matcher(bucket).matches()) {
+                throw new IllegalArgumentException("invalid S3 bucket name \"" + bucket
+                        + "\": 3 to 63 characters of a-z 0-9 . -, starting and ending with a letter or digit");
+            }
+            if (region != null && region.isBlank()) {
+                region = null;
+            }
+            keyPrefix = normalizePrefix(keyPrefix);
+        }
+
+        /** Path-style access to a bucket, no key prefix, region {@code us-east-1}. */
+        public static Config of(String endpoint, String accessKey, String secretKey, String bucket) {
+            return new Config(endpoint, "us-east-1", accessKey, secretKey, bucket, true, "");
+        }
+
+        public Config withKeyPrefix(String prefix) {
+            return new Config(endpoint, region, accessKey, secretKey, bucket, pathStyle, prefix);
+        }
+
+        public Config withCredentials(String newAccessKey, String newSecretKey) {
+            return new Config(endpoint, region, newAccessKey, newSecretKey, bucket, pathStyle, keyPrefix);
+        }
+
+        public Config withBucket(String newBucket) {
+            return new Config(endpoint, region, accessKey, secretKey, newBucket, pathStyle, keyPrefix);
+        }
+
+        /** Like the generated one, with the secret masked. */
+        @Override
+        public String toString() {
+            return "Config[endpoint=" + safeEndpoint(endpoint) + ", region=" + region + ", accessKey=" + accessKey
+                    + ", secretKey=****, bucket=" + bucket + ", pathStyle=" + pathStyle + ", keyPrefix=" + keyPrefix
+                    + "]";
+        }
+
+        private static void requireText(String value, String name) {
+            if (value == null || value.isBlank()) {
+                throw new IllegalArgumentException("S3 " + name + " must be set");
+            }
+        }
+
+        private static String normalizePrefix(String prefix) {
+            if (prefix == null || prefix.isEmpty()) {
+                return "";
+            }
+            String trimmed = prefix;
+            while (trimmed.endsWith("/")) {
+                trimmed = trimmed.substring(0, trimmed.length() - 1);
+            }
+            try {
+                BlobKeys.validate(trimmed);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid S3 key prefix: " + e.getMessage(), e);
+            }
+            return trimmed + "/";
+        }
+    }
+
+    /**
+     * Tuning; {@link #defaults()} suits a MinIO or S3 server on a LAN.
+     *
+     * @param partSize           size of multipart parts, and the most a put of a stream buffers in memory
+     * @param multipartThreshold files larger than this are uploaded in parts
+     * @param maxAttempts        attempts per request (1 = no retry)
+     * @param initialBackoff     pause before the first retry; doubled after each failure
+     * @param maxBackoff         longest pause between retries
+     * @param connectTimeout     TCP connect timeout
+     * @param ioTimeout          read and write timeout of a request
+     * @param maxConnections     concurrent requests (and pooled connections) to the server
+     */
+    public record Options(long partSize, long multipartThreshold, int maxAttempts, Duration initialBackoff,
+                          Duration maxBackoff, Duration connectTimeout, Duration ioTimeout, int maxConnections) {
+
+        public Options {
+            if (partSize < MIN_PART_SIZE || partSize > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("partSize must be between 5 MiB and 2 GiB, got " + partSize);
+            }
+            if (multipartThreshold < 0 || multipartThreshold > MAX_SINGLE_SIZE) {
+                throw new IllegalArgumentException("multipartThreshold must be between 0 and 5 GiB");
+            }
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("maxAttempts must be at least 1");
+            }
+            Objects.requireNonNull(initialBackoff, "initialBackoff");
+            Objects.requireNonNull(maxBackoff, "maxBackoff");
+            Objects.requireNonNull(connectTimeout, "connectTimeout");
+            Objects.requireNonNull(ioTimeout, "ioTimeout");
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("maxConnections must be at least 1");
+            }
+        }
+
+        /** 16 MiB parts, one PUT for files up to 64 MiB, 6 attempts 200 ms to 5 s apart, 64 connections. */
+        public static Options defaults() {
+            return new Options(16L * 1024 * 1024, 64L * 1024 * 1024, 6, Duration.ofMillis(200), Duration.ofSeconds(5),
+                    Duration.ofSeconds(10), Duration.ofMinutes(2), 64);
+        }
+
+        public Options withPartSize(long size) {
+            return new Options(size, multipartThreshold, maxAttempts, initialBackoff, maxBackoff, connectTimeout,
+                    ioTimeout, maxConnections);
+        }
+
+        public Options withMultipartThreshold(long threshold) {
+            return new Options(partSize, threshold, maxAttempts, initialBackoff, maxBackoff, connectTimeout,
+                    ioTimeout, maxConnections);
+        }
+
+        public Options withRetries(int attempts, Duration initial, Duration max) {
+            return new Options(partSize, multipartThreshold, attempts, initial, max, connectTimeout, ioTimeout,
+                    maxConnections);
+        }
+
+        public Options withTimeouts(Duration connect, Duration io) {
+            return new Options(partSize, multipartThreshold, maxAttempts, initialBackoff, maxBackoff, connect, io,
+                    maxConnections);
+        }
+    }
+
+    /** The server refused the access key / secret key pair (or denied access with them). */
+    public static final class CredentialsRejectedException extends IOException {
+        private final String errorCode;
+
+        CredentialsRejectedException(String message, String errorCode, Throwable cause) {
+            super(message, cause);
+            this.errorCode = errorCode;
+        }
+
+        /** The S3 error code, e.g. {@code SignatureDoesNotMatch} or {@code InvalidAccessKeyId}. */
+        public String errorCode() {
+            return errorCode;
+        }
+    }
+
+    /** A non-retryable S3 error response, with its code. */
+    private static final class S3ErrorException extends IOException {
+        final String code;
+
+        S3ErrorException(String message, String code, Throwable cause) {
+            super(message, cause);
+            this.code = code;
+        }
+    }
+
+    @FunctionalInterface
+    private interface Request<T> {
+        CompletableFuture<T> start() throws Exception;
+    }
+
+    private enum Failure { TRANSIENT, CREDENTIALS, PERMANENT }
+
+    private final Config config;
+    private final Options options;
+    private final String endpoint;
+    private final String objectPrefix;
+    private final MinioAsyncClient client;
+    private volatile boolean closed;
+
+    public S3BlobStore(Config config) throws IOException {
+        this(config, Options.defaults());
+    }
+
+    /**
+     * Connects, checks the credentials and creates the bucket if missing.
+     *
+     * @throws CredentialsRejectedException if the server rejects the credentials
+     * @throws IOException if the server cannot be reached within the retry budget
+     */
+    public S3BlobStore(Config config, Options options) throws IOException {
+        this.config = Objects.requireNonNull(config, "config");
+        this.options = Objects.requireNonNull(options, "options");
+        this.endpoint = safeEndpoint(config.endpoint());
+        this.objectPrefix = config.keyPrefix();
+
+        Dispatcher dispatcher = new Dispatcher();
+        dispatcher.setMaxRequests(options.maxConnections());
+        dispatcher.setMaxRequestsPerHost(options.maxConnections());
+        OkHttpClient http = new OkHttpClient.Builder()
+                .dispatcher(dispatcher)
+                .connectionPool(new ConnectionPool(options.maxConnections(), 5, TimeUnit.MINUTES))
+                .connectTimeout(options.connectTimeout())
+                .readTimeout(options.ioTimeout())
+                .writeTimeout(options.ioTimeout())
+                .protocols(List.of(Protocol.HTTP_1_1))
+                .build();
+        MinioAsyncClient.Builder builder = MinioAsyncClient.builder()
+                .endpoint(config.endpoint())
+                .credentials(config.accessKey(), config.secretKey())
+                .httpClient(http, true);
+        if (config.region() != null) {
+            builder.region(config.region());
+        }
+        this.client = builder.build();
+        if (config.pathStyle()) {
+            client.disableVirtualStyleEndpoint();
+        } else {
+            client.enableVirtualStyleEndpoint();
+        }
+        try {
+            ensureBucket();
+        } catch (IOException | RuntimeException e) {
+            closeClient();
+            throw e;
+        }
+        log.debug("opened {}", describe());
+    }
+
+    private void ensureBucket() throws IOException {
+        String bucket = config.bucket();
+        boolean exists = call("check bucket", null,
+                () -> client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build()));
+        if (exists) {
+            return;
+        }
+        try {
+            call("create bucket", null, () -> {
+                MakeBucketArgs.Builder args = MakeBucketArgs.builder().bucket(bucket);
+                if (config.region() != null) {
+                    args.region(config.region());
+                }
+                return client.makeBucket(args.build());
+            });
+            log.info("created S3 bucket {} at {}", bucket, endpoint);
+        } catch (S3ErrorException e) {
+            // another node created it meanwhile
+            if (!e.code.equals("BucketAlreadyOwnedByYou") && !e.code.equals("BucketAlreadyExists")) {
+                throw e;
+            }
+            if (!call("check bucket", null, () -> client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build()))) {
+                throw e;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // writes
+
+    @Override
+    public StoredBlob put(String key, InputStream data) throws IOException {
+        BlobKeys.validate(key);
+        Objects.requireNonNull(data, "data");
+        ensureOpen();
+        String object = objectName(key);
+        PushbackInputStream in = new PushbackInputStream(data, 1);
+        MessageDigest digest = Sha256.newDigest();
+        int partSize = (int) options.partSize();
+
+        Chunk first = readChunk(in, new byte[(int) Math.min(partSize, 256 * 1024)], partSize, digest);
+        if (first.last) {
+            String sha256 = Sha256.hex(digest.digest());
+            putSingle(key, object, first.bytes, first.length, sha256);
+            return new StoredBlob(key, first.length, sha256);
+        }
+
+        // longer than one part: multipart upload, one part in memory at a time
+        String uploadId = startMultipart(key, object, null);
+        long size = 0;
+        try {
+            List<Part> parts = new ArrayList<>();
+            Chunk chunk = first;
+            while (true) {
+                Chunk part = chunk;
+                int number = parts.size() + 1;
+                String etag = call("upload part " + number, key, () -> client.uploadPartAsync(config.bucket(),
+                        config.region(), object, new ByteArrayInputStream(part.bytes, 0, part.length),
+                        (long) part.length, uploadId, number, null, null)).etag();
+                parts.add(new Part(number, etag));
+                size += part.length;
+                if (part.last) {
+                    break;
+                }
+                chunk = readChunk(in, part.bytes, partSize, digest);
+                if (chunk.length == 0) {
+                    break; // the stream ended exactly at a part boundary
+                }
+            }
+            completeMultipart(key, object, uploadId, parts, size);
+        } catch (IOException | RuntimeException | Error e) {
+            abortQuietly(object, uploadId);
+            throw e;
+        }
+        String sha256 = Sha256.hex(digest.digest());
+        attachChecksum(key, object, size, sha256);
+        return new StoredBlob(key, size, sha256);
+    }
+
+    /**
+     * Uploads a local file: hashed first (one read), then sent with its checksum, in one PUT up to
+     * {@link Options#multipartThreshold()} and in parts above. The file is deleted once stored.
+     */
+    @Override
+    public StoredBlob putFile(String key, Path source) throws IOException {
+        BlobKeys.validate(key);
+        Objects.requireNonNull(source, "source");
+        ensureOpen();
+        BasicFileAttributes attributes = Files.readAttributes(source, BasicFileAttributes.class);
+        if (!attributes.isRegularFile()) {
+            throw new IOException("cannot store " + source + ": not a regular file");
+        }
+        String object = objectName(key);
+        long size = attributes.size();
+        String sha256 = hashFile(source);
+
+        if (size <= options.multipartThreshold()) {
+            call("put", key, () -> {
+                InputStream in = Files.newInputStream(source);
+                try {
+                    return client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(object)
+                                    .stream(in, size, Math.max(size, MIN_PART_SIZE))
+                                    .contentType("application/octet-stream")
+                                    .userMetadata(Map.of(SHA256_METADATA, sha256)).build())
+                            .whenComplete((response, error) -> closeQuietly(in));
+                } catch (Exception e) {
+                    closeQuietly(in);
+                    throw e;
+                }
+            });
+        } else {
+            String uploadId = startMultipart(key, object, sha256);
+            try (RandomAccessFile file = new RandomAccessFile(source.toFile(), "r")) {
+                List<Part> parts = new ArrayList<>();
+                long partSize = options.partSize();
+                for (long offset = 0; offset < size; offset += partSize) {
+                    long position = offset;
+                    long length = Math.min(partSize, size - offset);
+                    int number = parts.size() + 1;
+                    String etag = call("upload part " + number, key, () -> {
+                        file.seek(position);
+                        return client.uploadPartAsync(config.bucket(), config.region(), object, file, length,
+                                uploadId, number, null, null);
+                    }).etag();
+                    parts.add(new Part(number, etag));
+                }
+                completeMultipart(key, object, uploadId, parts, size);
+            } catch (IOException | RuntimeException | Error e) {
+                abortQuietly(object, uploadId);
+                throw e;
+            }
+        }
+        try {
+            Files.deleteIfExists(source);
+        } catch (IOException e) {
+            log.warn("stored {} but could not delete the source file {}: {}", key, source, e.toString());
+        }
+        return new StoredBlob(key, size, sha256);
+    }
+
+    private void putSingle(String key, String object, byte[] bytes, int length, String sha256) throws IOException {
+        call("put", key, () -> client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(object)
+                .stream(new ByteArrayInputStream(bytes, 0, length), length, Math.max(length, MIN_PART_SIZE))
+                .contentType("application/octet-stream")
+                .userMetadata(Map.of(SHA256_METADATA, sha256)).build()));
+    }
+
+    private String startMultipart(String key, String object, String sha256) throws IOException {
+        ImmutableMultimap<String, String> headers = sha256 == null
+                ? ImmutableMultimap.of("Content-Type", "application/octet-stream")
+                : ImmutableMultimap.of("Content-Type", "application/octet-stream",
+                        "x-amz-meta-" + SHA256_METADATA, sha256);
+        return call("start multipart upload", key, () -> client.createMultipartUploadAsync(config.bucket(),
+                config.region(), object, headers, null)).result().uploadId();
+    }
+
+    private ObjectWriteResponse completeMultipart(String key, String object, String uploadId, List<Part> parts,
+                                                  long size) throws IOException {
+        Part[] array = parts.toArray(new Part[0]);
+        try {
+            return call("complete multipart upload", key, () -> client.completeMultipartUploadAsync(
+                    config.bucket(), config.region(), object, uploadId, array, null, null));
+        } catch (S3ErrorException e) {
+            // A retry after a completion whose response was lost finds the upload gone: check the object.
+            if (e.code.equals("NoSuchUpload")) {
+                Optional<StatObjectResponse> stat = statObject(key, object);
+                if (stat.isPresent() && stat.get().size() == size) {
+                    return new ObjectWriteResponse(null, config.bucket(), config.region(), object,
+                            stat.get().etag(), stat.get().versionId());
+                }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * After a multipart upload of a stream: records the checksum, known only now, as metadata, by an
+     * in-place copy guarded by the object's current ETag so that a concurrent put of the same key is
+     * not stamped with our checksum. (The ETag is read back with a HEAD rather than taken from the
+     * completion response: some servers, S3Proxy among them, report different ETags for the two.)
+     */
+    private void attachChecksum(String key, String object, long size, String sha256) throws IOException {
+        if (size > MAX_SINGLE_SIZE) {
+            log.warn("{} is larger than 5 GiB: its SHA-256 is not recorded as S3 metadata", key);
+            return;
+        }
+        Optional<StatObjectResponse> current = statObject(key, object);
+        if (current.isEmpty() || current.get().size() != size) {
+            log.debug("{} was replaced or deleted before its checksum was recorded", key);
+            return;
+        }
+        String etag = current.get().etag();
+        try {
+            call("record checksum of", key, () -> client.copyObject(CopyObjectArgs.builder()
+                    .bucket(config.bucket()).object(object)
+                    .source(CopySource.builder().bucket(config.bucket()).object(object).matchETag(etag).build())
+                    .headers(Map.of("Content-Type", "application/octet-stream"))
+                    .userMetadata(Map.of(SHA256_METADATA, sha256))
+                    .metadataDirective(Directive.REPLACE).build()));
+        } catch (S3ErrorException e) {
+            if (e.code.equals("PreconditionFailed")) {
+                log.debug("{} was replaced before its checksum was recorded", key);
+                return;
+            }
+            throw e;
+        }
+    }
+
+    private void abortQuietly(String object, String uploadId) {
+        try {
+            await(client.abortMultipartUploadAsync(config.bucket(), config.region(), object, uploadId, null, null));
+        } catch (Exception e) {
+            log.debug("could not abort multipart upload {} of {}: {}", uploadId, object, e.toString());
+        }
+    }
+
+    private record Chunk(byte[] bytes, int length, boolean last) {
+    }
+
+    /**
+     * Reads up to {@code max} bytes into {@code buffer} (grown as needed), hashing them, and tells
+     * whether the stream ended there.
+     */
+    private static Chunk readChunk(PushbackInputStream in, byte[] buffer, int max, MessageDigest digest)
+            throws IOException {
+        byte[] bytes = buffer;
+        int length = 0;
+        while (length < max) {
+            if (length == bytes.length) {
+                bytes = java.util.Arrays.copyOf(bytes, (int) Math.min(max, (long) bytes.length * 2));
+            }
+            int n = in.read(bytes, length, bytes.length - length);
+            if (n < 0) {
+                digest.update(bytes, 0, length);
+                return new Chunk(bytes, length, true);
+            }
+            length += n;
+        }
+        digest.update(bytes, 0, length);
+        int next = in.read();
+        if (next < 0) {
+            return new Chunk(bytes, length, true);
+        }
+        in.unread(next);
+        return new Chunk(bytes, length, false);
+    }
+
+    private static String hashFile(Path file) throws IOException {
+        MessageDigest digest = Sha256.newDigest();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
+            int n;
+            while ((n = channel.read(buffer.clear())) >= 0) {
+                digest.update(buffer.array(), 0, n);
+            }
+        }
+        return Sha256.hex(digest.digest());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // reads
+
+    @Override
+    public InputStream get(String key) throws IOException {
+        return get(key, 0, Long.MAX_VALUE);
+    }
+
+    @Override
+    public InputStream get(String key, long offset, long length) throws IOException {
+        BlobKeys.validate(key);
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("offset and length must not be negative: " + offset + ", " + length);
+        }
+        ensureOpen();
+        String object = objectName(key);
+        if (length == 0) {
+            // S3 ranges cannot be empty
+            if (statObject(key, object).isEmpty()) {
+                throw new BlobNotFoundException(key);
+            }
+            return InputStream.nullInputStream();
+        }
+        GetObjectArgs.Builder args = GetObjectArgs.builder().bucket(config.bucket()).object(object);
+        boolean whole = offset == 0 && length == Long.MAX_VALUE;
+        if (!whole) {
+            args.offset(offset);
+            if (length <= Long.MAX_VALUE - offset) {
+                args.length(length);
+            }
+        }
+        GetObjectArgs built = args.build();
+        try {
+            return call("get", key, () -> client.getObject(built));
+        } catch (S3ErrorException e) {
+            if (NOT_FOUND_ERRORS.contains(e.code)) {
+                throw new BlobNotFoundException(key);
+            }
+            if (e.code.equals("InvalidRange")) {
+                return InputStream.nullInputStream(); // the range starts at or past the end
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public InputStream getVerified(String key, String expectedSha256Hex) throws IOException {
+        String expected = Sha256.requireHex(expectedSha256Hex);
+        return new VerifyingInputStream(get(key), key, expected);
+    }
+
+    @Override
+    public Optional<BlobInfo> stat(String key) throws IOException {
+        BlobKeys.validate(key);
+        ensureOpen();
+        return statObject(key, objectName(key)).map(s -> new BlobInfo(key, s.size(), s.lastModified().toInstant()));
+    }
+
+    /** The {@code x-amz-meta-sha256} metadata written with the blob. */
+    @Override
+    public Optional<String> recordedSha256(String key) throws IOException {
+        BlobKeys.validate(key);
+        ensureOpen();
+        StatObjectResponse stat = statObject(key, objectName(key)).orElseThrow(() -> new BlobNotFoundException(key));
+        String value = stat.userMetadata().get(SHA256_METADATA);
+        return value != null && Sha256.isHex(value) ? Optional.of(value.toLowerCase(java.util.Locale.ROOT))
+                : Optional.empty();
+    }
+
+    private Optional<StatObjectResponse> statObject(String key, String object) throws IOException {
+        try {
+            return Optional.of(call("stat", key, () -> client.statObject(
+                    StatObjectArgs.builder().bucket(config.bucket()).object(object).build())));
+        } catch (S3ErrorException e) {
+            if (NOT_FOUND_ERRORS.contains(e.code)) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean delete(String key) throws IOException {
+        BlobKeys.validate(key);
+        ensureOpen();
+        String object = objectName(key);
+        // S3 deletes are idempotent and do not say whether there was something to delete
+        if (statObject(key, object).isEmpty()) {
+            return false;
+        }
+        call("delete", key, () -> client.removeObject(
+                RemoveObjectArgs.builder().bucket(config.bucket()).object(object).build()));
+        return true;
+    }
+
+    @Override
+    public Stream<BlobInfo> list(String prefix) throws IOException {
+        BlobKeys.validatePrefix(prefix);
+        ensureOpen();
+        Iterable<Result<Item>> results = client.listObjects(ListObjectsArgs.builder().bucket(config.bucket())
+                .prefix(objectPrefix + prefix).recursive(true).build());
+        Listing listing = new Listing(results.iterator());
+        try {
+            listing.hasNext(); // fetch the first page now, so that errors surface as IOException here
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(listing, Spliterator.NONNULL), false);
+    }
+
+    private final class Listing implements Iterator<BlobInfo> {
+        private final Iterator<Result<Item>> results;
+        private BlobInfo next;
+
+        Listing(Iterator<Result<Item>> results) {
+            this.results = results;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (next == null && results.hasNext()) {
+                Item item;
+                try {
+                    item = results.next().get();
+                } catch (Exception e) {
+                    IOException failure = toIOException("list", null, unwrap(e), 1);
+                    throw new UncheckedIOException(failure.getMessage(), failure);
+                }
+                if (item.isDir() || !item.objectName().startsWith(objectPrefix)) {
+                    continue;
+                }
+                String key = item.objectName().substring(objectPrefix.length());
+                try {
+                    BlobKeys.validate(key);
+                } catch (IllegalArgumentException e) {
+                    continue; // not written by this store
+                }
+                next = new BlobInfo(key, item.size(), item.lastModified() == null ? null
+                        : item.lastModified().toInstant());
+            }
+            return next != null;
+        }
+
+        @Override
+        public BlobInfo next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            BlobInfo result = next;
+            next = null;
+            return result;
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "s3 " + endpoint + " bucket " + config.bucket()
+                + (objectPrefix.isEmpty() ? "" : " prefix " + objectPrefix)
+                + (config.pathStyle() ? " (path-style)" : " (virtual-host style)");
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        if (!closed) {
+            closed = true;
+            closeClient();
+        }
+    }
+
+    private void closeClient() {
+        try {
+            client.close();
+        } catch (Exception e) {
+            log.debug("closing the S3 client: {}", e.toString());
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("blob store is closed: " + describe());
+        }
+    }
+
+    private String objectName(String key) {
+        return objectPrefix + key;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // requests, retries, errors
+
+    /** Runs a request, retrying transient failures with exponential back-off and jitter. */
+    private <T> T call(String operation, String key, Request<T> request) throws IOException {
+        long backoff = options.initialBackoff().toMillis();
+        for (int attempt = 1; ; attempt++) {
+            Throwable failure;
+            try {
+                return await(request.start());
+            } catch (InterruptedIOException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw e;
+                }
+                failure = e;
+            } catch (Exception e) {
+                failure = unwrap(e);
+            }
+            Failure kind = classify(failure);
+            if (kind == Failure.CREDENTIALS) {
+                throw credentialsRejected(operation, (ErrorResponseException) failure);
+            }
+            if (kind == Failure.PERMANENT || attempt >= options.maxAttempts()) {
+                throw toIOException(operation, key, failure, attempt);
+            }
+            long pause = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+            log.warn("S3 {} {} failed (attempt {}/{}), retrying in {} ms: {}", operation, what(key), attempt,
+                    options.maxAttempts(), pause, summary(failure));
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting to retry S3 " + operation);
+            }
+            backoff = Math.min(backoff * 2, options.maxBackoff().toMillis());
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> future) throws Exception {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for S3");
+        } catch (ExecutionException e) {
+            Throwable cause = unwrap(e);
+            if (cause instanceof Exception ex) {
+                throw ex;
+            }
+            throw e;
+        }
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        Throwable current = t;
+        while ((current instanceof CompletionException || current instanceof ExecutionException)
+                && current.getCause() != null) {
+            current = current.getCause();
+        }
+        return current;
+    }
+
+    private static Failure classify(Throwable t) {
+        if (t instanceof ErrorResponseException e) {
+            String code = e.errorResponse().code();
+            int status = e.response() != null ? e.response().code() : 0;
+            if (CREDENTIAL_ERRORS.contains(code)) {
+                return Failure.CREDENTIALS;
+            }
+            if (TRANSIENT_ERRORS.contains(code) || status >= 500 || status == 429) {
+                return Failure.TRANSIENT;
+            }
+            return Failure.PERMANENT;
+        }
+        if (t instanceof ServerException e) {
+            return e.statusCode() >= 500 || e.statusCode() == 429 ? Failure.TRANSIENT : Failure.PERMANENT;
+        }
+        if (t instanceof InvalidResponseException e) {
+            // a non-S3 answer, e.g. an HTML 502 page from a reverse proxy
+            Matcher m = RESPONSE_CODE.matcher(String.valueOf(e.getMessage()));
+            int status = m.find() ? Integer.parseInt(m.group(1)) : 0;
+            return status >= 500 || status == 429 ? Failure.TRANSIENT : Failure.PERMANENT;
+        }
+        if (t instanceof SSLHandshakeException || t instanceof SSLPeerUnverifiedException) {
+            return Failure.PERMANENT; // certificate problems do not heal by themselves
+        }
+        if (t instanceof IOException) {
+            return Failure.TRANSIENT; // refused, reset, timed out, unexpected end of stream...
+        }
+        if (t instanceof XmlParserException) {
+            return Failure.TRANSIENT; // usually a truncated response
+        }
+        return Failure.PERMANENT;
+    }
+
+    private CredentialsRejectedException credentialsRejected(String operation, ErrorResponseException e) {
+        String code = e.errorResponse().code();
+        String why = switch (code) {
+            case "InvalidAccessKeyId" -> "the access key id is not known to the server";
+            case "SignatureDoesNotMatch" -> "the secret key does not match the access key";
+            case "AccessDenied" -> "access denied: the credentials are wrong or not allowed to use this bucket";
+            case "InvalidToken", "ExpiredToken", "TokenRefreshRequired" -> "the session token is invalid or expired";
+            default -> "the account cannot be used";
+        };
+        return new CredentialsRejectedException("S3 credentials were rejected by " + endpoint + " (access key "
+                + maskedAccessKey() + ", bucket " + config.bucket() + ", during " + operation + "): " + code + ": "
+                + why, code, null);
+    }
+
+    private IOException toIOException(String operation, String key, Throwable failure, int attempts) {
+        String context = "S3 " + operation + " " + what(key) + " at " + endpoint + " failed"
+                + (attempts > 1 ? " after " + attempts + " attempts" : "") + ": ";
+        if (failure instanceof ErrorResponseException e) {
+            String code = e.errorResponse().code();
+            if (CREDENTIAL_ERRORS.contains(code)) {
+                return credentialsRejected(operation, e);
+            }
+            return new S3ErrorException(context + code + " (" + e.errorResponse().message() + ")", code, e);
+        }
+        return new IOException(context + summary(failure), failure);
+    }
+
+    private String what(String key) {
+        return key == null ? "bucket " + config.bucket() : key;
+    }
+
+    private static String summary(Throwable t) {
+        if (t instanceof ErrorResponseException e) {
+            return e.errorResponse().code() + " (HTTP " + (e.response() != null ? e.response().code() : "?") + ")";
+        }
+        if (t instanceof ServerException e) {
+            return "HTTP " + e.statusCode();
+        }
+        String message = t.getMessage();
+        if (message != null && message.length() > 200) {
+            message = message.substring(0, 200) + "...";
+        }
+        return t.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    private String maskedAccessKey() {
+        String key = config.accessKey();
+        if (key.length() <= 8) {
+            return key.charAt(0) + "****";
+        }
+        return key.substring(0, 4) + "****" + key.substring(key.length() - 2);
+    }
+
+    /** The endpoint without user information or query, safe for logs. */
+    static String safeEndpoint(String endpoint) {
+        try {
+            URI uri = new URI(endpoint);
+            if (uri.getHost() == null) {
+                return endpoint.replaceAll("//[^/@]*@", "//");
+            }
+            return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null).toString();
+        } catch (URISyntaxException e) {
+            return endpoint.replaceAll("//[^/@]*@", "//").replaceAll("\\?.*", "");
+        }
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
+    }
+}
