@@ -1,0 +1,102 @@
+package org.imagingnode.bridge.audit;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import javax.sql.DataSource;
+
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.stereotype.Repository;
+
+/**
+ * The audit trail in the append-only {@code audit_event} table (the database refuses UPDATE, DELETE
+ * and TRUNCATE on it).
+ *
+ * <p>Each event is written on a connection of its own, in autocommit, outside any transaction of the
+ * caller: an access that fails or is denied, and whose own transaction rolls back, stays audited.
+ * {@link #record} returns once the row is committed. Times are kept to the microsecond (truncated).
+ */
+@Repository
+public class PostgresAuditLog implements AuditLog {
+    private static final String INSERT = "INSERT INTO audit_event (event_time, actor, actor_role, action, channel,"
+            + " patient_id, study_uid, outcome, detail, source_address)"
+            + " VALUES (COALESCE(?, clock_timestamp()), ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String FOR_STUDY = "SELECT event_time, actor, actor_role, action, channel, patient_id,"
+            + " study_uid, outcome, detail, source_address FROM audit_event WHERE study_uid = ?"
+            + " ORDER BY event_time DESC, id DESC LIMIT ?";
+
+    private final DataSource dataSource;
+
+    public PostgresAuditLog(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    @Override
+    public void record(AuditEvent event) {
+        Objects.requireNonNull(event, "event");
+        require(event.actor(), "actor");
+        require(event.action(), "action");
+        require(event.outcome(), "outcome");
+        try (Connection con = dataSource.getConnection()) {
+            con.setAutoCommit(true);
+            try (PreparedStatement ps = con.prepareStatement(INSERT)) {
+                if (event.time() == null) {
+                    ps.setNull(1, Types.TIMESTAMP_WITH_TIMEZONE);
+                } else {
+                    ps.setObject(1, OffsetDateTime.ofInstant(event.time().truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC));
+                }
+                ps.setString(2, event.actor());
+                ps.setString(3, event.actorRole());
+                ps.setString(4, event.action());
+                ps.setString(5, event.channel());
+                ps.setString(6, event.patientId());
+                ps.setString(7, event.studyUid());
+                ps.setString(8, event.outcome());
+                ps.setString(9, event.detail());
+                ps.setString(10, event.sourceAddress());
+                ps.executeUpdate();
+            }
+        } catch (SQLException e) {
+            throw new DataAccessResourceFailureException("could not write audit event " + event.action()
+                    + " by " + event.actor(), e);
+        }
+    }
+
+    @Override
+    public List<AuditEvent> forStudy(String studyUid, int limit) {
+        if (studyUid == null || limit <= 0) {
+            return List.of();
+        }
+        try (Connection con = dataSource.getConnection();
+                PreparedStatement ps = con.prepareStatement(FOR_STUDY)) {
+            ps.setString(1, studyUid);
+            ps.setInt(2, limit);
+            List<AuditEvent> events = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    events.add(new AuditEvent(rs.getObject(1, OffsetDateTime.class).toInstant(), rs.getString(2),
+                            rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
+                            rs.getString(8), rs.getString(9), rs.getString(10)));
+                }
+            }
+            return events;
+        } catch (SQLException e) {
+            throw new DataAccessResourceFailureException("could not read audit events of study " + studyUid, e);
+        }
+    }
+
+    private static void require(String value, String what) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("an audit event needs " + what);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package org.imagingnode.bridge.index;
+
+import java.sql.Array;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.LocalDate;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+import javax.sql.DataSource;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Repository;
+
+/**
+ * The instance index on PostgreSQL (schema: {@code db/migration/V1__index.sql}).
+ *
+ * <ul>
+ *   <li>{@link #upsert} is one call of the {@code index_upsert_instance} database function: one round
+ *       trip and, unless the caller runs it inside a wider Spring transaction, one transaction of its own.
+ *       Safe for concurrent ingest of the same patient/study/series from several connections.</li>
+ *   <li>{@link #find} and {@link #locate} build parameterised SQL ({@link IndexSql}); malformed or
+ *       unanswerable queries throw {@link IllegalArgumentException} with a message fit for the requester.</li>
+ * </ul>
+ * All statements go through a {@link JdbcTemplate}, so they join a Spring-managed transaction when one is active.
+ */
+@Repository
+public class PostgresInstanceIndex implements InstanceIndex {
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresInstanceIndex.class);
+
+    private static final String UPSERT = "SELECT previous_blob_key, study_patient_conflict, series_study_conflict"
+            + " FROM index_upsert_instance(?::text, ?::text, ?::text, ?::text, ?::date, ?::text,"
+            + " ?::text, ?::date, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text,"
+            + " ?::text, ?::text, ?::int, ?::text, ?::text,"
+            + " ?::text, ?::text, ?::int, ?::int, ?::int, ?::int, ?::text, ?::text,"
+            + " ?::text, ?::bigint, ?::text, ?::bigint, ?::text)";
+
+    private final JdbcTemplate jdbc;
+
+    public PostgresInstanceIndex(DataSource dataSource) {
+        this.jdbc = new JdbcTemplate(dataSource);
+    }
+
+    @Override
+    public Optional<String> upsert(IndexedInstance in) {
+        Objects.requireNonNull(in, "instance");
+        require(in.studyInstanceUid(), "StudyInstanceUID");
+        require(in.seriesInstanceUid(), "SeriesInstanceUID");
+        require(in.sopInstanceUid(), "SOPInstanceUID");
+        require(in.transferSyntaxUid(), "transfer syntax");
+        require(in.blobKey(), "blob key");
+        if (in.blobSize() < 0 || in.datasetOffset() < 0) {
+            throw new IllegalArgumentException("blob size and data set offset must not be negative");
+        }
+        UpsertResult result = jdbc.query(con -> {
+            PreparedStatement ps = con.prepareStatement(UPSERT);
+            int k = 0;
+            ps.setString(++k, in.patientId() == null ? "" : in.patientId());
+            ps.setString(++k, in.issuerOfPatientId() == null ? "" : in.issuerOfPatientId());
+            ps.setString(++k, blankToNull(in.patientName()));
+            ps.setString(++k, PersonNames.normalise(in.patientName()));
+            setDate(ps, ++k, in.patientBirthDate());
+            ps.setString(++k, blankToNull(in.patientSex()));
+            ps.setString(++k, in.studyInstanceUid());
+            setDate(ps, ++k, in.studyDate());
+            ps.setString(++k, blankToNull(in.studyTime()));
+            ps.setString(++k, blankToNull(in.accessionNumber()));
+            ps.setString(++k, blankToNull(in.studyId()));
+            ps.setString(++k, blankToNull(in.studyDescription()));
+            ps.setString(++k, blankToNull(in.referringPhysicianName()));
+            ps.setString(++k, PersonNames.normalise(in.referringPhysicianName()));
+            ps.setString(++k, in.seriesInstanceUid());
+            ps.setString(++k, blankToNull(in.modality()));
+            setInt(ps, ++k, in.seriesNumber());
+            ps.setString(++k, blankToNull(in.seriesDescription()));
+            ps.setString(++k, blankToNull(in.bodyPartExamined()));
+            ps.setString(++k, in.sopInstanceUid());
+            ps.setString(++k, blankToNull(in.sopClassUid()));
+            setInt(ps, ++k, in.instanceNumber());
+            setInt(ps, ++k, in.numberOfFrames());
+            setInt(ps, ++k, in.rows());
+            setInt(ps, ++k, in.columns());
+            ps.setString(++k, in.transferSyntaxUid());
+            ps.setString(++k, blankToNull(in.specificCharacterSet()));
+            ps.setString(++k, in.blobKey());
+            ps.setLong(++k, in.blobSize());
+            ps.setString(++k, blankToNull(in.sha256()));
+            ps.setLong(++k, in.datasetOffset());
+            ps.setString(++k, blankToNull(in.sourceAeTitle()));
+            return ps;
+        }, rs -> {
+            if (!rs.next()) {
+                throw new IllegalStateException("index_upsert_instance returned no row");
+            }
+            return new UpsertResult(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3));
+        });
+        if (result.studyPatientConflict()) {
+            LOG.warn("Instance {}: study {} is indexed under another patient; the instance was indexed under that"
+                    + " patient (patient identities are not changed by ingest)", in.sopInstanceUid(), in.studyInstanceUid());
+        }
+        if (result.seriesStudyConflict()) {
+            LOG.warn("Instance {}: series {} belongs to another study than {}; the instance was indexed in the"
+                    + " existing series", in.sopInstanceUid(), in.seriesInstanceUid(), in.studyInstanceUid());
+        }
+        return Optional.ofNullable(result.previousBlobKey());
+    }
+
+    private record UpsertResult(String previousBlobKey, boolean studyPatientConflict, boolean seriesStudyConflict) {
+    }
+
+    @Override
+    public List<IndexRow> find(IndexQuery query) {
+        IndexSql.Statement statement = IndexSql.find(query);
+        List<IndexAttribute> columns = statement.columns();
+        return jdbc.query(con -> prepare(con.prepareStatement(statement.sql()), statement.params()), (rs, n) -> {
+            Map<IndexAttribute, Object> values = new EnumMap<>(IndexAttribute.class);
+            for (int k = 0; k < columns.size(); k++) {
+                Object value = read(rs, k + 1, columns.get(k));
+                if (value != null) {
+                    values.put(columns.get(k), value);
+                }
+            }
+            return new IndexRow(values);
+        });
+    }
+
+    @Override
+    public Optional<InstanceLocation> findInstance(String sopInstanceUid) {
+        if (sopInstanceUid == null || sopInstanceUid.isBlank()) {
+            return Optional.empty();
+        }
+        return locate(List.of(new Condition.SingleValue(IndexAttribute.SOPInstanceUID, sopInstanceUid)))
+                .stream().findFirst();
+    }
+
+    @Override
+    public List<InstanceLocation> locate(List<Condition> conditions) {
+        IndexSql.Statement statement = IndexSql.locate(conditions);
+        return jdbc.query(con -> prepare(con.prepareStatement(statement.sql()), statement.params()),
+                (rs, n) -> new InstanceLocation(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getString(6), rs.getLong(7), rs.getString(8), rs.getLong(9)));
+    }
+
+    private static PreparedStatement prepare(PreparedStatement ps, List<Object> params) throws SQLException {
+        int k = 0;
+        for (Object p : params) {
+            k++;
+            if (p instanceof String s) {
+                ps.setString(k, s);
+            } else if (p instanceof Integer i) {
+                ps.setInt(k, i);
+            } else if (p instanceof LocalDate d) {
+                ps.setObject(k, d);
+            } else if (p instanceof IndexSql.TextArray a) {
+                Array array = ps.getConnection().createArrayOf("text", a.values().toArray(new String[0]));
+                ps.setArray(k, array);
+            } else {
+                throw new IllegalStateException("unexpected parameter type " + p.getClass());
+            }
+        }
+        return ps;
+    }
+
+    private static Object read(ResultSet rs, int column, IndexAttribute attribute) throws SQLException {
+        switch (attribute.kind()) {
+            case DATE:
+                return rs.getObject(column, LocalDate.class);
+            case INTEGER:
+            case COUNT: {
+                int v = rs.getInt(column);
+                return rs.wasNull() ? null : v;
+            }
+            case LIST: {
+                Array array = rs.getArray(column);
+                if (array == null) {
+                    return null;
+                }
+                try {
+                    return List.of((String[]) array.getArray());
+                } finally {
+                    array.free();
+                }
+            }
+            default: {
+                String v = rs.getString(column);
+                return v == null || v.isEmpty() ? null : v;
+            }
+        }
+    }
+
+    private static void setDate(PreparedStatement ps, int k, LocalDate date) throws SQLException {
+        if (date == null) {
+            ps.setNull(k, Types.DATE);
+        } else {
+            ps.setObject(k, date);
+        }
+    }
+
+    private static void setInt(PreparedStatement ps, int k, Integer value) throws SQLException {
+        if (value == null) {
+            ps.setNull(k, Types.INTEGER);
+        } else {
+            ps.setInt(k, value);
+        }
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+
+    private static void require(String value, String what) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("an indexed instance needs a " + what);
+        }
+    }
+}
