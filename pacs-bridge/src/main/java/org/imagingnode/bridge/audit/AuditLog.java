@@ -9,4 +9,7 @@ public interface AuditLog {
 
     /** The most recent events about a study, newest first. */
     List<AuditEvent> forStudy(String studyUid, int limit);
+
+    /** The most recent events about a patient (by PatientID as recorded), newest first: the patient's access history. */
+    List<AuditEvent> forPatient(String patientId, int limit);
 }

@@ -30,9 +30,10 @@ public class PostgresAuditLog implements AuditLog {
     private static final String INSERT = "INSERT INTO audit_event (event_time, actor, actor_role, action, channel,"
             + " patient_id, study_uid, outcome, detail, source_address)"
             + " VALUES (COALESCE(?, clock_timestamp()), ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    private static final String FOR_STUDY = "SELECT event_time, actor, actor_role, action, channel, patient_id,"
-            + " study_uid, outcome, detail, source_address FROM audit_event WHERE study_uid = ?"
-            + " ORDER BY event_time DESC, id DESC LIMIT ?";
+    private static final String SELECT = "SELECT event_time, actor, actor_role, action, channel, patient_id,"
+            + " study_uid, outcome, detail, source_address FROM audit_event";
+    private static final String FOR_STUDY = SELECT + " WHERE study_uid = ? ORDER BY event_time DESC, id DESC LIMIT ?";
+    private static final String FOR_PATIENT = SELECT + " WHERE patient_id = ? ORDER BY event_time DESC, id DESC LIMIT ?";
 
     private final DataSource dataSource;
 
@@ -73,12 +74,21 @@ public class PostgresAuditLog implements AuditLog {
 
     @Override
     public List<AuditEvent> forStudy(String studyUid, int limit) {
-        if (studyUid == null || limit <= 0) {
+        return select(FOR_STUDY, studyUid, limit);
+    }
+
+    @Override
+    public List<AuditEvent> forPatient(String patientId, int limit) {
+        return select(FOR_PATIENT, patientId, limit);
+    }
+
+    private List<AuditEvent> select(String sql, String key, int limit) {
+        if (key == null || limit <= 0) {
             return List.of();
         }
         try (Connection con = dataSource.getConnection();
-                PreparedStatement ps = con.prepareStatement(FOR_STUDY)) {
-            ps.setString(1, studyUid);
+                PreparedStatement ps = con.prepareStatement(sql)) {
+            ps.setString(1, key);
             ps.setInt(2, limit);
             List<AuditEvent> events = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
@@ -90,7 +100,7 @@ public class PostgresAuditLog implements AuditLog {
             }
             return events;
         } catch (SQLException e) {
-            throw new DataAccessResourceFailureException("could not read audit events of study " + studyUid, e);
+            throw new DataAccessResourceFailureException("could not read audit events of " + key, e);
         }
     }
 

@@ -80,19 +80,30 @@ public final class EmbeddedPostgresServer implements Closeable {
         checkDataDirectory(dir);
         stopOrphanedPostmaster(dir);
 
+        // The server's own log (initdb, startup, errors) goes to a file beside the data directory, as for
+        // an installed server, rather than line by line into the node's log.
+        Path serverLog = dir.resolveSibling(dir.getFileName() + ".log");
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setDataDirectory(dir)
                 .setCleanDataDirectory(false)
                 .setPort(port)
                 .setPGStartupWait(Duration.ofMinutes(2)) // crash recovery after an unclean stop may take a while
-                .setLocaleConfig("lc-collate", "C");
+                .setLocaleConfig("lc-collate", "C")
+                .setOutputRedirector(ProcessBuilder.Redirect.appendTo(serverLog.toFile()))
+                .setErrorRedirector(ProcessBuilder.Redirect.appendTo(serverLog.toFile()));
         serverSettings(sharedBuffers).forEach(builder::setServerConfig);
-        EmbeddedPostgres postgres = builder.start();
+        EmbeddedPostgres postgres;
+        try {
+            postgres = builder.start();
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("embedded PostgreSQL could not start on " + dir + " (see " + serverLog + "): "
+                    + e.getMessage(), e);
+        }
         EmbeddedPostgresServer server = new EmbeddedPostgresServer(postgres, dir);
         try {
             String version = server.createDatabaseIfMissing();
-            LOG.info("Embedded PostgreSQL {} running on localhost:{}, database '{}', data directory {}",
-                    version, postgres.getPort(), DATABASE, dir);
+            LOG.info("Embedded PostgreSQL {} running on localhost:{}, database '{}', data directory {}, server log {}",
+                    version, postgres.getPort(), DATABASE, dir, serverLog);
         } catch (SQLException e) {
             server.close();
             throw new IOException("embedded PostgreSQL started but is not usable: " + e.getMessage(), e);

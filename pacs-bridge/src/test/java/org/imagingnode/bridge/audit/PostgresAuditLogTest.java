@@ -45,6 +45,20 @@ class PostgresAuditLogTest {
     }
 
     @Test
+    void aPatientSeesTheAccessHistoryOfAllTheirStudies() {
+        String patient = "PAT-" + UUID.randomUUID();
+        Instant t0 = Instant.parse("2025-06-02T10:00:00Z");
+        audit.record(new AuditEvent(t0, "STORESCU", "dimse-ae", "store", "DIMSE", patient, studyUid(), "success", null,
+                "192.0.2.1"));
+        audit.record(new AuditEvent(t0.plusSeconds(3600), "DR_SMITH", "professional", "read", "viewer", patient,
+                studyUid(), "success", null, "192.0.2.2"));
+        audit.record(new AuditEvent(t0.plusSeconds(60), "DR_OTHER", "professional", "read", "viewer", "PAT-else",
+                studyUid(), "success", null, "192.0.2.3"));
+
+        assertThat(audit.forPatient(patient, 10)).extracting(AuditEvent::actor).containsExactly("DR_SMITH", "STORESCU");
+    }
+
+    @Test
     void anEventWithoutTimeIsStampedByTheDatabase() {
         String study = studyUid();
         Instant before = Instant.now().minusSeconds(5);

@@ -48,6 +48,7 @@ class DatabaseConfigurationTest {
             port[0] = server.port();
             assertThat(server.dataDirectory()).isEqualTo(dataDir.resolve("postgres").toAbsolutePath());
             assertThat(dataDir.resolve("postgres/PG_VERSION")).exists();
+            assertThat(dataDir.resolve("postgres.log")).content().contains("database system is ready to accept connections");
             assertThat(context.getBean(DataSource.class)).isInstanceOfSatisfying(HikariDataSource.class,
                     pool -> assertThat(pool.getJdbcUrl()).isEqualTo("jdbc:postgresql://localhost:" + port[0] + "/imagingnode"));
             assertThat(context.getBeanFactory().getDependentBeans("embeddedPostgres"))
