@@ -55,6 +55,7 @@ public class DatabaseConfiguration {
         if (embeddedPostgres != null) {
             pool.setJdbcUrl(embeddedPostgres.jdbcUrl());
             pool.setUsername(embeddedPostgres.user());
+            pool.setPassword(embeddedPostgres.password());
         } else {
             pool.setJdbcUrl(environment.getRequiredProperty("spring.datasource.url"));
             pool.setUsername(environment.getProperty("spring.datasource.username"));

@@ -8,7 +8,12 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -30,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * itself when no external database is configured. The data directory is kept across restarts; the
  * server listens on loopback only and is stopped by {@link #close()} (and by a JVM shutdown hook).
  *
+ * <p>Connections need the superuser's password, generated on first start and kept in the data
+ * directory ({@link #password()}); initdb's "trust" authentication is replaced on first start.
+ *
  * <p>Durability settings are those of a production server: fsync, synchronous_commit and
  * full_page_writes stay on (zonky's defaults turn fsync and synchronous_commit off; they are
  * overridden here). A postmaster orphaned by a killed JVM is shut down before starting again.
@@ -41,12 +49,19 @@ public final class EmbeddedPostgresServer implements Closeable {
     public static final String DATABASE = "imagingnode";
     public static final String USER = "postgres";
 
+    /** The superuser's password, generated on first start, kept (mode 600) in the data directory. */
+    private static final String PASSWORD_FILE = "node-password";
+    /** First line of the pg_hba.conf this class writes. */
+    private static final String HBA_MARKER = "# written by the imaging node";
+
     private final EmbeddedPostgres postgres;
     private final Path dataDirectory;
+    private final String password;
 
-    private EmbeddedPostgresServer(EmbeddedPostgres postgres, Path dataDirectory) {
+    private EmbeddedPostgresServer(EmbeddedPostgres postgres, Path dataDirectory, String password) {
         this.postgres = postgres;
         this.dataDirectory = dataDirectory;
+        this.password = password;
     }
 
     /** Settings tuned for a small archive server; durability settings are explicit. */
@@ -92,6 +107,11 @@ public final class EmbeddedPostgresServer implements Closeable {
                 .setOutputRedirector(ProcessBuilder.Redirect.appendTo(serverLog.toFile()))
                 .setErrorRedirector(ProcessBuilder.Redirect.appendTo(serverLog.toFile()));
         serverSettings(sharedBuffers).forEach(builder::setServerConfig);
+        Path passwordFile = dir.resolve(PASSWORD_FILE);
+        String password = Files.exists(passwordFile) ? Files.readString(passwordFile, StandardCharsets.UTF_8).strip() : null;
+        if (password != null) {
+            builder.setConnectConfig("password", password); // zonky's readiness check connects
+        }
         EmbeddedPostgres postgres;
         try {
             postgres = builder.start();
@@ -99,8 +119,19 @@ public final class EmbeddedPostgresServer implements Closeable {
             throw new IOException("embedded PostgreSQL could not start on " + dir + " (see " + serverLog + "): "
                     + e.getMessage(), e);
         }
-        EmbeddedPostgresServer server = new EmbeddedPostgresServer(postgres, dir);
+        EmbeddedPostgresServer server;
         try {
+            if (password == null) {
+                password = newPassword();
+                writePrivately(passwordFile, password);
+            }
+            server = new EmbeddedPostgresServer(postgres, dir, password);
+        } catch (IOException | RuntimeException e) {
+            postgres.close();
+            throw e;
+        }
+        try {
+            server.requirePasswords();
             String version = server.createDatabaseIfMissing();
             LOG.info("Embedded PostgreSQL {} running on localhost:{}, database '{}', data directory {}, server log {}",
                     version, postgres.getPort(), DATABASE, dir, serverLog);
@@ -123,6 +154,10 @@ public final class EmbeddedPostgresServer implements Closeable {
         return USER;
     }
 
+    public String password() {
+        return password;
+    }
+
     public Path dataDirectory() {
         return dataDirectory;
     }
@@ -132,8 +167,61 @@ public final class EmbeddedPostgresServer implements Closeable {
         postgres.close();
     }
 
+    private Connection connect(String database) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://localhost:" + postgres.getPort() + "/" + database, USER,
+                password);
+    }
+
+    /**
+     * initdb (through zonky) trusts every local connection, which would let any local account read the
+     * patient data and, as superuser, bypass the audit trail's protection. On first start (and until it
+     * is done), give the superuser the generated password and require SCRAM passwords for every
+     * connection, loopback and Unix socket alike. Idempotent; a trusting server accepts the password too.
+     */
+    private void requirePasswords() throws SQLException, IOException {
+        Path hba = dataDirectory.resolve("pg_hba.conf");
+        if (Files.readString(hba, StandardCharsets.UTF_8).startsWith(HBA_MARKER)) {
+            return;
+        }
+        try (Connection con = connect("postgres"); Statement st = con.createStatement()) {
+            st.execute("ALTER ROLE " + USER + " PASSWORD '" + password + "'"); // [A-Za-z0-9] only: no quoting issue
+            writePrivately(hba, HBA_MARKER + ": SCRAM passwords, loopback only\n"
+                    + "local all all scram-sha-256\n"
+                    + "host  all all 127.0.0.1/32 scram-sha-256\n"
+                    + "host  all all ::1/128 scram-sha-256\n");
+            st.execute("SELECT pg_reload_conf()");
+        }
+        LOG.info("Embedded PostgreSQL now requires the password kept in {}", dataDirectory.resolve(PASSWORD_FILE));
+    }
+
+    private static String newPassword() {
+        String alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+        SecureRandom random = new SecureRandom();
+        StringBuilder sb = new StringBuilder(32);
+        for (int k = 0; k < 32; k++) {
+            sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        return sb.toString();
+    }
+
+    /** Writes a file readable by its owner only, atomically (a crash leaves the old or the new content). */
+    private static void writePrivately(Path file, String content) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        try {
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(tmp); // not a POSIX file system
+        }
+        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            channel.write(java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
+            channel.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
     private String createDatabaseIfMissing() throws SQLException {
-        try (Connection con = postgres.getPostgresDatabase().getConnection()) {
+        try (Connection con = connect("postgres")) {
             try (PreparedStatement ps = con.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
                 ps.setString(1, DATABASE);
                 try (ResultSet rs = ps.executeQuery()) {

@@ -10,6 +10,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 
 import javax.sql.DataSource;
 
@@ -51,6 +54,11 @@ class DatabaseConfigurationTest {
             assertThat(dataDir.resolve("postgres.log")).content().contains("database system is ready to accept connections");
             assertThat(context.getBean(DataSource.class)).isInstanceOfSatisfying(HikariDataSource.class,
                     pool -> assertThat(pool.getJdbcUrl()).isEqualTo("jdbc:postgresql://localhost:" + port[0] + "/imagingnode"));
+            assertThat(Files.getPosixFilePermissions(dataDir.resolve("postgres/node-password")))
+                    .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+            assertThatThrownBy(() -> DriverManager.getConnection(server.jdbcUrl(), "postgres", "guess").close())
+                    .as("no local account gets in without the password").isInstanceOf(SQLException.class)
+                    .hasMessageContaining("password authentication failed");
             assertThat(context.getBeanFactory().getDependentBeans("embeddedPostgres"))
                     .as("the pool closes before the server stops").contains("dataSource");
 

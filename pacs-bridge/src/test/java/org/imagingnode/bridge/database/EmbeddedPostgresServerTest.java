@@ -38,7 +38,7 @@ class EmbeddedPostgresServerTest {
             assertThat(ProcessHandle.of(orphan).map(ProcessHandle::isAlive)).as("postmaster orphaned").contains(true);
 
             try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dir, 0, "32MB");
-                    Connection con = DriverManager.getConnection(server.jdbcUrl(), server.user(), null);
+                    Connection con = DriverManager.getConnection(server.jdbcUrl(), server.user(), server.password());
                     Statement st = con.createStatement();
                     ResultSet rs = st.executeQuery("SELECT 1")) {
                 assertThat(rs.next()).isTrue();
