@@ -51,7 +51,7 @@ public class DatabaseConfiguration {
         // a plain (nullable) parameter, not Optional: it records that the pool depends on the server,
         // so the pool is closed before the server is stopped
         HikariDataSource pool = new HikariDataSource();
-        pool.setPoolName("index");
+        pool.setPoolName("node-db");
         if (embeddedPostgres != null) {
             pool.setJdbcUrl(embeddedPostgres.jdbcUrl());
             pool.setUsername(embeddedPostgres.user());

@@ -135,9 +135,9 @@ public final class EmbeddedPostgresServer implements Closeable {
             String version = server.createDatabaseIfMissing();
             LOG.info("Embedded PostgreSQL {} running on localhost:{}, database '{}', data directory {}, server log {}",
                     version, postgres.getPort(), DATABASE, dir, serverLog);
-        } catch (SQLException e) {
+        } catch (SQLException | IOException e) {
             server.close();
-            throw new IOException("embedded PostgreSQL started but is not usable: " + e.getMessage(), e);
+            throw new IOException("embedded PostgreSQL started on " + dir + " but is not usable: " + e.getMessage(), e);
         }
         return server;
     }
