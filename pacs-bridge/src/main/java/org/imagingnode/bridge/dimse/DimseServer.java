@@ -129,8 +129,12 @@ public class DimseServer implements SmartLifecycle {
         open.add(socket);
         try {
             serveAssociation(socket, admitted);
+        } catch (Throwable t) {
+            log.error("association handling failed", t);
         } finally {
             open.remove(socket);
+            closeQuietly(socket); // whatever happened, the peer is not left waiting
+            MDC.clear();
         }
     }
 
@@ -152,13 +156,9 @@ public class DimseServer implements SmartLifecycle {
             log.warn("association from {} rejected: {}", peer, e.getMessage());
             audit.record(new AuditEvent(Instant.now(), "unknown", "dimse-ae",
                     "associate", "DIMSE", null, null, "denied", e.getMessage(), socket.getInetAddress().getHostAddress()));
-            closeQuietly(socket);
-            MDC.clear();
             return;
         } catch (IOException e) {
             log.info("association attempt from {} failed: {}", peer, e.getMessage());
-            closeQuietly(socket);
-            MDC.clear();
             return;
         }
         AssociationParameters rq = a.request();
@@ -180,8 +180,6 @@ public class DimseServer implements SmartLifecycle {
             a.abort();
         } finally {
             ctx.flushStoreAudit(audit);
-            closeQuietly(socket);
-            MDC.clear();
         }
     }
 

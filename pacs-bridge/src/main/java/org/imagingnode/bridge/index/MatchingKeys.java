@@ -117,9 +117,19 @@ public final class MatchingKeys {
         if (from.isEmpty() && to.isEmpty()) {
             throw new IllegalArgumentException(attribute + " range needs at least one time");
         }
-        // A partial upper bound such as "12" covers the whole hour: pad it to its end.
-        String upper = to.isEmpty() ? null : (to + "999999.999999".substring(Math.min(to.length(), 6)));
-        return new Condition.TimeRange(attribute, from.isEmpty() ? null : from, upper);
+        return new Condition.TimeRange(attribute, from.isEmpty() ? null : from, to.isEmpty() ? null : endOf(to));
+    }
+
+    /**
+     * An upper bound, compared as text, that covers the whole period a partial time names: "12"
+     * becomes "129999.999999" (after every 12:mm:ss), "120000.5" becomes "120000.599999".
+     */
+    static String endOf(String time) {
+        int dot = time.indexOf('.');
+        if (dot < 0) {
+            return time + "999999".substring(time.length()) + ".999999";
+        }
+        return time + "999999".substring(time.length() - dot - 1);
     }
 
     private static List<String> split(String v) {

@@ -106,7 +106,7 @@ public class IngestService {
             return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "index unavailable", null);
         }
         String patientId = header.getString(Tag.PatientID);
-        if (existing.isPresent() && existing.get().sha256().equals(request.sha256())) {
+        if (existing.isPresent() && request.sha256().equals(existing.get().sha256())) {
             return new IngestResult(IngestResult.Outcome.UNCHANGED, sopUid, studyUid, patientId, "already stored", null);
         }
 

@@ -56,4 +56,14 @@ class MatchingKeysTest {
         assertThatThrownBy(() -> MatchingKeys.parse(IndexAttribute.SeriesNumber, "x"))
                 .hasMessageContaining("integer");
     }
+
+    @Test
+    void partialUpperTimeBoundsCoverTheirWholePeriod() {
+        assertThat(MatchingKeys.endOf("12")).isEqualTo("129999.999999");
+        assertThat(MatchingKeys.endOf("1230")).isEqualTo("123099.999999");
+        assertThat(MatchingKeys.endOf("120000")).isEqualTo("120000.999999");
+        assertThat(MatchingKeys.endOf("120000.5")).isEqualTo("120000.599999");
+        assertThat(MatchingKeys.parse(IndexAttribute.StudyTime, "08-12")).hasValue(
+                new Condition.TimeRange(IndexAttribute.StudyTime, "08", "129999.999999"));
+    }
 }

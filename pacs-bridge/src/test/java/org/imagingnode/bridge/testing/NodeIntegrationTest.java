@@ -26,7 +26,8 @@ public abstract class NodeIntegrationTest {
 
     static {
         try {
-            DATA_DIR = Files.createTempDirectory("imaging-node-test");
+            // under target/ so that "mvn clean" removes it with the embedded database inside
+            DATA_DIR = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "node-data");
             STORESCP_PORT = Dcmtk.freePort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
