@@ -21,6 +21,7 @@ import org.imagingnode.bridge.dimse.association.PresentationContext;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
+import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -36,6 +37,9 @@ class BadInputTest extends NodeIntegrationTest {
 
     @Autowired
     InstanceIndex index;
+
+    @Autowired
+    BlobStore blobs;
 
     private Association connect() throws IOException {
         AssociationParameters rq = new AssociationParameters(NODE_AE, "STORESCU",
@@ -129,7 +133,7 @@ class BadInputTest extends NodeIntegrationTest {
 
     private void assertNothingStoredFor(TestObjects.Spec s) throws IOException {
         assertThat(index.findInstance(s.sopInstanceUid)).isEmpty();
-        assertThat(DimseServicesTest.blobFiles()).noneMatch(p -> p.getFileName().toString().startsWith(s.sopInstanceUid));
+        assertThat(DimseServicesTest.blobKeysOf(blobs, s.sopInstanceUid)).isEmpty();
     }
 
     private void awaitEmptySpool() throws Exception {

@@ -11,12 +11,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
+import org.imagingnode.storage.BlobInfo;
+import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,6 +33,12 @@ class DimseServicesTest extends NodeIntegrationTest {
 
     @Autowired
     InstanceIndex index;
+
+    @Autowired
+    BlobStore blobs;
+
+    @Autowired
+    AuditLog audit;
 
     static TestObjects.Spec ct;
     static List<Path> ctFiles = new ArrayList<>();
@@ -235,6 +244,7 @@ class DimseServicesTest extends NodeIntegrationTest {
         Path f = TestObjects.write(s, work.resolve("idem.dcm"));
         assertThat(store("STORESCU", List.of(f)).ok()).isTrue();
         String key = index.findInstance(s.sopInstanceUid).orElseThrow().blobKey();
+        assertThat(blobKeysOf(blobs, s.sopInstanceUid)).containsExactly(key);
         assertThat(store("ALL", List.of(f)).ok()).isTrue();
         assertThat(index.findInstance(s.sopInstanceUid).orElseThrow().blobKey()).isEqualTo(key);
 
@@ -242,7 +252,14 @@ class DimseServicesTest extends NodeIntegrationTest {
         assertThat(store("STORESCU", List.of(TestObjects.write(s, work.resolve("idem2.dcm")))).ok()).isTrue();
         String replaced = index.findInstance(s.sopInstanceUid).orElseThrow().blobKey();
         assertThat(replaced).isNotEqualTo(key);
-        assertThat(blobFiles()).noneMatch(p -> p.endsWith(Path.of(key).getFileName()));
+        assertThat(blobs.stat(replaced)).isPresent();
+        assertThat(blobs.stat(key)).as("the replaced blob is deleted").isEmpty();
+        assertThat(blobKeysOf(blobs, s.sopInstanceUid)).containsExactly(replaced);
+        assertThat(audit.forStudy(s.studyUid, 20)).anySatisfy(e -> {
+            assertThat(e.action()).isEqualTo("store-replace");
+            assertThat(e.actor()).isEqualTo("STORESCU");
+            assertThat(e.detail()).contains(s.sopInstanceUid);
+        });
     }
 
     private List<DicomDataset> find(String model, Map<Integer, String> keys) throws Exception {
@@ -274,9 +291,10 @@ class DimseServicesTest extends NodeIntegrationTest {
         }
     }
 
-    static List<Path> blobFiles() throws IOException {
-        try (Stream<Path> files = Files.walk(dataDir().resolve("blobs"))) {
-            return files.filter(Files::isRegularFile).toList();
+    /** Keys of every stored blob that belongs to an instance. */
+    static List<String> blobKeysOf(BlobStore blobs, String sopInstanceUid) throws IOException {
+        try (Stream<BlobInfo> all = blobs.list("dicom/")) {
+            return all.map(BlobInfo::key).filter(k -> k.contains("/" + sopInstanceUid + ".")).toList();
         }
     }
 
