@@ -6,39 +6,45 @@ import io.minio.CopyObjectArgs;
 import io.minio.CopySource;
 import io.minio.Directive;
 import io.minio.GetObjectArgs;
+import io.minio.GetPresignedObjectUrlArgs;
 import io.minio.ListObjectsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioAsyncClient;
 import io.minio.ObjectWriteResponse;
-import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
 import io.minio.Result;
+import io.minio.S3Escaper;
+import io.minio.Signer;
 import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
+import io.minio.Time;
+import io.minio.Xml;
 import io.minio.errors.ErrorResponseException;
 import io.minio.errors.InvalidResponseException;
 import io.minio.errors.ServerException;
 import io.minio.errors.XmlParserException;
+import io.minio.http.HttpUtils;
+import io.minio.http.Method;
+import io.minio.messages.ErrorResponse;
 import io.minio.messages.Item;
 import io.minio.messages.Part;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.PushbackInputStream;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -62,8 +68,15 @@ import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okio.BufferedSink;
+import okio.Okio;
+import okio.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +98,12 @@ import org.slf4j.LoggerFactory;
  *       (connection refused or reset, timeouts, HTTP 5xx, 429, {@code SlowDown}...) up to
  *       {@link Options#maxAttempts()} attempts. Parts are retried one by one. Rejected credentials
  *       are never retried.
+ *   <li>Object and part uploads go straight through OkHttp, signed with the SDK's SigV4
+ *       {@link Signer}: the body is streamed from the caller's bytes or file without the SDK's
+ *       intermediate copy, and over plain HTTP the signed payload hash of a single PUT is the
+ *       SHA-256 computed anyway, so the data is hashed once (parts are hashed once more each; over
+ *       HTTPS they are sent {@code UNSIGNED-PAYLOAD}, TLS protecting them). Everything else uses
+ *       the SDK.
  *   <li>Nothing here logs or reports the secret key.
  * </ul>
  */
@@ -287,7 +306,17 @@ public final class S3BlobStore implements BlobStore {
     private final String endpoint;
     private final String objectPrefix;
     private final MinioAsyncClient client;
+    private final OkHttpClient http;
+    /** URL of the bucket's objects, ending with a slash: append an object name to address it. */
+    private final String objectUrlBase;
+    private final String signingRegion;
+    private final boolean https;
     private volatile boolean closed;
+
+    private static final MediaType OCTET_STREAM = MediaType.get("application/octet-stream");
+    private static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+    private static final String USER_AGENT = "imaging-node-storage (" + System.getProperty("os.name") + "; "
+            + System.getProperty("os.arch") + ") Java/" + System.getProperty("java.version");
 
     public S3BlobStore(Config config) throws IOException {
         this(config, Options.defaults());
@@ -315,6 +344,7 @@ public final class S3BlobStore implements BlobStore {
                 .readTimeout(options.ioTimeout())
                 .writeTimeout(options.ioTimeout())
                 .protocols(List.of(Protocol.HTTP_1_1))
+                .socketFactory(new NoDelaySocketFactory())
                 .build();
         MinioAsyncClient.Builder builder = MinioAsyncClient.builder()
                 .endpoint(config.endpoint())
@@ -324,6 +354,7 @@ public final class S3BlobStore implements BlobStore {
             builder.region(config.region());
         }
         this.client = builder.build();
+        this.http = http;
         if (config.pathStyle()) {
             client.disableVirtualStyleEndpoint();
         } else {
@@ -331,6 +362,21 @@ public final class S3BlobStore implements BlobStore {
         }
         try {
             ensureBucket();
+            // Let the SDK work out the URL and region of an object (virtual host, AWS regional
+            // endpoints...) once, from a presigned URL for a probe name.
+            String probe = "imagingnode-probe";
+            String presigned = call("resolve object URL", null, () -> CompletableFuture.completedFuture(
+                    client.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder().method(Method.PUT)
+                            .bucket(config.bucket()).object(probe).expiry(60).build())));
+            HttpUrl url = HttpUrl.get(presigned);
+            String base = url.newBuilder().query(null).build().toString();
+            if (!base.endsWith("/" + probe)) {
+                throw new IOException("unexpected object URL layout from the S3 SDK: " + safeEndpoint(base));
+            }
+            this.objectUrlBase = base.substring(0, base.length() - probe.length());
+            String[] scope = String.valueOf(url.queryParameter("X-Amz-Credential")).split("/");
+            this.signingRegion = scope.length >= 5 ? scope[scope.length - 3] : config.region();
+            this.https = url.isHttps();
         } catch (IOException | RuntimeException e) {
             closeClient();
             throw e;
@@ -394,9 +440,11 @@ public final class S3BlobStore implements BlobStore {
             while (true) {
                 Chunk part = chunk;
                 int number = parts.size() + 1;
-                String etag = call("upload part " + number, key, () -> client.uploadPartAsync(config.bucket(),
-                        config.region(), object, new ByteArrayInputStream(part.bytes, 0, part.length),
-                        (long) part.length, uploadId, number, null, null)).etag();
+                RequestBody body = RequestBody.create(part.bytes, OCTET_STREAM, 0, part.length);
+                String payloadHash = partPayloadHash(part.bytes, part.length);
+                Map<String, String> query = Map.of("partNumber", Integer.toString(number), "uploadId", uploadId);
+                String etag = call("upload part " + number, key, () -> CompletableFuture.completedFuture(
+                        rawPut(object, query, body, payloadHash, Map.of())));
                 parts.add(new Part(number, etag));
                 size += part.length;
                 if (part.last) {
@@ -435,33 +483,22 @@ public final class S3BlobStore implements BlobStore {
         String sha256 = hashFile(source);
 
         if (size <= options.multipartThreshold()) {
-            call("put", key, () -> {
-                InputStream in = Files.newInputStream(source);
-                try {
-                    return client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(object)
-                                    .stream(in, size, Math.max(size, MIN_PART_SIZE))
-                                    .contentType("application/octet-stream")
-                                    .userMetadata(Map.of(SHA256_METADATA, sha256)).build())
-                            .whenComplete((response, error) -> closeQuietly(in));
-                } catch (Exception e) {
-                    closeQuietly(in);
-                    throw e;
-                }
-            });
+            RequestBody body = new FileRegionBody(source, 0, size);
+            call("put", key, () -> CompletableFuture.completedFuture(
+                    rawPut(object, null, body, sha256, Map.of("x-amz-meta-" + SHA256_METADATA, sha256))));
         } else {
             String uploadId = startMultipart(key, object, sha256);
-            try (RandomAccessFile file = new RandomAccessFile(source.toFile(), "r")) {
+            try {
                 List<Part> parts = new ArrayList<>();
                 long partSize = options.partSize();
                 for (long offset = 0; offset < size; offset += partSize) {
-                    long position = offset;
                     long length = Math.min(partSize, size - offset);
                     int number = parts.size() + 1;
-                    String etag = call("upload part " + number, key, () -> {
-                        file.seek(position);
-                        return client.uploadPartAsync(config.bucket(), config.region(), object, file, length,
-                                uploadId, number, null, null);
-                    }).etag();
+                    RequestBody body = new FileRegionBody(source, offset, length);
+                    String payloadHash = partPayloadHash(source, offset, length);
+                    Map<String, String> query = Map.of("partNumber", Integer.toString(number), "uploadId", uploadId);
+                    String etag = call("upload part " + number, key, () -> CompletableFuture.completedFuture(
+                            rawPut(object, query, body, payloadHash, Map.of())));
                     parts.add(new Part(number, etag));
                 }
                 completeMultipart(key, object, uploadId, parts, size);
@@ -479,10 +516,175 @@ public final class S3BlobStore implements BlobStore {
     }
 
     private void putSingle(String key, String object, byte[] bytes, int length, String sha256) throws IOException {
-        call("put", key, () -> client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(object)
-                .stream(new ByteArrayInputStream(bytes, 0, length), length, Math.max(length, MIN_PART_SIZE))
-                .contentType("application/octet-stream")
-                .userMetadata(Map.of(SHA256_METADATA, sha256)).build()));
+        RequestBody body = RequestBody.create(bytes, OCTET_STREAM, 0, length);
+        call("put", key, () -> CompletableFuture.completedFuture(
+                rawPut(object, null, body, sha256, Map.of("x-amz-meta-" + SHA256_METADATA, sha256))));
+    }
+
+    /**
+     * One signed PUT (an object, or a part when {@code query} carries partNumber and uploadId),
+     * executed synchronously; S3 error responses become the SDK's exceptions, for {@link #classify}.
+     *
+     * @param payloadSha256 SHA-256 of the body, or {@code UNSIGNED-PAYLOAD}
+     * @return the ETag
+     */
+    private String rawPut(String object, Map<String, String> query, RequestBody body, String payloadSha256,
+                          Map<String, String> headers) throws Exception {
+        HttpUrl.Builder urlBuilder = HttpUrl.get(objectUrlBase + object).newBuilder();
+        if (query != null) {
+            query.forEach((k, v) -> urlBuilder.addEncodedQueryParameter(S3Escaper.encode(k), S3Escaper.encode(v)));
+        }
+        HttpUrl url = urlBuilder.build();
+        String contentSha256 = Objects.requireNonNull(payloadSha256, "payload hash");
+        okhttp3.Request.Builder request = new okhttp3.Request.Builder().url(url).put(body)
+                .header("Host", HttpUtils.getHostHeader(url))
+                .header("Accept-Encoding", "identity")
+                .header("User-Agent", USER_AGENT)
+                .header("Content-Type", "application/octet-stream")
+                .header("x-amz-date", ZonedDateTime.now().format(Time.AMZ_DATE_FORMAT))
+                .header("x-amz-content-sha256", contentSha256);
+        headers.forEach(request::header);
+        okhttp3.Request signed = Signer.signV4S3(request.build(), signingRegion, config.accessKey(),
+                config.secretKey(), contentSha256);
+        try (Response response = http.newCall(signed).execute()) {
+            if (!response.isSuccessful()) {
+                throw errorOf(response, object);
+            }
+            String etag = response.header("ETag");
+            return etag == null ? "" : etag.replace("\"", "");
+        }
+    }
+
+    /** Turns an error response into what the SDK would have thrown for it. */
+    private Exception errorOf(Response response, String object) throws IOException {
+        int status = response.code();
+        String body = response.body() == null ? "" : response.body().string();
+        String contentType = response.header("Content-Type");
+        if (!body.isEmpty() && contentType != null && contentType.contains("xml")) {
+            try {
+                return new ErrorResponseException(Xml.unmarshal(ErrorResponse.class, body), response, null);
+            } catch (XmlParserException e) {
+                return e;
+            }
+        }
+        if (status >= 500 || status == 429) {
+            return new ServerException("server failed with HTTP status code " + status, status, null);
+        }
+        String code = switch (status) {
+            case 403 -> "AccessDenied";
+            case 404 -> "NoSuchKey";
+            case 412 -> "PreconditionFailed";
+            default -> "HTTP" + status;
+        };
+        return new ErrorResponseException(new ErrorResponse(code, "HTTP " + status, config.bucket(), object,
+                response.request().url().encodedPath(), response.header("x-amz-request-id"),
+                response.header("x-amz-id-2")), response, null);
+    }
+
+    /** Payload hash of a part: signed over HTTP, {@code UNSIGNED-PAYLOAD} over HTTPS (TLS checks integrity). */
+    private String partPayloadHash(byte[] bytes, int length) {
+        if (https) {
+            return UNSIGNED_PAYLOAD;
+        }
+        MessageDigest digest = Sha256.newDigest();
+        digest.update(bytes, 0, length);
+        return Sha256.hex(digest.digest());
+    }
+
+    private String partPayloadHash(Path file, long offset, long length) throws IOException {
+        if (https) {
+            return UNSIGNED_PAYLOAD;
+        }
+        MessageDigest digest = Sha256.newDigest();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
+            long position = offset;
+            long end = offset + length;
+            while (position < end) {
+                buffer.clear().limit((int) Math.min(buffer.capacity(), end - position));
+                int n = channel.read(buffer, position);
+                if (n < 0) {
+                    throw new IOException(file + " shrank while being uploaded");
+                }
+                digest.update(buffer.array(), 0, n);
+                position += n;
+            }
+        }
+        return Sha256.hex(digest.digest());
+    }
+
+    /**
+     * Plain sockets with Nagle's algorithm off. OkHttp leaves it on, and a request whose last
+     * segment is small then waits for the server's delayed ACK: a 40 ms stall on about one request
+     * in ten in the benchmark. (TLS sockets are layered on these, so HTTPS benefits too.)
+     */
+    private static final class NoDelaySocketFactory extends javax.net.SocketFactory {
+        private final javax.net.SocketFactory delegate = javax.net.SocketFactory.getDefault();
+
+        private static java.net.Socket noDelay(java.net.Socket socket) throws IOException {
+            socket.setTcpNoDelay(true);
+            return socket;
+        }
+
+        @Override
+        public java.net.Socket createSocket() throws IOException {
+            return noDelay(delegate.createSocket());
+        }
+
+        @Override
+        public java.net.Socket createSocket(String host, int port) throws IOException {
+            return noDelay(delegate.createSocket(host, port));
+        }
+
+        @Override
+        public java.net.Socket createSocket(String host, int port, java.net.InetAddress localHost, int localPort)
+                throws IOException {
+            return noDelay(delegate.createSocket(host, port, localHost, localPort));
+        }
+
+        @Override
+        public java.net.Socket createSocket(java.net.InetAddress host, int port) throws IOException {
+            return noDelay(delegate.createSocket(host, port));
+        }
+
+        @Override
+        public java.net.Socket createSocket(java.net.InetAddress address, int port, java.net.InetAddress localAddress,
+                                            int localPort) throws IOException {
+            return noDelay(delegate.createSocket(address, port, localAddress, localPort));
+        }
+    }
+
+    /** A region of a file as a request body, re-readable for retries. */
+    private static final class FileRegionBody extends RequestBody {
+        private final Path file;
+        private final long offset;
+        private final long length;
+
+        FileRegionBody(Path file, long offset, long length) {
+            this.file = file;
+            this.offset = offset;
+            this.length = length;
+        }
+
+        @Override
+        public MediaType contentType() {
+            return OCTET_STREAM;
+        }
+
+        @Override
+        public long contentLength() {
+            return length;
+        }
+
+        @Override
+        public void writeTo(BufferedSink sink) throws IOException {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                channel.position(offset);
+                try (Source source = Okio.source(Channels.newInputStream(channel))) {
+                    sink.write(source, length);
+                }
+            }
+        }
     }
 
     private String startMultipart(String key, String object, String sha256) throws IOException {
@@ -948,14 +1150,6 @@ public final class S3BlobStore implements BlobStore {
             return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null).toString();
         } catch (URISyntaxException e) {
             return endpoint.replaceAll("//[^/@]*@", "//").replaceAll("\\?.*", "");
-        }
-    }
-
-    private static void closeQuietly(InputStream in) {
-        try {
-            in.close();
-        } catch (IOException e) {
-            // nothing to do
         }
     }
 }

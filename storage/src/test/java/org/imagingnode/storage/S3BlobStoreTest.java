@@ -201,6 +201,25 @@ class S3BlobStoreTest extends BlobStoreContractTest {
     }
 
     @Test
+    void credentialsRevokedWhileRunningMakeWritesAndReadsFailAtOnceWithTheClearError() throws Exception {
+        store.put("k", new ByteArrayInputStream(new byte[] {1}));
+        server.restartWithSecret("rotated-secret");
+        try {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> store.put("k2", new ByteArrayInputStream(new byte[100])))
+                    .isInstanceOf(S3BlobStore.CredentialsRejectedException.class)
+                    .hasMessageContaining("credentials were rejected")
+                    .hasMessageNotContaining(S3ProxyServer.CREDENTIAL)
+                    .hasMessageNotContaining("rotated-secret");
+            assertThatThrownBy(() -> store.get("k")).isInstanceOf(S3BlobStore.CredentialsRejectedException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not retried").isLessThan(Duration.ofSeconds(3));
+        } finally {
+            server.restartWithSecret(S3ProxyServer.CREDENTIAL);
+        }
+        assertThat(read(store.get("k"))).containsExactly(1);
+    }
+
+    @Test
     void unknownAccessKeyIsReportedAsRejectedCredentials() {
         S3BlobStore.Config config = server.config("test-bucket-credentials")
                 .withCredentials("nobody-knows-me", "whatever-secret");

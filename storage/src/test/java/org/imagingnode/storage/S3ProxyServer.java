@@ -21,8 +21,10 @@ public final class S3ProxyServer implements AutoCloseable {
     private final BlobStoreContext context;
     private S3Proxy proxy;
     private int port;
+    private String credential = CREDENTIAL;
 
     public S3ProxyServer(Path dataDirectory) throws Exception {
+        java.nio.file.Files.createDirectories(dataDirectory);
         Properties properties = new Properties();
         properties.setProperty("jclouds.filesystem.basedir", dataDirectory.toAbsolutePath().toString());
         this.context = ContextBuilder.newBuilder("filesystem-nio2")
@@ -40,7 +42,7 @@ public final class S3ProxyServer implements AutoCloseable {
         S3Proxy started = S3Proxy.builder()
                 .blobStore(context.getBlobStore())
                 .endpoint(URI.create("http://127.0.0.1:" + port))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, IDENTITY, CREDENTIAL)
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, IDENTITY, credential)
                 .build();
         started.start();
         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -53,6 +55,13 @@ public final class S3ProxyServer implements AutoCloseable {
         }
         port = started.getPort();
         proxy = started;
+    }
+
+    /** Restarts the server on the same port, now expecting {@code newCredential} as secret key. */
+    public synchronized void restartWithSecret(String newCredential) throws Exception {
+        stop();
+        credential = newCredential;
+        start();
     }
 
     public synchronized void stop() throws Exception {
