@@ -1,5 +1,6 @@
 package org.imagingnode.bridge;
 
+import org.imagingnode.bridge.blobstore.MigrateBlobsCommand;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -9,6 +10,9 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 @EnableConfigurationProperties(NodeProperties.class)
 public class NodeApplication {
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("migrate-blobs")) {
+            System.exit(MigrateBlobsCommand.main(java.util.Arrays.copyOfRange(args, 1, args.length)));
+        }
         SpringApplication.run(NodeApplication.class, args);
     }
 }
