@@ -3,7 +3,7 @@
 set -euo pipefail
 need=(openjdk-17-jdk-headless maven libpixelmed-java)
 if [ "${1:-run}" = test ]; then
-  need+=(dcmtk)
+  need+=(dcmtk docker-compose)
 fi
 missing=()
 for p in "${need[@]}"; do
