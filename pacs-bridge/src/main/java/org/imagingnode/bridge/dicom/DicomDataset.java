@@ -205,6 +205,54 @@ public final class DicomDataset {
         return a == null ? null : a.getSingleStringValueOrNull();
     }
 
+    /**
+     * Reads a data set (no meta header) up to, not including, the pixel data: the header a viewer
+     * needs (metadata, rendering parameters) without loading pixels.
+     */
+    public static DicomDataset readHeader(InputStream in, String transferSyntaxUid) throws MalformedDicomException {
+        AttributeList list = new AttributeList();
+        list.setDecompressPixelData(false);
+        try {
+            list.read(new DicomInputStream(in, transferSyntaxUid, false), TagFromName.PixelData);
+        } catch (IOException | DicomException | RuntimeException e) {
+            throw new MalformedDicomException("cannot parse data set: " + describe(e), e);
+        }
+        return new DicomDataset(list);
+    }
+
+    /** The tag of a data dictionary keyword (e.g. "PatientID"), or -1 when the keyword is unknown. */
+    public static int tagForKeyword(String keyword) {
+        if (keyword == null || keyword.isEmpty()) {
+            return -1;
+        }
+        AttributeTag at = DICTIONARY.getTagFromName(keyword);
+        return at == null ? -1 : at.getGroup() << 16 | at.getElement();
+    }
+
+    /** The data dictionary keyword of a tag, or null when the dictionary does not know it. */
+    public static String keywordOf(int tag) {
+        return DICTIONARY.getNameFromTag(t(tag));
+    }
+
+    /** All values of a numeric attribute as doubles (empty when absent or not numeric). */
+    public double[] getDoubles(int tag) {
+        Attribute a = list.get(t(tag));
+        if (a == null) {
+            return new double[0];
+        }
+        try {
+            double[] v = a.getDoubleValues();
+            return v == null ? new double[0] : v;
+        } catch (DicomException | RuntimeException e) {
+            return new double[0];
+        }
+    }
+
+    /** The toolkit's attribute list, for the encoders of this package. */
+    AttributeList attributes() {
+        return list;
+    }
+
     private static AttributeTag t(int tag) {
         return new AttributeTag(tag >>> 16, tag & 0xFFFF);
     }

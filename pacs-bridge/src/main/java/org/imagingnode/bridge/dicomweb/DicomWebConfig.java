@@ -1,0 +1,49 @@
+package org.imagingnode.bridge.dicomweb;
+
+import java.util.List;
+
+import org.imagingnode.bridge.security.SecurityConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.web.cors.CorsConfiguration;
+import org.springframework.web.cors.UrlBasedCorsConfigurationSource;
+import org.springframework.web.filter.CorsFilter;
+
+/**
+ * DICOMweb wiring: settings, and CORS for browser viewers ({@code node.dicomweb.cors-allowed-origins}).
+ * The CORS filter runs before the access filter, so preflight requests are answered without
+ * credentials and error answers (401, 404...) still carry the CORS headers a browser needs to read them.
+ */
+@Configuration
+@EnableConfigurationProperties(DicomWebProperties.class)
+public class DicomWebConfig {
+    private static final Logger log = LoggerFactory.getLogger(DicomWebConfig.class);
+
+    @Bean
+    FilterRegistrationBean<CorsFilter> dicomWebCorsFilter(DicomWebProperties props) {
+        UrlBasedCorsConfigurationSource source = new UrlBasedCorsConfigurationSource();
+        if (!props.corsAllowedOrigins().isEmpty()) {
+            CorsConfiguration cors = new CorsConfiguration();
+            cors.setAllowedOriginPatterns(props.corsAllowedOrigins());
+            cors.setAllowedMethods(List.of("GET", "HEAD", "POST", "OPTIONS"));
+            cors.setAllowedHeaders(List.of("Authorization", "Accept", "Content-Type", "Range", "If-None-Match",
+                    "X-Requested-With"));
+            cors.setExposedHeaders(List.of("Content-Type", "Content-Length", "Content-Location", "Warning",
+                    "WWW-Authenticate"));
+            cors.setAllowCredentials(!props.corsAllowedOrigins().contains("*"));
+            cors.setMaxAge(props.corsMaxAgeSeconds());
+            source.registerCorsConfiguration(props.basePath() + "/**", cors);
+            source.registerCorsConfiguration(props.wadoUriPath(), cors);
+            log.info("DICOMweb CORS allowed origins: {}", props.corsAllowedOrigins());
+        }
+        FilterRegistrationBean<CorsFilter> reg = new FilterRegistrationBean<>(new CorsFilter(source));
+        reg.setOrder(SecurityConfig.ACCESS_FILTER_ORDER - 1);
+        reg.addUrlPatterns("/*");
+        reg.setName("dicomWebCorsFilter");
+        return reg;
+    }
+}

@@ -1,0 +1,81 @@
+package org.imagingnode.bridge.dicomweb;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.imagingnode.bridge.security.AccessDeniedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.web.HttpMediaTypeNotAcceptableException;
+import org.springframework.web.HttpRequestMethodNotSupportedException;
+import org.springframework.web.bind.MissingServletRequestParameterException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+
+/**
+ * Errors of the DICOMweb and WADO-URI handlers as plain-text messages a person can read, with the
+ * status PS3.18 asks for. Written directly, so no content negotiation can turn them into a 406.
+ */
+@RestControllerAdvice(basePackageClasses = DicomWebErrors.class)
+public class DicomWebErrors {
+    private static final Logger log = LoggerFactory.getLogger(DicomWebErrors.class);
+
+    @ExceptionHandler(DicomWebException.class)
+    public void dicomWeb(DicomWebException e, HttpServletResponse response) throws IOException {
+        write(response, e.status(), e.getMessage());
+    }
+
+    @ExceptionHandler(AccessDeniedException.class)
+    public void denied(AccessDeniedException e, HttpServletResponse response) throws IOException {
+        if (!e.authenticated()) {
+            response.setHeader("WWW-Authenticate", "Bearer realm=\"imaging-node\"");
+        }
+        write(response, e.authenticated() ? 403 : 401, e.authenticated() ? "access denied" : "authentication required");
+    }
+
+    @ExceptionHandler(IllegalArgumentException.class)
+    public void badRequest(IllegalArgumentException e, HttpServletResponse response) throws IOException {
+        write(response, 400, e.getMessage());
+    }
+
+    @ExceptionHandler(MissingServletRequestParameterException.class)
+    public void missing(MissingServletRequestParameterException e, HttpServletResponse response) throws IOException {
+        write(response, 400, "missing parameter " + e.getParameterName());
+    }
+
+    @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
+    public void method(HttpRequestMethodNotSupportedException e, HttpServletResponse response) throws IOException {
+        if (e.getSupportedMethods() != null) {
+            response.setHeader("Allow", String.join(", ", e.getSupportedMethods()));
+        }
+        write(response, 405, "method " + e.getMethod() + " not supported here");
+    }
+
+    @ExceptionHandler(HttpMediaTypeNotAcceptableException.class)
+    public void notAcceptable(HttpMediaTypeNotAcceptableException e, HttpServletResponse response) throws IOException {
+        write(response, 406, e.getMessage());
+    }
+
+    @ExceptionHandler(IOException.class)
+    public void io(IOException e, HttpServletResponse response) throws IOException {
+        // mostly a client that went away mid-stream; nothing useful can be sent then
+        log.debug("I/O error in a DICOMweb response: {}", e.toString());
+        if (!response.isCommitted()) {
+            write(response, 500, "storage read error");
+        }
+    }
+
+    static void write(HttpServletResponse response, int status, String message) throws IOException {
+        if (response.isCommitted()) {
+            return;
+        }
+        response.resetBuffer();
+        response.setStatus(status);
+        response.setContentType("text/plain;charset=UTF-8");
+        byte[] body = (message == null ? "error" : message).getBytes(StandardCharsets.UTF_8);
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
+    }
+}

@@ -1,0 +1,250 @@
+package org.imagingnode.bridge.dicomweb;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import org.imagingnode.bridge.dicom.DicomDataset;
+import org.imagingnode.bridge.dicom.DicomJson;
+import org.imagingnode.bridge.dicom.Tag;
+import org.imagingnode.bridge.index.Condition;
+import org.imagingnode.bridge.index.IndexAttribute;
+import org.imagingnode.bridge.index.IndexRow;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.index.QueryLevel;
+import org.imagingnode.bridge.security.AccessGuard;
+import org.imagingnode.bridge.security.Action;
+import org.imagingnode.bridge.security.Caller;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * QIDO-RS (PS3.18 10.6): searches for studies, series and instances, answered in DICOM JSON from
+ * the index. An empty result is 200 with {@code []}; a malformed query is 400 with the reason.
+ * Matches the caller may not see are left out (the policy decides per patient and study).
+ */
+@RestController
+@RequestMapping("${node.dicomweb.base-path:/dicomweb}")
+public class QidoController {
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final DateTimeFormatter DA = DateTimeFormatter.BASIC_ISO_DATE;
+
+    private final InstanceIndex index;
+    private final AccessGuard guard;
+    private final DicomWebProperties props;
+
+    QidoController(InstanceIndex index, AccessGuard guard, DicomWebProperties props) {
+        this.index = index;
+        this.guard = guard;
+        this.props = props;
+    }
+
+    @GetMapping("/studies")
+    public void studies(HttpServletRequest rq, HttpServletResponse rs) throws IOException {
+        search(rq, rs, QueryLevel.STUDY, List.of(), true);
+    }
+
+    @GetMapping("/series")
+    public void allSeries(HttpServletRequest rq, HttpServletResponse rs) throws IOException {
+        search(rq, rs, QueryLevel.SERIES, List.of(), true);
+    }
+
+    @GetMapping("/instances")
+    public void allInstances(HttpServletRequest rq, HttpServletResponse rs) throws IOException {
+        search(rq, rs, QueryLevel.IMAGE, List.of(), true);
+    }
+
+    @GetMapping("/studies/{study}/series")
+    public void seriesOfStudy(@PathVariable String study, HttpServletRequest rq, HttpServletResponse rs)
+            throws IOException {
+        search(rq, rs, QueryLevel.SERIES, List.of(uid(IndexAttribute.StudyInstanceUID, study)), false);
+    }
+
+    @GetMapping("/studies/{study}/instances")
+    public void instancesOfStudy(@PathVariable String study, HttpServletRequest rq, HttpServletResponse rs)
+            throws IOException {
+        search(rq, rs, QueryLevel.IMAGE, List.of(uid(IndexAttribute.StudyInstanceUID, study)), true);
+    }
+
+    @GetMapping("/studies/{study}/series/{series}/instances")
+    public void instancesOfSeries(@PathVariable String study, @PathVariable String series, HttpServletRequest rq,
+            HttpServletResponse rs) throws IOException {
+        search(rq, rs, QueryLevel.IMAGE, List.of(uid(IndexAttribute.StudyInstanceUID, study),
+                uid(IndexAttribute.SeriesInstanceUID, series)), false);
+    }
+
+    private static Condition uid(IndexAttribute a, String value) {
+        StoredInstances.requireUid(value, a.name());
+        return new Condition.SingleValue(a, value);
+    }
+
+    private void search(HttpServletRequest rq, HttpServletResponse rs, QueryLevel level, List<Condition> scope,
+            boolean withParents) throws IOException {
+        negotiateJson(rq);
+        Map<String, List<String>> params = new LinkedHashMap<>();
+        rq.getParameterMap().forEach((k, v) -> params.put(k, List.of(v)));
+        QidoQuery q = QidoQuery.parse(level, scope, withParents, params, props.qidoMaxResults());
+        List<IndexRow> rows;
+        try {
+            rows = index.find(q.query());
+        } catch (IllegalArgumentException e) {
+            throw DicomWebException.badRequest(e.getMessage());
+        }
+        List<String> warnings = new ArrayList<>(q.warnings());
+        if (rows.size() > q.requestedLimit()) {
+            rows = rows.subList(0, q.requestedLimit());
+            warnings.add("299 imaging-node: \"There are more matches than returned; ask for the next ones with offset\"");
+        }
+        Caller caller = guard.caller(rq);
+        String channel = guard.channel(rq);
+        List<IndexRow> visible = new ArrayList<>(rows.size());
+        for (IndexRow r : rows) {
+            if (guard.permits(caller, channel, Action.QUERY, (String) r.get(IndexAttribute.PatientID),
+                    (String) r.get(IndexAttribute.IssuerOfPatientID), (String) r.get(IndexAttribute.StudyInstanceUID))) {
+                visible.add(r);
+            }
+        }
+        guard.audit(caller, channel, Action.QUERY, singlePatient(visible), singleStudy(visible), "success",
+                "QIDO-RS " + level.name().toLowerCase(java.util.Locale.ROOT) + " query: " + visible.size() + " match(es)"
+                        + (visible.size() < rows.size() ? ", " + (rows.size() - visible.size()) + " withheld" : ""));
+        for (String w : warnings) {
+            rs.addHeader("Warning", w);
+        }
+        rs.setStatus(200);
+        rs.setContentType("application/dicom+json");
+        String base = Urls.base(rq, props);
+        try (OutputStream out = rs.getOutputStream(); JsonGenerator json = JSON.createGenerator(out)) {
+            json.writeStartArray();
+            for (IndexRow r : visible) {
+                writeRow(json, r, level, q, base);
+            }
+            json.writeEndArray();
+        }
+    }
+
+    private static String singlePatient(List<IndexRow> rows) {
+        String p = null;
+        for (IndexRow r : rows) {
+            String v = (String) r.get(IndexAttribute.PatientID);
+            if (p != null && !p.equals(v)) {
+                return null;
+            }
+            p = v;
+        }
+        return p;
+    }
+
+    private static String singleStudy(List<IndexRow> rows) {
+        String s = null;
+        for (IndexRow r : rows) {
+            String v = (String) r.get(IndexAttribute.StudyInstanceUID);
+            if (s != null && !s.equals(v)) {
+                return null;
+            }
+            s = v;
+        }
+        return s;
+    }
+
+    /** Rejects Accept headers that leave out DICOM JSON (e.g. only multipart/related application/dicom+xml). */
+    static void negotiateJson(HttpServletRequest rq) {
+        List<String> accepts = new ArrayList<>(Collections.list(rq.getHeaders("Accept")));
+        String[] param = rq.getParameterValues("accept");
+        if (param != null) {
+            accepts = List.of(param);
+        }
+        for (MediaRange r : MediaRange.parse(accepts)) {
+            if (r.covers("application/dicom+json") || r.covers("application/json")) {
+                return;
+            }
+        }
+        throw DicomWebException.notAcceptable("this resource is available as application/dicom+json only");
+    }
+
+    private static void writeRow(JsonGenerator json, IndexRow row, QueryLevel level, QidoQuery q, String base)
+            throws IOException {
+        TreeMap<Integer, Object> values = new TreeMap<>(Integer::compareUnsigned);
+        for (IndexAttribute a : q.returned()) {
+            values.put(a.tag(), row.get(a));
+        }
+        for (Map.Entry<IndexAttribute, Object> e : row.values().entrySet()) {
+            values.putIfAbsent(e.getKey().tag(), e.getValue());
+        }
+        values.put(Tag.SpecificCharacterSet, "ISO_IR 192");
+        values.put(Tag.InstanceAvailability, "ONLINE");
+        String study = (String) row.get(IndexAttribute.StudyInstanceUID);
+        String series = (String) row.get(IndexAttribute.SeriesInstanceUID);
+        String sop = (String) row.get(IndexAttribute.SOPInstanceUID);
+        values.put(Tag.RetrieveURL, switch (level) {
+            case STUDY -> Urls.study(base, study);
+            case SERIES -> Urls.series(base, study, series);
+            default -> Urls.instance(base, study, series, sop);
+        });
+        json.writeStartObject();
+        for (Map.Entry<Integer, Object> e : values.entrySet()) {
+            int tag = e.getKey();
+            String vr = DicomDataset.vrOf(tag);
+            json.writeFieldName(String.format("%08X", tag));
+            json.writeStartObject();
+            json.writeStringField("vr", vr);
+            Object v = e.getValue();
+            if (v != null) {
+                json.writeArrayFieldStart("Value");
+                if (v instanceof List<?> list) {
+                    for (Object o : list) {
+                        writeValue(json, vr, o);
+                    }
+                } else if (v instanceof String s && s.indexOf('\\') >= 0 && !vr.equals("UR")) {
+                    for (String part : s.split("\\\\", -1)) {
+                        writeValue(json, vr, part);
+                    }
+                } else {
+                    writeValue(json, vr, v);
+                }
+                json.writeEndArray();
+            }
+            json.writeEndObject();
+        }
+        json.writeEndObject();
+    }
+
+    private static void writeValue(JsonGenerator json, String vr, Object v) throws IOException {
+        if (v == null) {
+            json.writeNull();
+        } else if (v instanceof LocalDate d) {
+            json.writeString(d.format(DA));
+        } else if (v instanceof Integer i) {
+            json.writeNumber(i);
+        } else if (vr.equals("PN")) {
+            DicomJson.writePersonName(v.toString(), json);
+        } else if (vr.equals("IS") || vr.equals("US") || vr.equals("UL")) {
+            try {
+                json.writeNumber(Long.parseLong(v.toString().strip()));
+            } catch (NumberFormatException e) {
+                json.writeString(v.toString());
+            }
+        } else {
+            String s = v.toString();
+            if (s.isEmpty()) {
+                json.writeNull();
+            } else {
+                json.writeString(s);
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package org.imagingnode.bridge.security;
+
+/**
+ * The one authorisation point of the HTTP edges (DICOMweb, WADO-URI): every request is first
+ * {@linkplain #authenticate identified}, then {@linkplain #decide decided} once at the endpoint level
+ * (no resource yet) and again for each patient/study it touches. Deny by default: an implementation
+ * that does not know an answer denies.
+ *
+ * <p>Implementations today: {@link DenyAllPolicy} ({@code node.security.mode=deny}, the default) and
+ * {@link OpenDevPolicy} ({@code open-dev}, local development only). The patient-space work plugs
+ * token-based rules in here: {@link #authenticate} turns the request's credentials into a
+ * {@link Caller}, {@link #decide} sees that caller, the channel, the action and the patient and
+ * study of the resource.
+ */
+public interface AccessPolicy {
+
+    /**
+     * Who is calling. {@code authorization} is the raw Authorization header (or null); an
+     * implementation that cannot validate it returns an anonymous caller, never throws.
+     */
+    default Caller authenticate(String authorization, String remoteAddress) {
+        return Caller.anonymous(authorization, remoteAddress);
+    }
+
+    /** Allow or deny one access. Must be cheap: it runs for every request and every resource. */
+    Decision decide(AccessRequest request);
+
+    /** One line for the start-up log: what this policy lets through. */
+    String describe();
+}
