@@ -49,6 +49,7 @@ final class StoreScp {
             respond(a, msg, Status.CANNOT_UNDERSTAND, "C-STORE-RQ without Affected SOP Class/Instance UID", null);
             return;
         }
+        var existing = ingest.lookAhead(sopInstance);
         String ts = a.transferSyntax(msg.contextId());
         Path file = spool.newFile();
         MessageDigest sha = sha256();
@@ -58,11 +59,12 @@ final class StoreScp {
             out.write(header);
             a.dataSet().transferTo(out);
         } catch (IOException | RuntimeException e) {
+            existing.cancel(false);
             Files.deleteIfExists(file);
             throw e;
         }
         IngestResult r = ingest.ingest(new IngestRequest(file, HexFormat.of().formatHex(sha.digest()), header.length,
-                ts, sopClass, sopInstance, new IngestSource(ctx.callingAe, "DIMSE", ctx.remoteAddress)));
+                ts, sopClass, sopInstance, new IngestSource(ctx.callingAe, "DIMSE", ctx.remoteAddress)), existing);
         ctx.countStore(r.studyInstanceUid(), r.patientId(), r.success());
         int status = switch (r.outcome()) {
             case STORED, UNCHANGED, REPLACED -> Status.SUCCESS;

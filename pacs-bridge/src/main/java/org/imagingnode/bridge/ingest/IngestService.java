@@ -9,7 +9,11 @@ import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
+import jakarta.annotation.PreDestroy;
 import org.imagingnode.bridge.audit.AuditEvent;
 import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.DatasetStructure;
@@ -40,6 +44,12 @@ public class IngestService {
     private final BlobStore blobs;
     private final InstanceIndex index;
     private final AuditLog audit;
+    /** Looks up index rows in parallel with the reception of the objects they concern. */
+    private final ExecutorService lookups = Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "ingest-lookup");
+        t.setDaemon(true);
+        return t;
+    });
 
     public IngestService(BlobStore blobs, InstanceIndex index, AuditLog audit) {
         this.blobs = blobs;
@@ -47,9 +57,30 @@ public class IngestService {
         this.audit = audit;
     }
 
+    @PreDestroy
+    void stop() {
+        lookups.shutdownNow();
+    }
+
+    /**
+     * Starts looking up an instance the transport has announced (the C-STORE command names it
+     * before its data set arrives), so that the idempotency check costs no time after reception.
+     */
+    public CompletableFuture<Optional<InstanceLocation>> lookAhead(String sopInstanceUid) {
+        return CompletableFuture.supplyAsync(() -> index.findInstance(sopInstanceUid), lookups);
+    }
+
     public IngestResult ingest(IngestRequest request) {
+        return ingest(request, null);
+    }
+
+    /**
+     * Ingests an object; {@code lookAhead}, if not null, is {@link #lookAhead} of the SOP Instance
+     * UID the transport announced.
+     */
+    public IngestResult ingest(IngestRequest request, CompletableFuture<Optional<InstanceLocation>> lookAhead) {
         try {
-            return doIngest(request);
+            return doIngest(request, lookAhead);
         } finally {
             try {
                 Files.deleteIfExists(request.file());
@@ -59,7 +90,8 @@ public class IngestService {
         }
     }
 
-    private IngestResult doIngest(IngestRequest request) {
+    private IngestResult doIngest(IngestRequest request,
+            CompletableFuture<Optional<InstanceLocation>> lookAhead) {
         String expectedSop = request.expectedSopInstanceUid();
         DicomDataset header;
         try {
@@ -100,7 +132,7 @@ public class IngestService {
 
         Optional<InstanceLocation> existing;
         try {
-            existing = index.findInstance(sopUid);
+            existing = lookAhead != null && sopUid.equals(expectedSop) ? lookAhead.join() : index.findInstance(sopUid);
         } catch (RuntimeException e) {
             log.error("index unavailable while ingesting {}: {}", sopUid, e.toString());
             return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "index unavailable", null);
