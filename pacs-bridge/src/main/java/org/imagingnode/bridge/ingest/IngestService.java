@@ -142,7 +142,7 @@ public class IngestService {
             return new IngestResult(IngestResult.Outcome.UNCHANGED, sopUid, studyUid, patientId, "already stored", null);
         }
 
-        String key = "dicom/" + studyUid + "/" + seriesUid + "/" + sopUid + "." + request.sha256().substring(0, 16);
+        String key = InstanceBlobKeys.of(studyUid, seriesUid, sopUid, request.sha256());
         StoredBlob blob;
         try {
             blob = blobs.putFile(key, request.file());
