@@ -12,6 +12,9 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.web.cors.CorsConfiguration;
 import org.springframework.web.cors.UrlBasedCorsConfigurationSource;
 import org.springframework.web.filter.CorsFilter;
+import org.springframework.web.multipart.MultipartResolver;
+import org.springframework.web.multipart.support.StandardServletMultipartResolver;
+import org.springframework.web.servlet.DispatcherServlet;
 
 /**
  * DICOMweb wiring: settings, and CORS for browser viewers ({@code node.dicomweb.cors-allowed-origins}).
@@ -22,6 +25,18 @@ import org.springframework.web.filter.CorsFilter;
 @EnableConfigurationProperties(DicomWebProperties.class)
 public class DicomWebConfig {
     private static final Logger log = LoggerFactory.getLogger(DicomWebConfig.class);
+
+    /**
+     * Servlet multipart parsing for multipart/form-data only. Spring's default resolver also takes
+     * multipart/related, and would read a whole STOW-RS body into the container's part store before
+     * the handler streams it; STOW-RS parses its body itself, as a stream.
+     */
+    @Bean(name = DispatcherServlet.MULTIPART_RESOLVER_BEAN_NAME)
+    MultipartResolver multipartResolver() {
+        StandardServletMultipartResolver resolver = new StandardServletMultipartResolver();
+        resolver.setStrictServletCompliance(true);
+        return resolver;
+    }
 
     @Bean
     FilterRegistrationBean<CorsFilter> dicomWebCorsFilter(DicomWebProperties props) {
