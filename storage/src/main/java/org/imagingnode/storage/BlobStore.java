@@ -26,6 +26,14 @@ public interface BlobStore extends AutoCloseable {
      */
     StoredBlob putFile(String key, Path source) throws IOException;
 
+    /**
+     * {@link #putFile(String, Path)} for a file whose SHA-256 the caller computed while writing it,
+     * so that the store need not read it again to hash it. A store may still verify it.
+     */
+    default StoredBlob putFile(String key, Path source, String sha256Hex) throws IOException {
+        return putFile(key, source);
+    }
+
     /** Opens the whole blob. Throws {@link BlobNotFoundException} if absent. */
     InputStream get(String key) throws IOException;
 

@@ -203,6 +203,12 @@ public final class FileSystemBlobStore implements BlobStore {
      */
     @Override
     public StoredBlob putFile(String key, Path source) throws IOException {
+        return putFile(key, source, null);
+    }
+
+    /** Moves the file in; with a known checksum, the file is not read back to hash it. */
+    @Override
+    public StoredBlob putFile(String key, Path source, String sha256Hex) throws IOException {
         BlobKeys.validate(key);
         Objects.requireNonNull(source, "source");
         ensureOpen();
@@ -215,17 +221,21 @@ public final class FileSystemBlobStore implements BlobStore {
             return copyAndDelete(key, source);
         }
 
-        MessageDigest digest = Sha256.newDigest();
-        long size = 0;
-        String sha256;
+        if (sha256Hex != null && !sha256Hex.matches("[0-9a-f]{64}")) {
+            throw new IllegalArgumentException("a SHA-256 is 64 lower-case hex digits");
+        }
+        long size = attributes.size();
+        String sha256 = sha256Hex;
         try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
-            ByteBuffer buffer = ByteBuffer.allocate(IO_BUFFER);
-            int n;
-            while ((n = in.read(buffer.clear())) >= 0) {
-                digest.update(buffer.array(), 0, n);
-                size += n;
+            if (sha256 == null) {
+                MessageDigest digest = Sha256.newDigest();
+                ByteBuffer buffer = ByteBuffer.allocate(IO_BUFFER);
+                int n;
+                while ((n = in.read(buffer.clear())) >= 0) {
+                    digest.update(buffer.array(), 0, n);
+                }
+                sha256 = Sha256.hex(digest.digest());
             }
-            sha256 = Sha256.hex(digest.digest());
             try {
                 // the blob's modification time is when it was stored, not when the file was written
                 Files.setLastModifiedTime(source, FileTime.from(Instant.now()));

@@ -343,6 +343,21 @@ abstract class BlobStoreContractTest {
     }
 
     @Test
+    void putFileWithTheChecksumTheCallerComputedStoresTheSameBlob() throws Exception {
+        Path source = TestData.file(scratch.resolve("spooled.dcm"), 13, 300_000);
+        String expected = TestData.sha256(13, 300_000);
+
+        StoredBlob stored = store.putFile("studies/13/file", source, expected);
+
+        assertThat(stored).isEqualTo(new StoredBlob("studies/13/file", 300_000, expected));
+        assertThat(source).doesNotExist();
+        assertThat(TestData.digest(store.get("studies/13/file"))).isEqualTo(new TestData.Digest(expected, 300_000));
+        if (recordsChecksums()) {
+            assertThat(store.recordedSha256("studies/13/file")).hasValue(expected);
+        }
+    }
+
+    @Test
     void putFileOfAMissingFileFailsAndStoresNothing() throws Exception {
         assertThatThrownBy(() -> store.putFile("k", scratch.resolve("missing"))).isInstanceOf(IOException.class);
         assertThatThrownBy(() -> store.putFile("k", scratch)).isInstanceOf(IOException.class);

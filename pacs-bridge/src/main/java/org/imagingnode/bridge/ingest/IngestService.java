@@ -145,7 +145,7 @@ public class IngestService {
         String key = InstanceBlobKeys.of(studyUid, seriesUid, sopUid, request.sha256());
         StoredBlob blob;
         try {
-            blob = blobs.putFile(key, request.file());
+            blob = blobs.putFile(key, request.file(), request.sha256());
         } catch (IOException e) {
             log.error("blob store failed for {}: {}", sopUid, e.toString());
             return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "storage unavailable", null);
