@@ -2,12 +2,15 @@ package org.imagingnode.bridge.dimse;
 
 import java.io.IOException;
 
+import javax.net.ssl.SSLContext;
+
 import org.imagingnode.bridge.NodeProperties;
 import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.ingest.IngestService;
 import org.imagingnode.storage.BlobStore;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -28,13 +31,14 @@ public class DimseConfig {
 
     @Bean
     DimseServer dimseServer(DimseProperties props, NodeProperties node, AeRegistry registry, IngestService ingest,
-            SpoolArea spool, InstanceIndex index, BlobStore blobs, AuditLog audit) {
+            SpoolArea spool, InstanceIndex index, BlobStore blobs, AuditLog audit, SslBundles ssl) {
+        SSLContext tls = props.tlsPort() == null ? null : ssl.getBundle(props.tlsBundle()).createSslContext();
         InstanceSender sender = new InstanceSender(blobs);
         return new DimseServer(props, node.aeTitle(), registry,
                 new StoreScp(ingest, spool, registry),
                 new FindScp(index, registry, audit, node.aeTitle()),
                 new RetrieveScp(index, sender, registry, audit, node.aeTitle(),
                         (int) props.requestTimeout().toMillis()),
-                audit);
+                audit, tls);
     }
 }

@@ -18,10 +18,15 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param maxPduLength     the largest PDU we receive, announced at association
  * @param requestTimeout   time a new connection has to send its association request
  * @param idleTimeout      an association silent for this long is aborted
+ * @param tlsPort          port of the DICOM TLS listener (e.g. 2762); unset = no TLS listener
+ * @param tlsBundle        name of the Spring SSL bundle with the node's key, certificate and the
+ *                         trusted client CAs ({@code spring.ssl.bundle.pem.<name>...}); default "dimse"
+ * @param tlsRequireClientCertificate mutual TLS, as DICOM's TLS profiles expect (default true)
  */
 @ConfigurationProperties("node.dimse")
 public record DimseProperties(Integer port, String bindAddress, String callingAes, String moveDestinations,
-        Integer maxAssociations, Integer maxPduLength, Duration requestTimeout, Duration idleTimeout) {
+        Integer maxAssociations, Integer maxPduLength, Duration requestTimeout, Duration idleTimeout,
+        Integer tlsPort, String tlsBundle, Boolean tlsRequireClientCertificate) {
     public DimseProperties {
         port = port == null ? 11112 : port;
         bindAddress = bindAddress == null ? "0.0.0.0" : bindAddress;
@@ -31,5 +36,7 @@ public record DimseProperties(Integer port, String bindAddress, String callingAe
         maxPduLength = maxPduLength == null ? 131072 : maxPduLength;
         requestTimeout = requestTimeout == null ? Duration.ofSeconds(10) : requestTimeout;
         idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
+        tlsBundle = tlsBundle == null ? "dimse" : tlsBundle;
+        tlsRequireClientCertificate = tlsRequireClientCertificate == null || tlsRequireClientCertificate;
     }
 }

@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import javax.net.ServerSocketFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
 import java.net.Socket;
 import java.time.Instant;
 import java.util.Set;
@@ -49,11 +52,15 @@ public class DimseServer implements SmartLifecycle {
         return t;
     });
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final SSLContext tls;
     private volatile ServerSocket serverSocket;
+    private volatile ServerSocket tlsServerSocket;
     private volatile boolean running;
 
+    /** @param tls the server's TLS context for the DICOM TLS port, or null when TLS is off */
     DimseServer(DimseProperties props, String aeTitle, AeRegistry registry, StoreScp store, FindScp find,
-            RetrieveScp retrieve, AuditLog audit) {
+            RetrieveScp retrieve, AuditLog audit, SSLContext tls) {
+        this.tls = tls;
         this.props = props;
         this.aeTitle = aeTitle;
         this.registry = registry;
@@ -67,25 +74,42 @@ public class DimseServer implements SmartLifecycle {
 
     @Override
     public void start() {
-        try {
-            ServerSocket ss = new ServerSocket();
-            ss.setReuseAddress(true);
-            ss.bind(new InetSocketAddress(InetAddress.getByName(props.bindAddress()), props.port()), 128);
-            serverSocket = ss;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot listen for DICOM on " + props.bindAddress() + ":" + props.port()
-                    + ": " + e.getMessage(), e);
-        }
+        serverSocket = listen(ServerSocketFactory.getDefault(), props.port(), "DICOM");
         running = true;
-        Thread acceptor = new Thread(this::acceptLoop, "dimse-acceptor");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        startAcceptor(serverSocket, "dimse-acceptor");
         log.info("DIMSE listening on {}:{} as AE {} ({} calling AEs allowed, {} move destinations, max {} associations)",
                 props.bindAddress(), port(), aeTitle, registry.callerCount(), registry.destinationCount(),
                 props.maxAssociations());
+        if (tls != null) {
+            SSLServerSocket secure = (SSLServerSocket) listen(tls.getServerSocketFactory(), props.tlsPort(), "DICOM TLS");
+            secure.setEnabledProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+            secure.setNeedClientAuth(props.tlsRequireClientCertificate());
+            tlsServerSocket = secure;
+            startAcceptor(secure, "dimse-tls-acceptor");
+            log.info("DIMSE TLS listening on {}:{} (TLS 1.2/1.3, client certificate {})", props.bindAddress(),
+                    tlsPort(), props.tlsRequireClientCertificate() ? "required" : "optional");
+        }
         if (registry.callerCount() == 0) {
             log.warn("no calling AE is allowed: every association will be rejected (set node.dimse.calling-aes)");
         }
+    }
+
+    private ServerSocket listen(ServerSocketFactory factory, int port, String what) {
+        try {
+            ServerSocket ss = factory.createServerSocket();
+            ss.setReuseAddress(true);
+            ss.bind(new InetSocketAddress(InetAddress.getByName(props.bindAddress()), port), 128);
+            return ss;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot listen for " + what + " on " + props.bindAddress() + ":" + port
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void startAcceptor(ServerSocket ss, String name) {
+        Thread acceptor = new Thread(() -> acceptLoop(ss), name);
+        acceptor.setDaemon(true);
+        acceptor.start();
     }
 
     /** The port actually listened on (useful when configured as 0). */
@@ -94,11 +118,17 @@ public class DimseServer implements SmartLifecycle {
         return ss == null ? props.port() : ss.getLocalPort();
     }
 
-    private void acceptLoop() {
+    /** The DICOM TLS port actually listened on, or -1 when TLS is off. */
+    public int tlsPort() {
+        ServerSocket ss = tlsServerSocket;
+        return ss == null ? -1 : ss.getLocalPort();
+    }
+
+    private void acceptLoop(ServerSocket listener) {
         while (running) {
             Socket socket;
             try {
-                socket = serverSocket.accept();
+                socket = listener.accept();
             } catch (IOException e) {
                 if (running) {
                     log.error("DIMSE accept failed: {}", e.getMessage());
@@ -209,12 +239,13 @@ public class DimseServer implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        ServerSocket ss = serverSocket;
-        if (ss != null) {
-            try {
-                ss.close();
-            } catch (IOException ignored) {
-                // closing anyway
+        for (ServerSocket ss : new ServerSocket[] {serverSocket, tlsServerSocket}) {
+            if (ss != null) {
+                try {
+                    ss.close();
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
             }
         }
         open.forEach(DimseServer::closeQuietly);

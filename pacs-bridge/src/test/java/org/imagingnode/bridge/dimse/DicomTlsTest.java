@@ -1,0 +1,95 @@
+package org.imagingnode.bridge.dimse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.testing.NodeIntegrationTest;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** DICOM TLS on the second DIMSE port, with mutual authentication, as DCMTK's TLS clients use it. */
+class DicomTlsTest extends NodeIntegrationTest {
+    private static final Path CERTS;
+
+    static {
+        try {
+            CERTS = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "tls");
+            selfSigned("node");
+            selfSigned("client");
+            selfSigned("stranger");
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException("cannot make test certificates with openssl", e);
+        }
+    }
+
+    private static void selfSigned(String name) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=" + name, "-keyout", CERTS.resolve(name + ".key").toString(),
+                "-out", CERTS.resolve(name + ".crt").toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IOException("openssl failed: " + out);
+        }
+    }
+
+    @DynamicPropertySource
+    static void tls(DynamicPropertyRegistry registry) {
+        registry.add("node.dimse.tls-port", () -> "0");
+        registry.add("spring.ssl.bundle.pem.dimse.keystore.certificate", () -> file("node.crt"));
+        registry.add("spring.ssl.bundle.pem.dimse.keystore.private-key", () -> file("node.key"));
+        registry.add("spring.ssl.bundle.pem.dimse.truststore.certificate", () -> file("client.crt"));
+    }
+
+    private static String file(String name) {
+        return "file:" + CERTS.resolve(name).toAbsolutePath();
+    }
+
+    @Autowired
+    InstanceIndex index;
+
+    private Dcmtk.Result storeOverTls(String... tlsOptions) throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        Path f = TestObjects.write(s, CERTS.resolve(s.sopInstanceUid + ".dcm"));
+        return Dcmtk.run(60, Dcmtk.args("storescu", java.util.List.of(tlsOptions), "-aet", "STORESCU", "-aec", NODE_AE,
+                "127.0.0.1", Integer.toString(dimse.tlsPort()), f.toString()).toArray(String[]::new));
+    }
+
+    @Test
+    void aClientWithATrustedCertificateStoresOverTls() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        Path f = TestObjects.write(s, CERTS.resolve("trusted.dcm"));
+        Dcmtk.Result r = Dcmtk.run(60, "storescu", "+tls", CERTS.resolve("client.key").toString(),
+                CERTS.resolve("client.crt").toString(), "+cf", CERTS.resolve("node.crt").toString(),
+                "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1", Integer.toString(dimse.tlsPort()), f.toString());
+        assertThat(r.ok()).as(r.output()).isTrue();
+        assertThat(index.findInstance(s.sopInstanceUid)).isPresent();
+    }
+
+    @Test
+    void aClientWhoseCertificateIsNotTrustedIsRefused() throws Exception {
+        Dcmtk.Result r = storeOverTls("+tls", CERTS.resolve("stranger.key").toString(),
+                CERTS.resolve("stranger.crt").toString(), "+cf", CERTS.resolve("node.crt").toString());
+        assertThat(r.ok()).isFalse();
+    }
+
+    @Test
+    void aClientWithoutCertificateIsRefused() throws Exception {
+        Dcmtk.Result r = storeOverTls("+tla", "+cf", CERTS.resolve("node.crt").toString());
+        assertThat(r.ok()).isFalse();
+    }
+
+    @Test
+    void plainDicomOnTheTlsPortIsRefusedAndThePlainPortStillWorks() throws Exception {
+        assertThat(storeOverTls().ok()).isFalse();
+        assertThat(Dcmtk.run(30, "echoscu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1", dimsePort()).ok())
+                .isTrue();
+    }
+}
