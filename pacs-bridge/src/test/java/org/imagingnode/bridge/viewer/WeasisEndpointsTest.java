@@ -1,0 +1,304 @@
+package org.imagingnode.bridge.viewer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.xml.parsers.DocumentBuilderFactory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.imagingnode.bridge.audit.AuditEvent;
+import org.imagingnode.bridge.audit.AuditLog;
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.dicomweb.DicomWebProperties;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.security.AccessDeniedException;
+import org.imagingnode.bridge.security.AccessGuard;
+import org.imagingnode.bridge.security.DenyAllPolicy;
+import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.testing.NodeIntegrationTest;
+import org.imagingnode.viewer.ViewerScope;
+import org.imagingnode.viewer.ViewerToken;
+import org.imagingnode.viewer.ViewerTokenService;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/**
+ * Weasis launch over the running node: a study stored with DCMTK's storescu, a launch URI and a manifest
+ * asked for over HTTP, then followed the way Weasis follows them (QIDO-RS + WADO-RS for the URI, WADO-URI
+ * with the manifest's headers for the manifest) until the instances come back.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class WeasisEndpointsTest extends NodeIntegrationTest {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The professional's own (long-lived) credential: must never be handed on to the viewer. */
+    private static final String PRO_CREDENTIAL = "Bearer professional-long-lived-access-token-42";
+
+    @Autowired
+    ViewerTokenService tokens;
+    @Autowired
+    InstanceIndex index;
+    @Autowired
+    AuditLog audit;
+    @Autowired
+    DicomWebProperties dicomWebProperties;
+
+    @TempDir
+    Path work;
+
+    private TestObjects.Spec ct1;
+    private TestObjects.Spec mr;
+    private final Map<String, Path> files = new LinkedHashMap<>();
+
+    @BeforeAll
+    void storeAStudyWithTwoSeries() throws Exception {
+        ct1 = new TestObjects.Spec();
+        ct1.patientName = "Martin^Claire";
+        ct1.rows = 64;
+        ct1.columns = 64;
+        List<TestObjects.Spec> specs = new ArrayList<>(List.of(ct1));
+        for (int i = 2; i <= 3; i++) {
+            TestObjects.Spec s = ct1.sameSeries();
+            s.instanceNumber = i;
+            s.seed = i;
+            specs.add(s);
+        }
+        mr = ct1.sameStudy();
+        mr.modality = "MR";
+        mr.sopClassUid = TestObjects.MR_IMAGE;
+        mr.seriesNumber = 2;
+        mr.rows = 32;
+        mr.columns = 32;
+        specs.add(mr);
+        Path dir = Files.createTempDirectory("weasis-study");
+        for (TestObjects.Spec s : specs) {
+            files.put(s.sopInstanceUid, TestObjects.write(s, dir.resolve(s.sopInstanceUid + ".dcm")));
+        }
+        List<String> cmd = Dcmtk.args("storescu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                files.values().stream().map(Path::toString).toList());
+        Dcmtk.Result r = Dcmtk.run(60, cmd.toArray(String[]::new));
+        assertThat(r.ok()).as(r.output()).isTrue();
+    }
+
+    @Test
+    void the_study_launch_uri_makes_weasis_load_the_study_from_dicomweb_with_a_short_lived_token() throws Exception {
+        HttpResponse<String> rs = get("/viewer/weasis/studies/" + ct1.studyUid, PRO_CREDENTIAL, "application/json");
+        assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
+        assertThat(rs.headers().firstValue("Cache-Control").orElse("")).contains("no-store");
+        assertThat(rs.body()).doesNotContain("professional-long-lived-access-token-42");
+        JsonNode body = JSON.readTree(rs.body());
+        Instant expiresAt = Instant.parse(body.get("expiresAt").asText());
+        assertThat(expiresAt).isBetween(Instant.now().plusSeconds(29 * 60), Instant.now().plusSeconds(31 * 60));
+
+        Map<String, String> cmd = weasisOptions(URI.create(body.get("weasisUri").asText()), "$dicom:rs");
+        String dicomWeb = "http://127.0.0.1:" + httpPort + "/dicomweb";
+        assertThat(cmd.get("--url")).isEqualTo(dicomWeb);
+        assertThat(cmd.get("-r")).isEqualTo("studyUID=" + ct1.studyUid);
+        String authorization = cmd.get("-H").substring("Authorization: ".length());
+        ViewerToken token = tokens.verify(authorization);
+        assertThat(token.scope()).isEqualTo(ViewerScope.study(ct1.patientId, ct1.issuer, ct1.studyUid));
+        assertThat(token.expiresAt()).isEqualTo(expiresAt);
+
+        // Weasis: QIDO-RS for the study, its series and their instances, then WADO-RS for each instance
+        assertThat(JSON.readTree(get("/dicomweb/studies?StudyInstanceUID=" + ct1.studyUid, authorization,
+                "application/dicom+json").body())).hasSize(1);
+        JsonNode series = JSON.readTree(get("/dicomweb/studies/" + ct1.studyUid + "/series", authorization,
+                "application/dicom+json").body());
+        assertThat(series).hasSize(2);
+        int retrieved = 0;
+        for (JsonNode se : series) {
+            String seriesUid = se.get("0020000E").get("Value").get(0).asText();
+            JsonNode instances = JSON.readTree(get("/dicomweb/studies/" + ct1.studyUid + "/series/" + seriesUid
+                    + "/instances", authorization, "application/dicom+json").body());
+            for (JsonNode in : instances) {
+                String sop = in.get("00080018").get("Value").get(0).asText();
+                HttpResponse<byte[]> wado = getBytes(dicomWeb + "/studies/" + ct1.studyUid + "/series/" + seriesUid
+                        + "/instances/" + sop, Map.of("Authorization", authorization,
+                        "Accept", "multipart/related; type=\"application/dicom\"; transfer-syntax=*"));
+                assertThat(wado.statusCode()).isEqualTo(200);
+                assertThat(new String(wado.body(), StandardCharsets.ISO_8859_1)).contains(sop);
+                retrieved++;
+            }
+        }
+        assertThat(retrieved).isEqualTo(files.size());
+
+        List<AuditEvent> events = audit.forStudy(ct1.studyUid, 200);
+        assertThat(events).anyMatch(e -> "viewer".equals(e.channel()) && "viewer token issued".equals(e.outcome())
+                && e.detail().contains(token.id()));
+        assertThat(events).noneMatch(e -> String.valueOf(e.detail()).contains(token.value()));
+    }
+
+    @Test
+    void the_series_launch_names_only_that_series() throws Exception {
+        HttpResponse<String> rs = get("/viewer/weasis/studies/" + mr.studyUid + "/series/" + mr.seriesUid,
+                PRO_CREDENTIAL, "application/json");
+        assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
+        Map<String, String> cmd = weasisOptions(URI.create(JSON.readTree(rs.body()).get("weasisUri").asText()),
+                "$dicom:rs");
+        assertThat(cmd.get("-r")).isEqualTo("seriesUID=" + mr.seriesUid);
+        ViewerToken token = tokens.verify(cmd.get("-H").substring("Authorization: ".length()));
+        assertThat(token.scope().level()).isEqualTo(ViewerScope.Level.SERIES);
+        assertThat(token.scope().covers(mr.patientId, mr.issuer, mr.studyUid, mr.seriesUid)).isTrue();
+        assertThat(token.scope().covers(ct1.patientId, ct1.issuer, ct1.studyUid, ct1.seriesUid)).isFalse();
+    }
+
+    @Test
+    void the_manifest_lists_every_instance_and_its_wado_urls_return_them() throws Exception {
+        HttpResponse<String> rs = get("/viewer/weasis/studies/" + ct1.studyUid + "/manifest.xml", PRO_CREDENTIAL,
+                null);
+        assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
+        assertThat(rs.headers().firstValue("Content-Type").orElse("")).startsWith("application/xml");
+        assertThat(rs.body()).doesNotContain("professional-long-lived-access-token-42");
+        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+        f.setNamespaceAware(true);
+        Document doc = f.newDocumentBuilder().parse(new ByteArrayInputStream(rs.body().getBytes(StandardCharsets.UTF_8)));
+        Element root = doc.getDocumentElement();
+        assertThat(root.getLocalName()).isEqualTo("wado_query");
+        String wadoUrl = root.getAttribute("wadoURL");
+        assertThat(wadoUrl).isEqualTo("http://127.0.0.1:" + httpPort + "/wado");
+        boolean onlySop = Boolean.parseBoolean(root.getAttribute("requireOnlySOPInstanceUID"));
+        String extra = root.getAttribute("additionnalParameters");
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (Element t : elements(root, "httpTag")) {
+            headers.put(t.getAttribute("key"), t.getAttribute("value"));
+        }
+        ViewerToken token = tokens.verify(headers.get("Authorization"));
+        assertThat(token.scope().studyInstanceUid()).isEqualTo(ct1.studyUid);
+
+        Element patient = elements(root, "Patient").get(0);
+        assertThat(patient.getAttribute("PatientID")).isEqualTo(ct1.patientId);
+        assertThat(patient.getAttribute("PatientName")).isEqualTo("Martin^Claire");
+        Element study = elements(patient, "Study").get(0);
+        assertThat(study.getAttribute("StudyInstanceUID")).isEqualTo(ct1.studyUid);
+        List<String> seen = new ArrayList<>();
+        for (Element series : elements(study, "Series")) {
+            String seriesUid = series.getAttribute("SeriesInstanceUID");
+            for (Element instance : elements(series, "Instance")) {
+                String sop = instance.getAttribute("SOPInstanceUID");
+                // the request Weasis builds from a manifest 1 document
+                String url = wadoUrl + "?requestType=WADO"
+                        + (onlySop ? "" : "&studyUID=" + ct1.studyUid + "&seriesUID=" + seriesUid)
+                        + "&objectUID=" + sop + "&contentType=application/dicom" + extra;
+                HttpResponse<byte[]> got = getBytes(url, headers);
+                assertThat(got.statusCode()).as(url).isEqualTo(200);
+                Path copy = work.resolve(sop + ".dcm");
+                Files.write(copy, got.body());
+                assertThat(TestObjects.pixelData(copy)).isEqualTo(TestObjects.pixelData(files.get(sop)));
+                seen.add(sop);
+            }
+        }
+        assertThat(seen).containsExactlyInAnyOrderElementsOf(files.keySet());
+        // instances in InstanceNumber order within their series
+        assertThat(seen.subList(0, 3)).containsExactly(files.keySet().stream().limit(3).toArray(String[]::new));
+    }
+
+    @Test
+    void unknown_studies_are_404_and_malformed_uids_400() throws Exception {
+        assertThat(get("/viewer/weasis/studies/" + TestObjects.uid(), PRO_CREDENTIAL, null).statusCode()).isEqualTo(404);
+        assertThat(get("/viewer/weasis/studies/" + TestObjects.uid() + "/manifest.xml", PRO_CREDENTIAL, null)
+                .statusCode()).isEqualTo(404);
+        assertThat(get("/viewer/weasis/studies/1.2.abc", PRO_CREDENTIAL, null).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void when_the_access_policy_denies_no_token_is_issued_and_the_refusal_is_audited() {
+        WeasisController denying = new WeasisController(index, new AccessGuard(new DenyAllPolicy(), audit), tokens,
+                dicomWebProperties);
+        MockHttpServletRequest rq = new MockHttpServletRequest("GET", "/viewer/weasis/studies/" + ct1.studyUid);
+        rq.setRemoteAddr("127.0.0.9");
+        assertThatThrownBy(() -> denying.study(ct1.studyUid, rq)).isInstanceOf(AccessDeniedException.class)
+                .matches(e -> !((AccessDeniedException) e).authenticated());
+        MockHttpServletRequest manifest = new MockHttpServletRequest("GET", "/viewer/weasis/studies/" + ct1.studyUid
+                + "/manifest.xml");
+        manifest.setRemoteAddr("127.0.0.9");
+        assertThatThrownBy(() -> denying.manifest(ct1.studyUid, manifest)).isInstanceOf(AccessDeniedException.class);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Decodes a weasis:// URI and returns its options (each given once), checking the command name. */
+    static Map<String, String> weasisOptions(URI uri, String expectedCommand) {
+        assertThat(uri.getScheme()).isEqualTo("weasis");
+        String line = URLDecoder.decode(uri.toString().substring("weasis://".length()), StandardCharsets.UTF_8);
+        List<String> words = new ArrayList<>();
+        StringBuilder cur = null;
+        boolean quoted = false;
+        for (char c : line.toCharArray()) {
+            if (c == '"') {
+                quoted = !quoted;
+                cur = cur == null ? new StringBuilder() : cur;
+            } else if (c == ' ' && !quoted) {
+                if (cur != null) {
+                    words.add(cur.toString());
+                    cur = null;
+                }
+            } else {
+                cur = cur == null ? new StringBuilder() : cur;
+                cur.append(c);
+            }
+        }
+        if (cur != null) {
+            words.add(cur.toString());
+        }
+        assertThat(words.get(0)).isEqualTo(expectedCommand);
+        Map<String, String> opts = new LinkedHashMap<>();
+        for (int i = 1; i < words.size(); i += 2) {
+            assertThat(opts.put(words.get(i), words.get(i + 1))).as("option " + words.get(i) + " repeated").isNull();
+        }
+        return opts;
+    }
+
+    private HttpResponse<String> get(String path, String authorization, String accept) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                .timeout(Duration.ofSeconds(30)).GET();
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        if (accept != null) {
+            b.header("Accept", accept);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<byte[]> getBytes(String url, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET();
+        headers.forEach(b::header);
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static List<Element> elements(Element parent, String name) {
+        List<Element> out = new ArrayList<>();
+        NodeList nl = parent.getChildNodes();
+        for (int i = 0; i < nl.getLength(); i++) {
+            if (nl.item(i) instanceof Element e && name.equals(e.getLocalName())) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+}
