@@ -35,7 +35,7 @@ public class DimseConfig {
         SSLContext tls = props.tlsPort() == null ? null : ssl.getBundle(props.tlsBundle()).createSslContext();
         InstanceSender sender = new InstanceSender(blobs);
         return new DimseServer(props, node.aeTitle(), registry,
-                new StoreScp(ingest, spool, registry),
+                new StoreScp(ingest, spool, registry, props.maxDataSetSize().toBytes()),
                 new FindScp(index, registry, audit, node.aeTitle()),
                 new RetrieveScp(index, sender, registry, audit, node.aeTitle(),
                         (int) props.requestTimeout().toMillis()),

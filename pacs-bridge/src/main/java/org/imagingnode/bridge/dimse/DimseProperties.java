@@ -2,6 +2,8 @@ package org.imagingnode.bridge.dimse;
 
 import java.time.Duration;
 
+import org.springframework.util.unit.DataSize;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -22,11 +24,12 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param tlsBundle        name of the Spring SSL bundle with the node's key, certificate and the
  *                         trusted client CAs ({@code spring.ssl.bundle.pem.<name>...}); default "dimse"
  * @param tlsRequireClientCertificate mutual TLS, as DICOM's TLS profiles expect (default true)
+ * @param maxDataSetSize   the largest data set a C-STORE may carry; beyond it the association is aborted
  */
 @ConfigurationProperties("node.dimse")
 public record DimseProperties(Integer port, String bindAddress, String callingAes, String moveDestinations,
         Integer maxAssociations, Integer maxPduLength, Duration requestTimeout, Duration idleTimeout,
-        Integer tlsPort, String tlsBundle, Boolean tlsRequireClientCertificate) {
+        Integer tlsPort, String tlsBundle, Boolean tlsRequireClientCertificate, DataSize maxDataSetSize) {
     public DimseProperties {
         port = port == null ? 11112 : port;
         bindAddress = bindAddress == null ? "0.0.0.0" : bindAddress;
@@ -37,6 +40,7 @@ public record DimseProperties(Integer port, String bindAddress, String callingAe
         requestTimeout = requestTimeout == null ? Duration.ofSeconds(10) : requestTimeout;
         idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
         tlsBundle = tlsBundle == null ? "dimse" : tlsBundle;
+        maxDataSetSize = maxDataSetSize == null ? DataSize.ofGigabytes(8) : maxDataSetSize;
         tlsRequireClientCertificate = tlsRequireClientCertificate == null || tlsRequireClientCertificate;
     }
 }

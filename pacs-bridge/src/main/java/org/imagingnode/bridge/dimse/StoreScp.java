@@ -2,6 +2,7 @@ package org.imagingnode.bridge.dimse;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,8 +28,10 @@ final class StoreScp {
     private final IngestService ingest;
     private final SpoolArea spool;
     private final AeRegistry registry;
+    private final long maxDataSetBytes;
 
-    StoreScp(IngestService ingest, SpoolArea spool, AeRegistry registry) {
+    StoreScp(IngestService ingest, SpoolArea spool, AeRegistry registry, long maxDataSetBytes) {
+        this.maxDataSetBytes = maxDataSetBytes;
         this.ingest = ingest;
         this.spool = spool;
         this.registry = registry;
@@ -57,7 +60,7 @@ final class StoreScp {
         try (OutputStream out = new DigestOutputStream(
                 new BufferedOutputStream(Files.newOutputStream(file), 256 * 1024), sha)) {
             out.write(header);
-            a.dataSet().transferTo(out);
+            copyAtMost(a.dataSet(), out, maxDataSetBytes);
         } catch (IOException | RuntimeException e) {
             existing.cancel(false);
             Files.deleteIfExists(file);
@@ -73,6 +76,27 @@ final class StoreScp {
             case FAILED -> Status.OUT_OF_RESOURCES;
         };
         respond(a, msg, status, r.success() ? null : r.message(), r.offendingTag());
+    }
+
+    /** Copies a data set, aborting the association when it exceeds the configured maximum. */
+    private static void copyAtMost(InputStream in, OutputStream out, long max) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        long total = 0;
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            total += n;
+            if (total > max) {
+                throw new DataSetTooLargeException(max);
+            }
+            out.write(buffer, 0, n);
+        }
+    }
+
+    /** A data set over the node's size limit: the association is aborted, nothing is stored. */
+    static final class DataSetTooLargeException extends IOException {
+        DataSetTooLargeException(long max) {
+            super("data set larger than the limit of " + max + " bytes (node.dimse.max-data-set-size)");
+        }
     }
 
     private static void respond(Association a, Association.Message msg, int status, String comment,

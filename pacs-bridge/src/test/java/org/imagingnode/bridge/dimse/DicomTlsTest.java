@@ -42,6 +42,7 @@ class DicomTlsTest extends NodeIntegrationTest {
 
     @DynamicPropertySource
     static void tls(DynamicPropertyRegistry registry) {
+        ownDataDir(registry);
         registry.add("node.dimse.tls-port", () -> "0");
         registry.add("spring.ssl.bundle.pem.dimse.keystore.certificate", () -> file("node.crt"));
         registry.add("spring.ssl.bundle.pem.dimse.keystore.private-key", () -> file("node.key"));

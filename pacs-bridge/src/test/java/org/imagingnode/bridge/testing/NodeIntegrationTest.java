@@ -36,7 +36,8 @@ public abstract class NodeIntegrationTest {
 
     @DynamicPropertySource
     static void nodeProperties(DynamicPropertyRegistry registry) {
-        registry.add("node.data-dir", DATA_DIR::toString);
+        // a placeholder, so that ownDataDir can redirect a subclass's node (superclass registrations win)
+        registry.add("node.data-dir", () -> "${test.own-data-dir:" + DATA_DIR + "}");
         registry.add("node.ae-title", () -> NODE_AE);
         registry.add("node.dimse.port", () -> "0");
         registry.add("node.dimse.bind-address", () -> "127.0.0.1");
@@ -47,6 +48,19 @@ public abstract class NodeIntegrationTest {
         // DICOMweb: everything allowed (local development mode), a browser origin for the CORS tests
         registry.add("node.security.mode", () -> "open-dev");
         registry.add("node.dicomweb.cors-allowed-origins", () -> "http://viewer.test");
+    }
+
+    /**
+     * For a subclass that changes properties, and so gets a node (Spring context) of its own: gives
+     * that node its own data folder, since two embedded databases cannot share one.
+     */
+    protected static void ownDataDir(DynamicPropertyRegistry registry) {
+        try {
+            Path own = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "node-data");
+            registry.add("test.own-data-dir", own::toString);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Autowired
