@@ -4,6 +4,7 @@ import java.io.IOException;
 
 import javax.net.ssl.SSLContext;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import org.imagingnode.bridge.NodeProperties;
 import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.index.InstanceIndex;
@@ -31,7 +32,7 @@ public class DimseConfig {
 
     @Bean
     DimseServer dimseServer(DimseProperties props, NodeProperties node, AeRegistry registry, IngestService ingest,
-            SpoolArea spool, InstanceIndex index, BlobStore blobs, AuditLog audit, SslBundles ssl) {
+            SpoolArea spool, InstanceIndex index, BlobStore blobs, AuditLog audit, SslBundles ssl, MeterRegistry meters) {
         SSLContext tls = props.tlsPort() == null ? null : ssl.getBundle(props.tlsBundle()).createSslContext();
         InstanceSender sender = new InstanceSender(blobs);
         return new DimseServer(props, node.aeTitle(), registry,
@@ -39,6 +40,6 @@ public class DimseConfig {
                 new FindScp(index, registry, audit, node.aeTitle()),
                 new RetrieveScp(index, sender, registry, audit, node.aeTitle(),
                         (int) props.requestTimeout().toMillis()),
-                audit, tls);
+                audit, tls, meters);
     }
 }

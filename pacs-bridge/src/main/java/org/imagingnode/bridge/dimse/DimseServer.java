@@ -17,6 +17,9 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import org.imagingnode.bridge.audit.AuditEvent;
 import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dimse.association.Association;
@@ -53,14 +56,17 @@ public class DimseServer implements SmartLifecycle {
     });
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final SSLContext tls;
+    private final MeterRegistry meters;
     private volatile ServerSocket serverSocket;
     private volatile ServerSocket tlsServerSocket;
     private volatile boolean running;
 
     /** @param tls the server's TLS context for the DICOM TLS port, or null when TLS is off */
     DimseServer(DimseProperties props, String aeTitle, AeRegistry registry, StoreScp store, FindScp find,
-            RetrieveScp retrieve, AuditLog audit, SSLContext tls) {
+            RetrieveScp retrieve, AuditLog audit, SSLContext tls, MeterRegistry meters) {
         this.tls = tls;
+        this.meters = meters;
+        meters.gaugeCollectionSize("dimse.associations.active", Tags.empty(), open);
         this.props = props;
         this.aeTitle = aeTitle;
         this.registry = registry;
@@ -183,6 +189,7 @@ public class DimseServer implements SmartLifecycle {
             a = Association.accept(socket, policy, (int) props.requestTimeout().toMillis(),
                     (int) props.idleTimeout().toMillis());
         } catch (AssociationRejectedException e) {
+            meters.counter("dimse.associations", "outcome", "rejected").increment();
             log.warn("association from {} rejected: {}", peer, e.getMessage());
             audit.record(new AuditEvent(Instant.now(), "unknown", "dimse-ae",
                     "associate", "DIMSE", null, null, "denied", e.getMessage(), socket.getInetAddress().getHostAddress()));
@@ -192,6 +199,7 @@ public class DimseServer implements SmartLifecycle {
             return;
         }
         AssociationParameters rq = a.request();
+        meters.counter("dimse.associations", "outcome", "accepted").increment();
         log.info("association {} -> {} from {} accepted", rq.callingAeTitle(), rq.calledAeTitle(), peer);
         AssociationContext ctx = new AssociationContext(a);
         try {
@@ -215,17 +223,38 @@ public class DimseServer implements SmartLifecycle {
 
     private void dispatch(AssociationContext ctx, Association.Message msg) throws IOException {
         Command cmd = msg.command();
-        switch (cmd.field()) {
-            case Command.C_ECHO_RQ -> ctx.association.send(msg.contextId(),
-                    Command.responseTo(cmd, Command.C_ECHO_RSP, Status.SUCCESS, false), null);
-            case Command.C_STORE_RQ -> store.handle(ctx, msg);
-            case Command.C_FIND_RQ -> find.handle(ctx, msg);
-            case Command.C_GET_RQ -> retrieve.get(ctx, msg);
-            case Command.C_MOVE_RQ -> retrieve.move(ctx, msg);
-            case Command.C_CANCEL_RQ -> log.debug("C-CANCEL for a finished operation ignored");
+        long start = System.nanoTime();
+        String operation = switch (cmd.field()) {
+            case Command.C_ECHO_RQ -> {
+                ctx.association.send(msg.contextId(), Command.responseTo(cmd, Command.C_ECHO_RSP, Status.SUCCESS, false),
+                        null);
+                yield "C-ECHO";
+            }
+            case Command.C_STORE_RQ -> {
+                store.handle(ctx, msg);
+                yield "C-STORE";
+            }
+            case Command.C_FIND_RQ -> {
+                find.handle(ctx, msg);
+                yield "C-FIND";
+            }
+            case Command.C_GET_RQ -> {
+                retrieve.get(ctx, msg);
+                yield "C-GET";
+            }
+            case Command.C_MOVE_RQ -> {
+                retrieve.move(ctx, msg);
+                yield "C-MOVE";
+            }
+            case Command.C_CANCEL_RQ -> {
+                log.debug("C-CANCEL for a finished operation ignored");
+                yield "C-CANCEL";
+            }
             default -> throw new AssociationAbortedException("unsupported DIMSE command 0x"
                     + Integer.toHexString(cmd.field()));
-        }
+        };
+        Timer.builder("dimse.operation.duration").description("one DIMSE operation, request to final response")
+                .tag("operation", operation).register(meters).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
 
     private static void closeQuietly(Socket s) {

@@ -12,7 +12,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import jakarta.annotation.PreDestroy;
 import org.imagingnode.bridge.audit.AuditEvent;
 import org.imagingnode.bridge.audit.AuditLog;
@@ -24,10 +28,12 @@ import org.imagingnode.bridge.dicom.Uids;
 import org.imagingnode.bridge.index.IndexedInstance;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.space.IdentityLinker;
 import org.imagingnode.storage.BlobStore;
 import org.imagingnode.storage.StoredBlob;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Service;
 
 /**
@@ -44,6 +50,8 @@ public class IngestService {
     private final BlobStore blobs;
     private final InstanceIndex index;
     private final AuditLog audit;
+    /** Links each object's patient to the national identity it names (null: no patient space). */
+    private volatile IdentityLinker identities;
     /** Looks up index rows in parallel with the reception of the objects they concern. */
     private final ExecutorService lookups = Executors.newFixedThreadPool(4, r -> {
         Thread t = new Thread(r, "ingest-lookup");
@@ -51,10 +59,21 @@ public class IngestService {
         return t;
     });
 
-    public IngestService(BlobStore blobs, InstanceIndex index, AuditLog audit) {
+    private final MeterRegistry meters;
+    private final AtomicInteger inProgress;
+
+    public IngestService(BlobStore blobs, InstanceIndex index, AuditLog audit, MeterRegistry meters) {
         this.blobs = blobs;
         this.index = index;
         this.audit = audit;
+        this.meters = meters;
+        this.inProgress = meters.gauge("ingest.in.progress", new AtomicInteger());
+    }
+
+    /** Turns on identity linking: each object's patient is linked to the national identity its data set names. */
+    @Autowired(required = false)
+    public void setIdentityLinker(IdentityLinker identities) {
+        this.identities = identities;
     }
 
     @PreDestroy
@@ -79,9 +98,18 @@ public class IngestService {
      * UID the transport announced.
      */
     public IngestResult ingest(IngestRequest request, CompletableFuture<Optional<InstanceLocation>> lookAhead) {
+        long start = System.nanoTime();
+        inProgress.incrementAndGet();
+        IngestResult result = null;
         try {
-            return doIngest(request, lookAhead);
+            result = doIngest(request, lookAhead);
+            return result;
         } finally {
+            inProgress.decrementAndGet();
+            Timer.builder("ingest.duration").description("receipt to durable and indexed, per object")
+                    .tag("channel", request.source().channel())
+                    .tag("outcome", result == null ? "ERROR" : result.outcome().name())
+                    .register(meters).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             try {
                 Files.deleteIfExists(request.file());
             } catch (IOException e) {
@@ -128,6 +156,17 @@ public class IngestService {
         if (request.expectedSopClassUid() != null && !request.expectedSopClassUid().equals(sopClass)) {
             return invalid(request, sopUid, "SOP Class UID in the data set differs from the command's",
                     Tag.SOPClassUID);
+        }
+
+        IdentityLinker identities = this.identities;
+        if (identities != null) {
+            // before anything is stored: an object acknowledged is always in its patient's space
+            try {
+                identities.link(header, studyUid, request.source().actor());
+            } catch (RuntimeException e) {
+                log.error("patient space unavailable while ingesting {}: {}", sopUid, e.toString());
+                return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "index unavailable", null);
+            }
         }
 
         Optional<InstanceLocation> existing;

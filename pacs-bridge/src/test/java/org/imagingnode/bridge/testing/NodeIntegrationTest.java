@@ -7,6 +7,7 @@ import java.nio.file.Path;
 
 import org.imagingnode.bridge.dimse.DimseServer;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -18,6 +19,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * shares one running node (Spring caches the context), so tests use their own fresh UIDs.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureObservability // metrics are exported as in production (Spring Boot tests turn them off)
 public abstract class NodeIntegrationTest {
     public static final String NODE_AE = "TESTNODE";
     /** Port of the storescp that C-MOVE tests use as destination "STORESCP". */
