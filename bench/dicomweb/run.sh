@@ -15,17 +15,24 @@ RUNS=${2:-3}
 scripts/setup-debian.sh test
 command -v wrk >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
 command -v psql >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq postgresql-client >/dev/null; }
-mvn -q -B -DskipTests package test-compile
+# BENCH_SKIP_BUILD=1: use what the last build left (pacs-bridge classes, modules installed in ~/.m2)
+[ "${BENCH_SKIP_BUILD:-0}" = 1 ] || mvn -q -B -DskipTests install
+mvn -q -B -pl pacs-bridge test-compile
+# the node runs from the module classes and the resolved dependencies (the same code as the jar)
+mvn -q -B -pl pacs-bridge dependency:build-classpath -Dmdep.outputFile="$PWD/pacs-bridge/target/bench-classpath.txt"
 WORK=$(mktemp -d /var/tmp/dicomweb-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-CP="pacs-bridge/target/classes:pacs-bridge/target/test-classes:/usr/share/java/pixelmed.jar"
+# a private copy of the built classes, so a build running meanwhile in the same tree cannot pull them away
+cp -r pacs-bridge/target/classes "$WORK/classes"; cp -r pacs-bridge/target/test-classes "$WORK/test-classes"
+NODE_CP="$WORK/classes:$(cat pacs-bridge/target/bench-classpath.txt)"
+CP="$WORK/classes:$WORK/test-classes:/usr/share/java/pixelmed.jar"
 echo "generating $COUNT + 200 instances in $WORK"
 STUDY=$(java -cp "$CP" org.imagingnode.bridge.dicom.GenerateStudy "$WORK/setA" "$COUNT" 4 BENCH-A)
 SMALL=$(java -cp "$CP" org.imagingnode.bridge.dicom.GenerateStudy "$WORK/setC" 200 1 BENCH-C)
 MB=$(du -sm "$WORK/setA" | cut -f1)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$1/dicomweb/studies?PatientID=x" && return 0; sleep 0.1; done; echo "node never answered on $1" >&2; return 1; }
+wait_http() { for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$1/dicomweb/studies?PatientID=x" && return 0; sleep 0.1; done; echo "node never answered on $1" >&2; tail -30 "$WORK"/node*.log >&2; return 1; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 # wrk's latency distribution (ms) and requests/s
 wrk_stats() { # url
@@ -43,7 +50,7 @@ for run in $(seq 1 "$RUNS"); do
   echo "run $run/$RUNS"
   HTTP=$(free_port); DIMSE=$(free_port); PG=$(free_port)
   DATA="$WORK/node$run"; mkdir -p "$DATA"
-  java -Xmx1g -jar pacs-bridge/target/pacs-bridge.jar --node.data-dir="$DATA" --node.ae-title=NODE \
+  java -Xmx1g -cp "$NODE_CP" org.imagingnode.bridge.NodeApplication --node.data-dir="$DATA" --node.ae-title=NODE \
     --node.dimse.port="$DIMSE" --node.dimse.bind-address=127.0.0.1 --server.port="$HTTP" --server.address=127.0.0.1 \
     --node.security.mode=open-dev --node.database.embedded-port="$PG" \
     --logging.level.root=WARN >"$WORK/node$run.log" 2>&1 & NODEPID=$!
@@ -76,7 +83,7 @@ for run in $(seq 1 "$RUNS"); do
   t0=$(now); find "$WORK/setA" -name '*.dcm' -print0 | xargs -0 cat >/dev/null; t1=$(now)
   R[raw,$run]=$(gbps "$(du -sb "$WORK/setA" | cut -f1)" "$(python3 -c "print($t1-$t0)")")
   echo "  WADO-RS whole study: ${R[wado,$run]} GB/s (raw file read baseline ${R[raw,$run]} GB/s)"
-  SOP=$(curl -sf "$BASE/studies/$STUDY/instances?limit=1&offset=1000" | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(d["0020000E"]["Value"][0], d["00080018"]["Value"][0])')
+  SOP=$(curl -sf "$BASE/studies/$STUDY/instances?limit=1&offset=$((COUNT / 2))" | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(d["0020000E"]["Value"][0], d["00080018"]["Value"][0])')
   read -r SERIES INST <<<"$SOP"
   OUT=$(java -cp "$CP" org.imagingnode.bridge.dicomweb.DicomWebBench get "$BASE/studies/$STUDY/series/$SERIES/instances/$INST" 'multipart/related; type="application/dicom"' 500)
   R[inst,$run]=$(field p50_ms "$OUT"); R[instp99,$run]=$(field p99_ms "$OUT")
