@@ -239,6 +239,45 @@ class DimseServicesTest extends NodeIntegrationTest {
     }
 
     @Test
+    void cancellingAFindEndsItCleanlyAndTheNodeServesOn() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        List<Path> files = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            files.add(TestObjects.write(s, work.resolve("cancel" + i + ".dcm")));
+            s = s.sameSeries();
+        }
+        assertThat(store("STORESCU", files).ok()).isTrue();
+        Dcmtk.Result r = tool("findscu", "-S", "-v", "--cancel", "1", "-aet", "FINDSCU", "-aec", NODE_AE, "127.0.0.1",
+                dimsePort(), "-k", "QueryRetrieveLevel=IMAGE", "-k", "StudyInstanceUID=" + s.studyUid,
+                "-k", "SeriesInstanceUID=" + s.seriesUid, "-k", "SOPInstanceUID");
+        // A cancel may arrive after the last match was sent: then the query simply ends with Success.
+        assertThat(r.ok()).as(r.output()).isTrue();
+        assertThat(r.output()).contains("Sending Cancel Request").contains("Find Response: 1 (Pending)");
+        assertThat(tool("echoscu", "-aet", "FINDSCU", "-aec", NODE_AE, "127.0.0.1", dimsePort()).ok())
+                .as("the node serves on after a cancel").isTrue();
+    }
+
+    @Test
+    void moveToADestinationThatDoesNotAnswerFailsWithoutHanging() throws Exception {
+        // DOWNSCP is registered at a port where nothing listens
+        Dcmtk.Result r = tool("movescu", "-S", "-aet", "MOVESCU", "-aec", NODE_AE, "-aem", "DOWNSCP",
+                "127.0.0.1", dimsePort(), "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + ct.studyUid);
+        assertThat(r.output()).contains("Refused: OutOfResourcesSubOperations");
+    }
+
+    @Test
+    void patientLevelRetrieveOfThePatientRootModel() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        List<Path> files = List.of(TestObjects.write(s, work.resolve("p1.dcm")));
+        assertThat(store("STORESCU", files).ok()).isTrue();
+        Path out = Files.createDirectories(work.resolve("patient-" + s.patientId));
+        Dcmtk.Result r = tool("getscu", "-P", "-aet", "GETSCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                "-k", "QueryRetrieveLevel=PATIENT", "-k", "PatientID=" + s.patientId, "-od", out.toString());
+        assertThat(r.ok()).as(r.output()).isTrue();
+        assertSameObjects(files, out);
+    }
+
+    @Test
     void resendingTheSameInstanceIsIdempotent() throws Exception {
         TestObjects.Spec s = new TestObjects.Spec();
         Path f = TestObjects.write(s, work.resolve("idem.dcm"));
