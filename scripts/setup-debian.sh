@@ -3,7 +3,13 @@
 set -euo pipefail
 need=(openjdk-17-jdk-headless maven libpixelmed-java)
 if [ "${1:-run}" = test ]; then
-  need+=(dcmtk docker-compose)
+  # chromium: the web viewer's browser tests (headless, driven by playwright-core from the npm registry)
+  need+=(dcmtk docker-compose chromium)
+fi
+# The web viewer (viewer-launcher) is built with Node.js >= 20.19 and npm. Debian's own nodejs is too old
+# for vite 7; install it only where no node is present (the build then says which version it needs).
+if ! command -v node >/dev/null 2>&1; then
+  need+=(nodejs npm)
 fi
 missing=()
 for p in "${need[@]}"; do

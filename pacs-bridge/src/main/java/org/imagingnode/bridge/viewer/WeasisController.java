@@ -3,19 +3,16 @@ package org.imagingnode.bridge.viewer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.imagingnode.bridge.dicomweb.DicomWebProperties;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.security.AccessDeniedException;
-import org.imagingnode.bridge.security.AccessGuard;
-import org.imagingnode.bridge.security.AccessRequest;
 import org.imagingnode.bridge.security.Action;
 import org.imagingnode.bridge.security.Caller;
-import org.imagingnode.bridge.security.Decision;
 import org.imagingnode.viewer.ViewerScope;
 import org.imagingnode.viewer.ViewerToken;
 import org.imagingnode.viewer.ViewerTokenService;
@@ -39,23 +36,19 @@ import org.springframework.web.bind.annotation.RestController;
  * (WADO-URI) for Weasis versions without DICOMweb.</li>
  * </ul>
  * The caller is identified and every decision taken by the node's one {@link org.imagingnode.bridge.security.AccessPolicy}
- * (the same as DICOMweb, channel {@value #CHANNEL}): the endpoint first, then the study's patient. What is
+ * (the same as DICOMweb, channel "viewer"): the endpoint first, then the study's patient. What is
  * handed out carries only a {@link ViewerToken} scoped to that study or series and expiring after
  * {@code node.viewer.token-lifetime}, never the caller's own credentials. Each issue is audited.
  */
 @RestController
 @RequestMapping("/viewer/weasis")
 public class WeasisController {
-    public static final String CHANNEL = "viewer";
-
-    private final InstanceIndex index;
-    private final AccessGuard guard;
+    private final ViewerAccess access;
     private final ViewerTokenService tokens;
     private final DicomWebProperties dicomWeb;
 
-    WeasisController(InstanceIndex index, AccessGuard guard, ViewerTokenService tokens, DicomWebProperties dicomWeb) {
-        this.index = index;
-        this.guard = guard;
+    WeasisController(ViewerAccess access, ViewerTokenService tokens, DicomWebProperties dicomWeb) {
+        this.access = access;
         this.tokens = tokens;
         this.dicomWeb = dicomWeb;
     }
@@ -73,38 +66,36 @@ public class WeasisController {
 
     @GetMapping(value = "/studies/{study}/manifest.xml")
     public ResponseEntity<byte[]> manifest(@PathVariable String study, HttpServletRequest rq) {
-        Caller caller = authenticate(rq);
-        ViewerScope scope = ViewerScope.study(null, null, study); // validates the UID
-        StudyContents.Contents contents = StudyContents.read(index, scope.studyInstanceUid(), null).orElse(null);
+        Caller caller = access.authenticate(rq);
+        ViewerScope.study(null, null, study); // validates the UID
+        StudyContents.Contents contents = access.study(rq, caller, study, null).orElse(null);
         if (contents == null) {
-            return notFound(caller, rq, study);
+            return ResponseEntity.notFound().build();
         }
-        guard.check(rq, Action.RETRIEVE, contents.owner().patientId(), contents.owner().issuerOfPatientId(), study);
-        ViewerToken token = tokens.issue(caller.id(), ViewerScope.study(contents.owner().patientId(),
-                contents.owner().issuerOfPatientId(), study));
-        WeasisManifest mf = WeasisManifest.withToken(NodeUrls.wadoUri(rq, dicomWeb), token,
-                java.util.List.of(contents.patient()));
-        guard.audit(rq, Action.RETRIEVE, contents.owner().patientId(), study, "viewer token issued",
+        StudyContents.Owner owner = contents.owner();
+        ViewerToken token = tokens.issue(caller.id(), ViewerScope.study(owner.patientId(), owner.issuerOfPatientId(),
+                study));
+        WeasisManifest mf = WeasisManifest.withToken(NodeUrls.wadoUri(rq, dicomWeb), token, List.of(contents.patient()));
+        access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
                 "Weasis manifest, token " + token.id() + " until " + token.expiresAt());
         return ResponseEntity.ok().contentType(new MediaType("application", "xml", StandardCharsets.UTF_8))
                 .cacheControl(CacheControl.noStore()).body(mf.toXml().getBytes(StandardCharsets.UTF_8));
     }
 
     private ResponseEntity<Map<String, Object>> launch(HttpServletRequest rq, String study, String series) {
-        Caller caller = authenticate(rq);
+        Caller caller = access.authenticate(rq);
         ViewerScope requested = series == null ? ViewerScope.study(null, null, study)
                 : ViewerScope.series(null, null, study, series); // validates the UIDs
-        StudyContents.Contents contents = StudyContents.read(index, study, series).orElse(null);
+        StudyContents.Contents contents = access.study(rq, caller, study, series).orElse(null);
         if (contents == null) {
-            return notFound(caller, rq, study);
+            return ResponseEntity.notFound().build();
         }
         StudyContents.Owner owner = contents.owner();
-        guard.check(rq, Action.RETRIEVE, owner.patientId(), owner.issuerOfPatientId(), study);
         ViewerScope scope = new ViewerScope(requested.level(), owner.patientId(), owner.issuerOfPatientId(), study,
                 series);
         ViewerToken token = tokens.issue(caller.id(), scope);
         WeasisLaunch launch = WeasisLaunch.dicomWeb(NodeUrls.dicomWebBase(rq, dicomWeb), token);
-        guard.audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
+        access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
                 "Weasis launch (" + scope.level() + (series == null ? "" : " " + series) + "), token " + token.id()
                         + " until " + token.expiresAt());
         Map<String, Object> body = new LinkedHashMap<>();
@@ -116,30 +107,6 @@ public class WeasisController {
         body.put("expiresAt", launch.expiresAt().toString());
         body.put("manifestUrl", NodeUrls.origin(rq) + "/viewer/weasis/studies/" + study + "/manifest.xml");
         return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(body);
-    }
-
-    /** Identifies the caller with the node's access policy and takes the endpoint-level decision. */
-    private Caller authenticate(HttpServletRequest rq) {
-        Caller caller = guard.policy().authenticate(rq.getHeader("Authorization"), rq.getRemoteAddr());
-        rq.setAttribute(AccessGuard.CALLER, caller);
-        rq.setAttribute(AccessGuard.CHANNEL, CHANNEL);
-        Decision d;
-        try {
-            d = guard.policy().decide(AccessRequest.endpoint(caller, CHANNEL, Action.RETRIEVE));
-        } catch (RuntimeException e) {
-            d = Decision.deny("policy error");
-        }
-        if (!d.allowed()) {
-            guard.audit(caller, CHANNEL, Action.RETRIEVE, null, null, "denied",
-                    rq.getMethod() + " " + rq.getRequestURI() + ": " + d.reason());
-            throw new AccessDeniedException("access denied", !"anonymous".equals(caller.role()));
-        }
-        return caller;
-    }
-
-    private <T> ResponseEntity<T> notFound(Caller caller, HttpServletRequest rq, String study) {
-        guard.audit(caller, CHANNEL, Action.RETRIEVE, null, study, "not found", rq.getRequestURI());
-        return ResponseEntity.notFound().build();
     }
 
     @ExceptionHandler(AccessDeniedException.class)

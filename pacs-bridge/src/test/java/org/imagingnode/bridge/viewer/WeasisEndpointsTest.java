@@ -227,8 +227,8 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
 
     @Test
     void when_the_access_policy_denies_no_token_is_issued_and_the_refusal_is_audited() {
-        WeasisController denying = new WeasisController(index, new AccessGuard(new DenyAllPolicy(), audit), tokens,
-                dicomWebProperties);
+        WeasisController denying = new WeasisController(
+                new ViewerAccess(new AccessGuard(new DenyAllPolicy(), audit), index), tokens, dicomWebProperties);
         MockHttpServletRequest rq = new MockHttpServletRequest("GET", "/viewer/weasis/studies/" + ct1.studyUid);
         rq.setRemoteAddr("127.0.0.9");
         assertThatThrownBy(() -> denying.study(ct1.studyUid, rq)).isInstanceOf(AccessDeniedException.class)

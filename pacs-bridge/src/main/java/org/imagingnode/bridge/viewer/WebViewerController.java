@@ -1,0 +1,97 @@
+package org.imagingnode.bridge.viewer;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.imagingnode.bridge.security.AccessDeniedException;
+import org.imagingnode.bridge.security.Action;
+import org.imagingnode.bridge.security.Caller;
+import org.imagingnode.viewer.ViewerScope;
+import org.imagingnode.viewer.ViewerToken;
+import org.imagingnode.viewer.ViewerTokenService;
+import org.springframework.http.CacheControl;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The zero-footprint web viewer. Its page and assets are classpath static resources of viewer-launcher
+ * ({@code META-INF/resources/viewer/}); this controller serves the page at {@code /viewer/} and hands out
+ * launch links: {@code GET /viewer/web/studies/{study}} answers, for a caller the access policy lets see
+ * the study, the viewer URL with a study-scoped viewer token in its fragment (the fragment never reaches a
+ * server or its logs; the page moves the token into an Authorization header for DICOMweb).
+ */
+@RestController
+public class WebViewerController {
+    private final ViewerAccess access;
+    private final ViewerTokenService tokens;
+
+    WebViewerController(ViewerAccess access, ViewerTokenService tokens) {
+        this.access = access;
+        this.tokens = tokens;
+    }
+
+    @GetMapping("/viewer")
+    public ResponseEntity<Void> toSlash(HttpServletRequest rq) {
+        String q = rq.getQueryString();
+        return ResponseEntity.status(HttpStatus.FOUND)
+                .location(URI.create(rq.getContextPath() + "/viewer/" + (q == null ? "" : "?" + q))).build();
+    }
+
+    @GetMapping("/viewer/")
+    public void page(HttpServletRequest rq, HttpServletResponse rs) throws Exception {
+        rs.setHeader("Cache-Control", "no-cache");
+        rs.setHeader("Referrer-Policy", "no-referrer");
+        rs.setHeader("X-Content-Type-Options", "nosniff");
+        rq.getRequestDispatcher("/viewer/index.html").forward(rq, rs);
+    }
+
+    @GetMapping(value = "/viewer/web/studies/{study}", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<Map<String, Object>> launch(@PathVariable String study, HttpServletRequest rq) {
+        Caller caller = access.authenticate(rq);
+        ViewerScope.study(null, null, study); // validates the UID
+        StudyContents.Contents contents = access.study(rq, caller, study, null).orElse(null);
+        if (contents == null) {
+            return ResponseEntity.notFound().build();
+        }
+        StudyContents.Owner owner = contents.owner();
+        ViewerToken token = tokens.issue(caller.id(), ViewerScope.study(owner.patientId(), owner.issuerOfPatientId(),
+                study));
+        access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
+                "web viewer, token " + token.id() + " until " + token.expiresAt());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("studyInstanceUID", study);
+        body.put("viewerUrl", NodeUrls.origin(rq) + "/viewer/?study=" + study + "#token=" + token.value());
+        body.put("expiresAt", token.expiresAt().toString());
+        return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(body);
+    }
+
+    @ExceptionHandler(AccessDeniedException.class)
+    void denied(AccessDeniedException e, HttpServletResponse response) throws IOException {
+        if (!e.authenticated()) {
+            response.setHeader("WWW-Authenticate", "Bearer realm=\"imaging-node\"");
+        }
+        text(response, e.authenticated() ? 403 : 401, e.authenticated() ? "access denied" : "authentication required");
+    }
+
+    @ExceptionHandler(IllegalArgumentException.class)
+    void badRequest(IllegalArgumentException e, HttpServletResponse response) throws IOException {
+        text(response, 400, e.getMessage());
+    }
+
+    static void text(HttpServletResponse response, int status, String message) throws IOException {
+        response.setStatus(status);
+        response.setContentType("text/plain;charset=UTF-8");
+        response.getOutputStream().write(message.getBytes(StandardCharsets.UTF_8));
+    }
+}

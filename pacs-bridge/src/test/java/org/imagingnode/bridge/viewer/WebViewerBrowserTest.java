@@ -1,0 +1,172 @@
+package org.imagingnode.bridge.viewer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.awt.image.BufferedImage;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.imageio.ImageIO;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.testing.NodeIntegrationTest;
+import org.imagingnode.viewer.ViewerScope;
+import org.imagingnode.viewer.ViewerTokenService;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * The web viewer in a real browser: Debian's headless Chromium, driven by playwright-core
+ * (viewer-launcher/src/main/frontend/e2e/viewer-check.mjs), opens the viewer link the node hands out for a
+ * study stored with storescu, scrolls the series, drags the window/level and picks a preset. The image
+ * canvas must be drawn (not blank, at the size of its element) and change with each step.
+ */
+class WebViewerBrowserTest extends NodeIntegrationTest {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path FRONTEND = Path.of("..", "viewer-launcher", "src", "main", "frontend");
+    private static final int IMAGES = 10;
+
+    @Autowired
+    ViewerTokenService tokens;
+
+    @TempDir
+    Path work;
+
+    @Test
+    void a_study_opens_scrolls_and_windows_in_headless_chromium() throws Exception {
+        TestObjects.Spec first = new TestObjects.Spec();
+        first.rows = 128;
+        first.columns = 160;
+        List<Path> files = new ArrayList<>();
+        for (int i = 1; i <= IMAGES; i++) {
+            TestObjects.Spec s = i == 1 ? first : first.sameSeries();
+            s.instanceNumber = i;
+            s.seed = i;
+            files.add(TestObjects.write(s, work.resolve("ct" + i + ".dcm")));
+        }
+        List<String> cmd = Dcmtk.args("storescu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                files.stream().map(Path::toString).toList());
+        Dcmtk.Result stored = Dcmtk.run(60, cmd.toArray(String[]::new));
+        assertThat(stored.ok()).as(stored.output()).isTrue();
+
+        // the page and its bundled assets are served by the node (no CDN)
+        HttpResponse<String> page = get("/viewer/");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("id=\"viewport\"").doesNotContain("://cdn", "unpkg.com", "jsdelivr");
+        Matcher script = Pattern.compile("src=\"(/viewer/assets/[^\"]+\\.js)\"").matcher(page.body());
+        assertThat(script.find()).isTrue();
+        assertThat(get(script.group(1)).statusCode()).isEqualTo(200);
+        assertThat(get("/viewer?study=1.2.3").headers().firstValue("Location")).hasValue("/viewer/?study=1.2.3");
+
+        // the link the node hands out carries a study-scoped viewer token in its fragment
+        HttpResponse<String> launch = get("/viewer/web/studies/" + first.studyUid);
+        assertThat(launch.statusCode()).as(launch.body()).isEqualTo(200);
+        String viewerUrl = JSON.readTree(launch.body()).get("viewerUrl").asText();
+        assertThat(viewerUrl).startsWith("http://127.0.0.1:" + httpPort + "/viewer/?study=" + first.studyUid + "#token=");
+        assertThat(tokens.verify(viewerUrl.substring(viewerUrl.indexOf("#token=") + 7)).scope())
+                .isEqualTo(ViewerScope.study(first.patientId, first.issuer, first.studyUid));
+
+        JsonNode r = runBrowser(viewerUrl);
+        assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
+        Files.writeString(Path.of("target", "viewer-browser-test", "result.json"), r.toPrettyString());
+        JsonNode firstImage = r.at("/steps/first");
+        assertThat(firstImage.get("count").asInt()).isEqualTo(IMAGES);
+        assertThat(firstImage.get("index").asInt()).isEqualTo(0);
+        for (String step : List.of("first", "scrolled", "windowed", "preset")) {
+            JsonNode s = r.at("/steps/" + step);
+            // drawn at the size of its element, and not blank
+            assertThat(s.get("canvasWidth").asInt()).as(step).isEqualTo(
+                    Math.round(s.get("cssWidth").asInt() * s.get("dpr").asDouble())).isGreaterThan(300);
+            assertThat(s.get("canvasHeight").asInt()).as(step).isEqualTo(
+                    Math.round(s.get("cssHeight").asInt() * s.get("dpr").asDouble())).isGreaterThan(200);
+            assertThat(s.get("litFraction").asDouble()).as(step).isGreaterThan(0.05);
+            assertThat(s.get("stddev").asDouble()).as(step).isGreaterThan(2.0);
+            BufferedImage shot = ImageIO.read(Path.of(s.get("screenshot").asText()).toFile());
+            assertThat(shot.getWidth()).as(step).isEqualTo(s.get("cssWidth").asInt());
+            assertThat(shot.getHeight()).as(step).isEqualTo(s.get("cssHeight").asInt());
+            assertThat(distinctColours(shot)).as(step + " screenshot colours").isGreaterThan(16);
+        }
+        JsonNode scrolled = r.at("/steps/scrolled");
+        assertThat(scrolled.get("index").asInt()).isEqualTo(3);
+        assertThat(scrolled.get("hash").asLong()).isNotEqualTo(firstImage.get("hash").asLong());
+        assertThat(differingPixels(r.at("/steps/first/screenshot").asText(), scrolled.get("screenshot").asText()))
+                .isGreaterThan(0.05);
+
+        JsonNode windowed = r.at("/steps/windowed");
+        assertThat(windowed.get("voi")).isNotEqualTo(scrolled.get("voi"));
+        assertThat(windowed.get("hash").asLong()).isNotEqualTo(scrolled.get("hash").asLong());
+        assertThat(differingPixels(scrolled.get("screenshot").asText(), windowed.get("screenshot").asText()))
+                .isGreaterThan(0.05);
+        JsonNode preset = r.at("/steps/preset");
+        assertThat(preset.get("voi").get("center").asInt()).isEqualTo(300);
+        assertThat(preset.get("voi").get("width").asInt()).isEqualTo(1500);
+        assertThat(preset.get("hash").asLong()).isNotEqualTo(windowed.get("hash").asLong());
+    }
+
+    private JsonNode runBrowser(String viewerUrl) throws Exception {
+        // kept under target/ for a person to look at after a run
+        Path out = Files.createDirectories(Path.of("target", "viewer-browser-test"));
+        Path log = work.resolve("browser.log");
+        Process p = new ProcessBuilder("node", FRONTEND.resolve("e2e").resolve("viewer-check.mjs").toString(), viewerUrl,
+                out.toString()).redirectError(log.toFile()).start();
+        byte[] stdout = p.getInputStream().readAllBytes();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("browser check did not finish; log:\n" + Files.readString(log));
+        }
+        String text = new String(stdout, StandardCharsets.UTF_8).strip();
+        assertThat(p.exitValue()).as(text + "\n" + Files.readString(log)).isEqualTo(0);
+        return JSON.readTree(text.substring(text.lastIndexOf('\n') + 1));
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int distinctColours(BufferedImage img) {
+        Set<Integer> colours = new HashSet<>();
+        for (int y = 0; y < img.getHeight(); y += 3) {
+            for (int x = 0; x < img.getWidth(); x += 3) {
+                colours.add(img.getRGB(x, y) & 0xFFFFFF);
+            }
+        }
+        return colours.size();
+    }
+
+    /** Fraction of pixels that differ between two screenshots of the same size. */
+    private static double differingPixels(String a, String b) throws Exception {
+        BufferedImage ia = ImageIO.read(Path.of(a).toFile());
+        BufferedImage ib = ImageIO.read(Path.of(b).toFile());
+        assertThat(ib.getWidth()).isEqualTo(ia.getWidth());
+        assertThat(ib.getHeight()).isEqualTo(ia.getHeight());
+        long diff = 0;
+        for (int y = 0; y < ia.getHeight(); y++) {
+            for (int x = 0; x < ia.getWidth(); x++) {
+                if (ia.getRGB(x, y) != ib.getRGB(x, y)) {
+                    diff++;
+                }
+            }
+        }
+        return diff / (double) (ia.getWidth() * ia.getHeight());
+    }
+}

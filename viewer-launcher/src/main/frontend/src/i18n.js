@@ -1,0 +1,48 @@
+// User-facing text in French and English; the language comes from ?lang=fr|en, else the browser.
+const TEXT = {
+  en: {
+    'tool.wl': 'Window / level (W)', 'tool.pan': 'Pan (P)', 'tool.zoom': 'Zoom (Z)', 'tool.scroll': 'Scroll (S)',
+    'tool.length': 'Measure a length (L)', presets: 'Window presets (1-5)', invert: 'Invert (I)',
+    reset: 'Reset view (R)', fullscreen: 'Full screen (F)', help: 'Keyboard shortcuts (?)',
+    'preset.default': 'Default', 'preset.soft': 'Soft tissue', 'preset.lung': 'Lung', 'preset.bone': 'Bone',
+    'preset.brain': 'Brain',
+    loading: 'Loading…', noStudy: 'No study given (add ?study=<Study Instance UID> to the address).',
+    notFound: 'This study was not found.', denied: 'Access denied, or your link has expired.',
+    error: 'The images could not be loaded.', images: 'images', series: 'Series', image: 'Image',
+    helpText: '↑ ↓ / PageUp PageDown / wheel: previous / next image\nHome End: first / last image\n'
+      + '← →: previous / next series\n1-5: window presets   I: invert\nW: window/level   P: pan   Z: zoom   '
+      + 'S: scroll   L: length\n+ -: zoom in / out   R: reset view\nF: full screen   ?: this help',
+  },
+  fr: {
+    'tool.wl': 'Fenêtrage (W)', 'tool.pan': 'Déplacer (P)', 'tool.zoom': 'Zoom (Z)', 'tool.scroll': 'Défiler (S)',
+    'tool.length': 'Mesurer une longueur (L)', presets: 'Préréglages de fenêtre (1-5)', invert: 'Inverser (I)',
+    reset: 'Réinitialiser la vue (R)', fullscreen: 'Plein écran (F)', help: 'Raccourcis clavier (?)',
+    'preset.default': 'Par défaut', 'preset.soft': 'Tissus mous', 'preset.lung': 'Poumon', 'preset.bone': 'Os',
+    'preset.brain': 'Cerveau',
+    loading: 'Chargement…', noStudy: 'Aucun examen indiqué (ajoutez ?study=<Study Instance UID> à l’adresse).',
+    notFound: 'Cet examen est introuvable.', denied: 'Accès refusé, ou votre lien a expiré.',
+    error: 'Les images n’ont pas pu être chargées.', images: 'images', series: 'Série', image: 'Image',
+    helpText: '↑ ↓ / Page préc. Page suiv. / molette : image précédente / suivante\nDébut Fin : première / dernière image\n'
+      + '← → : série précédente / suivante\n1-5 : préréglages de fenêtre   I : inverser\nW : fenêtrage   P : déplacer   '
+      + 'Z : zoom   S : défiler   L : longueur\n+ - : zoom avant / arrière   R : réinitialiser\n'
+      + 'F : plein écran   ? : cette aide',
+  },
+};
+
+export function language(search = location.search, nav = navigator.language) {
+  const asked = new URLSearchParams(search).get('lang');
+  if (asked && TEXT[asked]) return asked;
+  return (nav || 'en').toLowerCase().startsWith('fr') ? 'fr' : 'en';
+}
+
+export function translator(lang) {
+  const table = TEXT[lang] || TEXT.en;
+  return (key) => table[key] ?? TEXT.en[key] ?? key;
+}
+
+export function applyTitles(t, root = document) {
+  root.querySelectorAll('[data-i18n-title]').forEach((el) => {
+    el.title = t(el.dataset.i18nTitle);
+    el.setAttribute('aria-label', el.title);
+  });
+}
