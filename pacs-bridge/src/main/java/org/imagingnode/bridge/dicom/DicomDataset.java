@@ -158,6 +158,24 @@ public final class DicomDataset {
         return list.get(t(tag)) instanceof SequenceAttribute;
     }
 
+    /**
+     * The items of a sequence attribute, each as a data set (read-only use), in order; empty when the
+     * attribute is absent, empty or not a sequence.
+     */
+    public List<DicomDataset> items(int tag) {
+        Attribute a = list.get(t(tag));
+        List<DicomDataset> out = new ArrayList<>();
+        if (a instanceof SequenceAttribute sq) {
+            for (int i = 0; i < sq.getNumberOfItems(); i++) {
+                AttributeList item = sq.getItem(i) == null ? null : sq.getItem(i).getAttributeList();
+                if (item != null) {
+                    out.add(new DicomDataset(item));
+                }
+            }
+        }
+        return out;
+    }
+
     /** The Value Representation of a tag from the dictionary ("UN" if unknown). */
     public static String vrOf(int tag) {
         byte[] vr = DICTIONARY.getValueRepresentationFromTag(t(tag));

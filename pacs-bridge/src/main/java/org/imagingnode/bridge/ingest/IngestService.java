@@ -28,10 +28,12 @@ import org.imagingnode.bridge.dicom.Uids;
 import org.imagingnode.bridge.index.IndexedInstance;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.space.IdentityLinker;
 import org.imagingnode.storage.BlobStore;
 import org.imagingnode.storage.StoredBlob;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Service;
 
 /**
@@ -48,6 +50,8 @@ public class IngestService {
     private final BlobStore blobs;
     private final InstanceIndex index;
     private final AuditLog audit;
+    /** Links each object's patient to the national identity it names (null: no patient space). */
+    private volatile IdentityLinker identities;
     /** Looks up index rows in parallel with the reception of the objects they concern. */
     private final ExecutorService lookups = Executors.newFixedThreadPool(4, r -> {
         Thread t = new Thread(r, "ingest-lookup");
@@ -64,6 +68,12 @@ public class IngestService {
         this.audit = audit;
         this.meters = meters;
         this.inProgress = meters.gauge("ingest.in.progress", new AtomicInteger());
+    }
+
+    /** Turns on identity linking: each object's patient is linked to the national identity its data set names. */
+    @Autowired(required = false)
+    public void setIdentityLinker(IdentityLinker identities) {
+        this.identities = identities;
     }
 
     @PreDestroy
@@ -146,6 +156,17 @@ public class IngestService {
         if (request.expectedSopClassUid() != null && !request.expectedSopClassUid().equals(sopClass)) {
             return invalid(request, sopUid, "SOP Class UID in the data set differs from the command's",
                     Tag.SOPClassUID);
+        }
+
+        IdentityLinker identities = this.identities;
+        if (identities != null) {
+            // before anything is stored: an object acknowledged is always in its patient's space
+            try {
+                identities.link(header, studyUid, request.source().actor());
+            } catch (RuntimeException e) {
+                log.error("patient space unavailable while ingesting {}: {}", sopUid, e.toString());
+                return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "index unavailable", null);
+            }
         }
 
         Optional<InstanceLocation> existing;

@@ -10,6 +10,7 @@ import com.pixelmed.dicom.AttributeTag;
 import com.pixelmed.dicom.DicomException;
 import com.pixelmed.dicom.FileMetaInformation;
 import com.pixelmed.dicom.OtherWordAttribute;
+import com.pixelmed.dicom.SequenceAttribute;
 import com.pixelmed.dicom.SpecificCharacterSet;
 import com.pixelmed.dicom.TagFromName;
 import com.pixelmed.dicom.AttributeFactory;
@@ -61,6 +62,11 @@ public final class TestObjects {
         public int frames = 1;
         /** mixed into pixel values so different instances have different pixels */
         public int seed = 1;
+        /**
+         * OtherPatientIDsSequence items, each {PatientID, IssuerOfPatientID, UniversalEntityID of
+         * IssuerOfPatientIDQualifiersSequence}; the last two may be null. Empty: no sequence.
+         */
+        public java.util.List<String[]> otherPatientIds = new java.util.ArrayList<>();
 
         public Spec sameStudy() {
             Spec s = new Spec();
@@ -76,6 +82,7 @@ public final class TestObjects {
             s.accession = accession;
             s.studyDescription = studyDescription;
             s.referringPhysician = referringPhysician;
+            s.otherPatientIds = new java.util.ArrayList<>(otherPatientIds);
             return s;
         }
 
@@ -118,6 +125,26 @@ public final class TestObjects {
             put(list, TagFromName.PatientName, cs, s.patientName);
             put(list, TagFromName.PatientID, cs, s.patientId);
             put(list, TagFromName.IssuerOfPatientID, cs, s.issuer);
+            if (!s.otherPatientIds.isEmpty()) {
+                SequenceAttribute others = new SequenceAttribute(TagFromName.OtherPatientIDsSequence);
+                for (String[] o : s.otherPatientIds) {
+                    AttributeList item = new AttributeList();
+                    put(item, TagFromName.PatientID, cs, o[0]);
+                    if (o.length > 1 && o[1] != null) {
+                        put(item, TagFromName.IssuerOfPatientID, cs, o[1]);
+                    }
+                    if (o.length > 2 && o[2] != null) {
+                        SequenceAttribute qualifiers = new SequenceAttribute(new AttributeTag(0x0010, 0x0024));
+                        AttributeList q = new AttributeList();
+                        put(q, new AttributeTag(0x0040, 0x0032), cs, o[2]);
+                        put(q, new AttributeTag(0x0040, 0x0033), cs, "ISO");
+                        qualifiers.addItem(q);
+                        item.put(qualifiers);
+                    }
+                    others.addItem(item);
+                }
+                list.put(others);
+            }
             put(list, TagFromName.PatientBirthDate, cs, s.birthDate);
             put(list, TagFromName.PatientSex, cs, s.sex);
             put(list, TagFromName.BodyPartExamined, cs, s.bodyPart);
