@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonFactory;
@@ -39,7 +38,6 @@ class StoredInstances {
     /** Binary values at least this long go out as BulkDataURI in metadata; shorter ones inline. */
     static final int BULK_THRESHOLD = 1024;
     private static final JsonFactory JSON = new JsonFactory();
-    private static final int INT_PIXEL_ATTRIBUTES = 0;
 
     /** A study as the index knows it: whose it is. */
     record StudyRef(String studyUid, String patientId, String issuer) {
@@ -175,7 +173,7 @@ class StoredInstances {
 
     private static int intOr(DicomDataset ds, int tag, int dflt) {
         Integer v = ds.getInt(tag);
-        return v == null ? dflt + INT_PIXEL_ATTRIBUTES : v;
+        return v == null ? dflt : v;
     }
 
     /** The data set up to its pixel data, parsed. */
@@ -231,7 +229,4 @@ class StoredInstances {
         return bytes;
     }
 
-    Optional<DatasetLayout.Element> element(Layout l, int tag) {
-        return l.layout().element(tag);
-    }
 }
