@@ -200,6 +200,26 @@ public final class DicomDataset {
         }
     }
 
+    /** Sets an empty sequence (a Type 2 sequence with no item), replacing any value. */
+    public void putEmptySequence(int tag) {
+        list.put(new SequenceAttribute(t(tag)));
+    }
+
+    /** Appends an item to a sequence (created if absent) and returns it, to be filled in. */
+    public DicomDataset addItem(int sequenceTag) {
+        Attribute a = list.get(t(sequenceTag));
+        SequenceAttribute sequence;
+        if (a instanceof SequenceAttribute existing) {
+            sequence = existing;
+        } else {
+            sequence = new SequenceAttribute(t(sequenceTag));
+            list.put(sequence);
+        }
+        AttributeList item = new AttributeList();
+        sequence.addItem(item);
+        return new DicomDataset(item);
+    }
+
     /** Writes the data set (no meta header) in the given transfer syntax. */
     public void write(OutputStream out, String transferSyntaxUid) throws IOException {
         try {

@@ -45,6 +45,26 @@ public final class Tag {
     public static final int Rows = 0x00280010;
     public static final int Columns = 0x00280011;
     public static final int BitsAllocated = 0x00280100;
+    public static final int Manufacturer = 0x00080070;
+    public static final int CodeValue = 0x00080100;
+    public static final int CodingSchemeDesignator = 0x00080102;
+    public static final int CodeMeaning = 0x00080104;
+    public static final int MappingResource = 0x00080105;
+    public static final int ContentDate = 0x00080023;
+    public static final int ContentTime = 0x00080033;
+    public static final int ReferencedPerformedProcedureStepSequence = 0x00081111;
+    public static final int ReferencedSeriesSequence = 0x00081115;
+    public static final int ReferencedSOPSequence = 0x00081199;
+    public static final int ReferencedSOPClassUID = 0x00081150;
+    public static final int ReferencedSOPInstanceUID = 0x00081155;
+    public static final int RelationshipType = 0x0040A010;
+    public static final int ValueType = 0x0040A040;
+    public static final int ConceptNameCodeSequence = 0x0040A043;
+    public static final int ContinuityOfContent = 0x0040A050;
+    public static final int CurrentRequestedProcedureEvidenceSequence = 0x0040A375;
+    public static final int ContentTemplateSequence = 0x0040A504;
+    public static final int ContentSequence = 0x0040A730;
+    public static final int TemplateIdentifier = 0x0040DB00;
     public static final int PixelData = 0x7FE00010;
 
     public static String toString(int tag) {

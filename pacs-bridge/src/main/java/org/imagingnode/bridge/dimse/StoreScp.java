@@ -8,12 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 import org.imagingnode.bridge.dicom.Part10;
 import org.imagingnode.bridge.dimse.association.Association;
 import org.imagingnode.bridge.dimse.association.Command;
+import org.imagingnode.bridge.ingest.Checksums;
 import org.imagingnode.bridge.ingest.IngestRequest;
 import org.imagingnode.bridge.ingest.IngestResult;
 import org.imagingnode.bridge.ingest.IngestService;
@@ -55,7 +55,7 @@ final class StoreScp {
         var existing = ingest.lookAhead(sopInstance);
         String ts = a.transferSyntax(msg.contextId());
         Path file = spool.newFile();
-        MessageDigest sha = sha256();
+        MessageDigest sha = Checksums.sha256();
         byte[] header = Part10.header(sopClass, sopInstance, ts);
         try (OutputStream out = new DigestOutputStream(
                 new BufferedOutputStream(Files.newOutputStream(file), 256 * 1024), sha)) {
@@ -108,13 +108,5 @@ final class StoreScp {
         }
         rsp.put(Command.OffendingElement, offendingTag);
         a.send(msg.contextId(), rsp, null);
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JVM lacks SHA-256", e);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package org.imagingnode.bridge.index;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -25,4 +26,11 @@ public interface InstanceIndex {
      * condition is required: a retrieve never addresses the whole archive.
      */
     List<InstanceLocation> locate(List<Condition> conditions);
+
+    /**
+     * Studies whose instances (other than those received from {@code derivedSource}, e.g. their
+     * manifest) last changed before {@code quietSince} and after the newest instance from
+     * {@code derivedSource}: the studies whose derived object is missing or out of date.
+     */
+    List<String> studiesChangedSinceDerived(String derivedSource, Instant quietSince, int limit);
 }

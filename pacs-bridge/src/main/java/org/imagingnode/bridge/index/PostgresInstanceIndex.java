@@ -4,7 +4,9 @@ import java.sql.Array;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.sql.Types;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.EnumMap;
 import java.util.List;
@@ -146,6 +148,20 @@ public class PostgresInstanceIndex implements InstanceIndex {
         return jdbc.query(con -> prepare(con.prepareStatement(statement.sql()), statement.params()),
                 (rs, n) -> new InstanceLocation(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                         rs.getString(5), rs.getString(6), rs.getLong(7), rs.getString(8), rs.getLong(9)));
+    }
+
+    private static final String CHANGED_SINCE_DERIVED = "SELECT st.study_instance_uid FROM study st"
+            + " JOIN series se ON se.study_fk = st.pk JOIN instance i ON i.series_fk = se.pk"
+            + " GROUP BY st.pk, st.study_instance_uid"
+            + " HAVING max(i.received_at) FILTER (WHERE i.source_ae IS DISTINCT FROM ?) < ?"
+            + " AND max(i.received_at) FILTER (WHERE i.source_ae IS DISTINCT FROM ?)"
+            + " > coalesce(max(i.received_at) FILTER (WHERE i.source_ae = ?), '-infinity')"
+            + " ORDER BY st.pk LIMIT ?";
+
+    @Override
+    public List<String> studiesChangedSinceDerived(String derivedSource, Instant quietSince, int limit) {
+        return jdbc.query(CHANGED_SINCE_DERIVED, (rs, n) -> rs.getString(1), derivedSource,
+                Timestamp.from(quietSince), derivedSource, derivedSource, limit);
     }
 
     private static PreparedStatement prepare(PreparedStatement ps, List<Object> params) throws SQLException {

@@ -47,6 +47,8 @@ public abstract class NodeIntegrationTest {
                 + " MOVESCU=retrieve|query, ALL=store|query|retrieve, STOREONLY=store");
         registry.add("node.dimse.move-destinations", () -> "STORESCP=127.0.0.1:" + STORESCP_PORT
                 + ", DOWNSCP=127.0.0.1:1");
+        // manifests are built on demand in tests (a scheduled build would add instances to their studies)
+        registry.add("node.sharing.manifest.enabled", () -> "${test.manifests:false}");
         // DICOMweb: everything allowed (local development mode), a browser origin for the CORS tests
         registry.add("node.security.mode", () -> "open-dev");
         registry.add("node.dicomweb.cors-allowed-origins", () -> "http://viewer.test");

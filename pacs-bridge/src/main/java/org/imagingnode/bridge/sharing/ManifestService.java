@@ -1,0 +1,152 @@
+package org.imagingnode.bridge.sharing;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.PreDestroy;
+import org.imagingnode.bridge.NodeProperties;
+import org.imagingnode.bridge.dicom.DicomDataset;
+import org.imagingnode.bridge.dicom.Part10;
+import org.imagingnode.bridge.dicom.TransferSyntax;
+import org.imagingnode.bridge.dimse.SpoolArea;
+import org.imagingnode.bridge.index.Condition;
+import org.imagingnode.bridge.index.IndexAttribute;
+import org.imagingnode.bridge.index.IndexQuery;
+import org.imagingnode.bridge.index.IndexRow;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.index.QueryLevel;
+import org.imagingnode.bridge.ingest.Checksums;
+import org.imagingnode.bridge.ingest.IngestRequest;
+import org.imagingnode.bridge.ingest.IngestResult;
+import org.imagingnode.bridge.ingest.IngestService;
+import org.imagingnode.bridge.ingest.IngestSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Service;
+
+/**
+ * Builds each complete study's manifest and stores it like any instance (so it is queried and
+ * retrieved like one): when no instance has arrived for the quiet period, and again whenever the
+ * study changes after its manifest was built.
+ */
+@Service
+@EnableConfigurationProperties(SharingProperties.class)
+public class ManifestService {
+    /** The source recorded for manifests; longer than any AE title, so no DICOM peer can share it. */
+    static final String SOURCE = "imaging-node:manifest";
+    private static final Logger log = LoggerFactory.getLogger(ManifestService.class);
+    private static final Set<IndexAttribute> STUDY_ATTRIBUTES = Set.of(IndexAttribute.PatientName,
+            IndexAttribute.PatientID, IndexAttribute.IssuerOfPatientID, IndexAttribute.PatientBirthDate,
+            IndexAttribute.PatientSex, IndexAttribute.StudyDate, IndexAttribute.StudyTime,
+            IndexAttribute.ReferringPhysicianName, IndexAttribute.StudyID, IndexAttribute.AccessionNumber,
+            IndexAttribute.StudyDescription);
+
+    private final InstanceIndex index;
+    private final IngestService ingest;
+    private final SpoolArea spool;
+    private final SharingProperties props;
+    private final String aeTitle;
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "manifest-builder");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public ManifestService(InstanceIndex index, IngestService ingest, SpoolArea spool, SharingProperties props,
+            NodeProperties node) {
+        this.index = index;
+        this.ingest = ingest;
+        this.spool = spool;
+        this.props = props;
+        this.aeTitle = node.aeTitle();
+    }
+
+    @EventListener(ApplicationReadyEvent.class)
+    void schedule() {
+        if (!props.manifest().enabled()) {
+            log.info("study manifests disabled (node.sharing.manifest.enabled=false)");
+            return;
+        }
+        long every = props.manifest().pollInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                rebuildDue(Instant.now().minus(props.manifest().quietPeriod()));
+            } catch (RuntimeException e) {
+                log.error("manifest building failed: {}", e.toString());
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
+        log.info("study manifests: built {} after a study's last instance, published with RetrieveURL {}",
+                props.manifest().quietPeriod(), props.retrieveUrl());
+    }
+
+    @PreDestroy
+    void stop() {
+        scheduler.shutdownNow();
+    }
+
+    /** Builds the manifests of the studies that changed before {@code quietSince}; returns how many. */
+    public int rebuildDue(Instant quietSince) {
+        List<String> due = index.studiesChangedSinceDerived(SOURCE, quietSince, 100);
+        int built = 0;
+        for (String studyUid : due) {
+            try {
+                if (rebuild(studyUid).filter(IngestResult::success).isPresent()) {
+                    built++;
+                }
+            } catch (IOException e) {
+                log.error("manifest of study {} not built: {}", studyUid, e.toString());
+            }
+        }
+        return built;
+    }
+
+    /** Builds and stores the manifest of one study now; empty when the study has no instance. */
+    public Optional<IngestResult> rebuild(String studyUid) throws IOException {
+        String manifestUid = StudyManifest.sopInstanceUid(studyUid);
+        Condition inStudy = new Condition.SingleValue(IndexAttribute.StudyInstanceUID, studyUid);
+        List<InstanceLocation> instances = index.locate(List.of(inStudy)).stream()
+                .filter(i -> !i.sopInstanceUid().equals(manifestUid)).toList();
+        List<IndexRow> study = index.find(new IndexQuery(QueryLevel.STUDY, List.of(inStudy), STUDY_ATTRIBUTES, 1, 0));
+        if (instances.isEmpty() || study.isEmpty()) {
+            return Optional.empty();
+        }
+        DicomDataset manifest = StudyManifest.build(studyUid, study.get(0), instances, aeTitle, props.retrieveUrl(),
+                ZonedDateTime.now());
+        String ts = TransferSyntax.EXPLICIT_VR_LE;
+        byte[] header = Part10.header(StudyManifest.KEY_OBJECT_SELECTION, manifestUid, ts);
+        byte[] body = manifest.encode(ts);
+        Path file = spool.newFile();
+        try (OutputStream out = Files.newOutputStream(file)) {
+            out.write(header);
+            out.write(body);
+        }
+        MessageDigest sha = Checksums.sha256();
+        sha.update(header);
+        sha.update(body);
+        IngestResult result = ingest.ingest(new IngestRequest(file, HexFormat.of().formatHex(sha.digest()),
+                header.length, ts, StudyManifest.KEY_OBJECT_SELECTION, manifestUid,
+                new IngestSource(SOURCE, "MANIFEST", null)));
+        if (result.success()) {
+            log.info("manifest of study {} built: {} instances referenced", studyUid, instances.size());
+        } else {
+            log.error("manifest of study {} not stored: {}", studyUid, result.message());
+        }
+        return Optional.of(result);
+    }
+}

@@ -1,0 +1,143 @@
+package org.imagingnode.bridge.sharing;
+
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.imagingnode.bridge.dicom.DicomDataset;
+import org.imagingnode.bridge.dicom.Tag;
+import org.imagingnode.bridge.index.IndexAttribute;
+import org.imagingnode.bridge.index.IndexRow;
+import org.imagingnode.bridge.index.InstanceLocation;
+
+/**
+ * The manifest of a study, as DRIM-M source nodes publish it: a DICOM Key Object Selection document
+ * titled (113030, DCM, "Manifest") that references every instance of the study, with where to
+ * retrieve each series (RetrieveAETitle and the DICOMweb RetrieveURL). Its series and SOP instance
+ * UIDs derive from the study UID, so a rebuilt manifest replaces the previous one.
+ */
+final class StudyManifest {
+    static final String KEY_OBJECT_SELECTION = "1.2.840.10008.5.1.4.1.1.88.59";
+    private static final DateTimeFormatter DA = DateTimeFormatter.BASIC_ISO_DATE;
+    private static final DateTimeFormatter TM = DateTimeFormatter.ofPattern("HHmmss");
+
+    private StudyManifest() {
+    }
+
+    static String seriesUid(String studyUid) {
+        return derivedUid("manifest-series:" + studyUid);
+    }
+
+    static String sopInstanceUid(String studyUid) {
+        return derivedUid("manifest:" + studyUid);
+    }
+
+    /** A UID under the 2.25 root (PS3.5 B.2) from a name-based UUID. */
+    private static String derivedUid(String name) {
+        UUID uuid = UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8));
+        byte[] bytes = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
+                .putLong(uuid.getLeastSignificantBits()).array();
+        return "2.25." + new BigInteger(1, bytes);
+    }
+
+    /**
+     * @param study        the study's patient and study attributes (an index row at STUDY level)
+     * @param instances    every instance to reference (the manifest itself excluded)
+     * @param retrieveUrl  the DICOMweb base URL of this node, e.g. https://node.example/dicomweb
+     */
+    static DicomDataset build(String studyUid, IndexRow study, List<InstanceLocation> instances, String retrieveAe,
+            String retrieveUrl, ZonedDateTime contentTime) {
+        DicomDataset ds = DicomDataset.newUtf8();
+        ds.putString(Tag.SOPClassUID, KEY_OBJECT_SELECTION);
+        ds.putString(Tag.SOPInstanceUID, sopInstanceUid(studyUid));
+        ds.putString(Tag.PatientName, text(study, IndexAttribute.PatientName));
+        ds.putString(Tag.PatientID, text(study, IndexAttribute.PatientID));
+        ds.putString(Tag.IssuerOfPatientID, text(study, IndexAttribute.IssuerOfPatientID));
+        ds.putString(Tag.PatientBirthDate, date(study, IndexAttribute.PatientBirthDate));
+        ds.putString(Tag.PatientSex, text(study, IndexAttribute.PatientSex));
+        ds.putString(Tag.StudyInstanceUID, studyUid);
+        ds.putString(Tag.StudyDate, date(study, IndexAttribute.StudyDate));
+        ds.putString(Tag.StudyTime, text(study, IndexAttribute.StudyTime));
+        ds.putString(Tag.ReferringPhysicianName, text(study, IndexAttribute.ReferringPhysicianName));
+        ds.putString(Tag.StudyID, text(study, IndexAttribute.StudyID));
+        ds.putString(Tag.AccessionNumber, text(study, IndexAttribute.AccessionNumber));
+        ds.putString(Tag.StudyDescription, text(study, IndexAttribute.StudyDescription));
+        ds.putString(Tag.Modality, "KO");
+        ds.putString(Tag.SeriesInstanceUID, seriesUid(studyUid));
+        ds.putString(Tag.SeriesNumber, "9999");
+        ds.putString(Tag.SeriesDescription, "Manifest");
+        ds.putEmptySequence(Tag.ReferencedPerformedProcedureStepSequence);
+        ds.putString(Tag.Manufacturer, "imaging-node");
+        ds.putString(Tag.InstanceNumber, "1");
+        ZonedDateTime utc = contentTime.withZoneSameInstant(ZoneOffset.UTC);
+        ds.putString(Tag.ContentDate, utc.format(DA));
+        ds.putString(Tag.ContentTime, utc.format(TM));
+        ds.putString(Tag.TimezoneOffsetFromUTC, "+0000");
+
+        Map<String, List<InstanceLocation>> bySeries = new LinkedHashMap<>();
+        instances.forEach(i -> bySeries.computeIfAbsent(i.seriesInstanceUid(), k -> new java.util.ArrayList<>()).add(i));
+        DicomDataset evidence = ds.addItem(Tag.CurrentRequestedProcedureEvidenceSequence);
+        evidence.putString(Tag.StudyInstanceUID, studyUid);
+        bySeries.forEach((seriesUid, members) -> {
+            DicomDataset series = evidence.addItem(Tag.ReferencedSeriesSequence);
+            series.putString(Tag.SeriesInstanceUID, seriesUid);
+            series.putString(Tag.RetrieveAETitle, retrieveAe);
+            series.putString(Tag.RetrieveURL, retrieveUrl + "/studies/" + studyUid + "/series/" + seriesUid);
+            for (InstanceLocation i : members) {
+                DicomDataset sop = series.addItem(Tag.ReferencedSOPSequence);
+                sop.putString(Tag.ReferencedSOPClassUID, i.sopClassUid());
+                sop.putString(Tag.ReferencedSOPInstanceUID, i.sopInstanceUid());
+            }
+        });
+
+        ds.putString(Tag.ValueType, "CONTAINER");
+        code(ds.addItem(Tag.ConceptNameCodeSequence), "113030", "DCM", "Manifest");
+        ds.putString(Tag.ContinuityOfContent, "SEPARATE");
+        DicomDataset template = ds.addItem(Tag.ContentTemplateSequence);
+        template.putString(Tag.MappingResource, "DCMR");
+        template.putString(Tag.TemplateIdentifier, "2010");
+        for (InstanceLocation i : instances) {
+            DicomDataset item = ds.addItem(Tag.ContentSequence);
+            item.putString(Tag.RelationshipType, "CONTAINS");
+            item.putString(Tag.ValueType, isImage(i.sopClassUid()) ? "IMAGE" : "COMPOSITE");
+            DicomDataset sop = item.addItem(Tag.ReferencedSOPSequence);
+            sop.putString(Tag.ReferencedSOPClassUID, i.sopClassUid());
+            sop.putString(Tag.ReferencedSOPInstanceUID, i.sopInstanceUid());
+        }
+        return ds;
+    }
+
+    private static void code(DicomDataset item, String value, String scheme, String meaning) {
+        item.putString(Tag.CodeValue, value);
+        item.putString(Tag.CodingSchemeDesignator, scheme);
+        item.putString(Tag.CodeMeaning, meaning);
+    }
+
+    /** Structured reports, presentation states, documents and waveforms are referenced as COMPOSITE. */
+    private static boolean isImage(String sopClass) {
+        for (String root : new String[] {"1.2.840.10008.5.1.4.1.1.88.", "1.2.840.10008.5.1.4.1.1.11.",
+            "1.2.840.10008.5.1.4.1.1.104.", "1.2.840.10008.5.1.4.1.1.9.", "1.2.840.10008.5.1.4.1.1.66"}) {
+            if (sopClass.startsWith(root)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String text(IndexRow row, IndexAttribute attribute) {
+        Object v = row.get(attribute);
+        return v == null ? null : v.toString();
+    }
+
+    private static String date(IndexRow row, IndexAttribute attribute) {
+        return row.get(attribute) instanceof LocalDate d ? d.format(DA) : null;
+    }
+}

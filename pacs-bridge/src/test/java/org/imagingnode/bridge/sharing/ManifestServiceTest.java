@@ -1,0 +1,133 @@
+package org.imagingnode.bridge.sharing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.ingest.IngestResult;
+import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.testing.NodeIntegrationTest;
+import org.imagingnode.storage.BlobStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * A study's manifest: a Key Object Selection document "Manifest" (113030) that references every
+ * instance with its retrieve location, stored like any instance, rebuilt when the study changes.
+ * Read back with DCMTK's dcmdump, an independent parser.
+ */
+class ManifestServiceTest extends NodeIntegrationTest {
+
+    @TempDir
+    Path work;
+
+    @Autowired
+    ManifestService manifests;
+
+    @Autowired
+    InstanceIndex index;
+
+    @Autowired
+    BlobStore blobs;
+
+    @Autowired
+    SharingProperties sharing;
+
+    private List<TestObjects.Spec> storeStudy(int firstSeries, int secondSeries) throws Exception {
+        List<TestObjects.Spec> specs = new ArrayList<>();
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.rows = 64;
+        s.columns = 64;
+        for (int i = 0; i < firstSeries + secondSeries; i++) {
+            if (i == firstSeries) {
+                s.seriesUid = TestObjects.uid();
+                s.seriesNumber = 2;
+            }
+            specs.add(s);
+            s = s.sameSeries();
+        }
+        store(specs);
+        return specs;
+    }
+
+    private void store(List<TestObjects.Spec> specs) throws Exception {
+        List<String> files = new ArrayList<>();
+        for (TestObjects.Spec s : specs) {
+            files.add(TestObjects.write(s, work.resolve(s.sopInstanceUid + ".dcm")).toString());
+        }
+        Dcmtk.Result r = Dcmtk.run(60, Dcmtk.args("storescu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1",
+                dimsePort(), files).toArray(String[]::new));
+        assertThat(r.ok()).as(r.output()).isTrue();
+    }
+
+    /** Values of one attribute wherever it occurs in the stored manifest, as dcmdump prints them. */
+    private List<String> manifestValues(String studyUid, String tag) throws Exception {
+        InstanceLocation manifest = index.findInstance(StudyManifest.sopInstanceUid(studyUid)).orElseThrow();
+        Path copy = work.resolve("manifest-" + System.nanoTime() + ".dcm");
+        try (InputStream in = blobs.get(manifest.blobKey())) {
+            Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Dcmtk.Result dump = Dcmtk.run(30, "dcmdump", "-Un", "+L", "+P", tag, copy.toString());
+        assertThat(dump.ok()).as(dump.output()).isTrue();
+        return Arrays.stream(dump.output().split("\n")).filter(l -> l.contains("["))
+                .map(l -> l.substring(l.indexOf('[') + 1, l.lastIndexOf(']'))).toList();
+    }
+
+    @Test
+    void theManifestReferencesEveryInstanceWithWhereToRetrieveIt() throws Exception {
+        List<TestObjects.Spec> specs = storeStudy(2, 1);
+        String study = specs.get(0).studyUid;
+
+        assertThat(manifests.rebuild(study)).get().extracting(IngestResult::outcome)
+                .isEqualTo(IngestResult.Outcome.STORED);
+
+        assertThat(manifestValues(study, "0008,0016")).containsExactly("1.2.840.10008.5.1.4.1.1.88.59");
+        assertThat(manifestValues(study, "0008,0100")).contains("113030");
+        assertThat(manifestValues(study, "0008,0104")).contains("Manifest");
+        assertThat(manifestValues(study, "0008,1155")).as("referenced in the evidence and in the content tree")
+                .hasSize(6).containsAll(specs.stream().map(s -> s.sopInstanceUid).toList());
+        assertThat(manifestValues(study, "0008,1190")).containsExactlyInAnyOrder(
+                sharing.retrieveUrl() + "/studies/" + study + "/series/" + specs.get(0).seriesUid,
+                sharing.retrieveUrl() + "/studies/" + study + "/series/" + specs.get(2).seriesUid);
+        assertThat(manifestValues(study, "0008,0054")).containsOnly(NODE_AE).hasSize(2);
+        assertThat(manifestValues(study, "0010,0020")).containsExactly(specs.get(0).patientId);
+    }
+
+    @Test
+    void aStudyThatChangesGetsItsManifestRebuiltAndAnUnchangedOneDoesNot() throws Exception {
+        List<TestObjects.Spec> specs = storeStudy(2, 0);
+        String study = specs.get(0).studyUid;
+        Instant later = Instant.now().plusSeconds(1);
+        assertThat(index.studiesChangedSinceDerived(ManifestService.SOURCE, later, 10_000)).contains(study);
+        manifests.rebuildDue(later);
+        assertThat(manifestValues(study, "0008,1155")).hasSize(4);
+        assertThat(index.studiesChangedSinceDerived(ManifestService.SOURCE, Instant.now().plusSeconds(1), 10_000))
+                .as("built, nothing changed since").doesNotContain(study);
+
+        TestObjects.Spec added = specs.get(1).sameSeries();
+        store(List.of(added));
+        assertThat(index.studiesChangedSinceDerived(ManifestService.SOURCE, Instant.now().plusSeconds(1), 10_000))
+                .contains(study);
+        assertThat(manifests.rebuild(study)).get().extracting(IngestResult::outcome)
+                .isEqualTo(IngestResult.Outcome.REPLACED);
+        assertThat(manifestValues(study, "0008,1155")).hasSize(6).contains(added.sopInstanceUid);
+    }
+
+    @Test
+    void aStudyStillReceivingIsNotComplete() throws Exception {
+        List<TestObjects.Spec> specs = storeStudy(1, 0);
+        assertThat(index.studiesChangedSinceDerived(ManifestService.SOURCE, Instant.now().minusSeconds(60), 10_000))
+                .doesNotContain(specs.get(0).studyUid);
+    }
+}
