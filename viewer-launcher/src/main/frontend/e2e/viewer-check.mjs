@@ -2,7 +2,7 @@
 // opens a study, scrolls the series with the keyboard, drags the window/level, picks a preset, and
 // reports what the image canvas showed at each step (pixel statistics and element screenshots) as JSON
 // on stdout. Used by the node's browser test and by the page-load benchmark.
-//   node e2e/viewer-check.mjs <viewer URL> <output dir> [--scroll N] [--width W --height H]
+//   node e2e/viewer-check.mjs <viewer URL> <output dir> [--scroll N] [--width W --height H] [--only-first]
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const scrollSteps = opt('scroll', 3);
+const onlyFirst = args.includes('--only-first');
 const width = opt('width', 1024);
 const height = opt('height', 768);
 if (!url || !outDir) {
@@ -49,13 +50,27 @@ try {
   result.firstImageMs = Date.now() - t0;
   result.firstImageNavMs = await page.evaluate(() => Math.round(window.nodeViewer.firstImageMs));
   result.steps.first = await snapshot(page, 'first');
+  if (!onlyFirst) await interact(page);
 
+  result.ok = true;
+} catch (e) {
+  result.ok = false;
+  result.failure = String(e && e.stack || e);
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+process.stdout.write(JSON.stringify(result) + '\n');
+
+async function interact(page) {
   // scroll with the keyboard (the viewport has focus after a click)
   await page.locator('#viewport').click({ position: { x: 5, y: 5 } });
   const before = result.steps.first.index;
+  const s0 = Date.now();
   for (let i = 0; i < scrollSteps; i++) await page.keyboard.press('ArrowDown');
   await page.waitForFunction((n) => window.nodeViewer.imageIndex === n, before + scrollSteps, { timeout: 30000 });
   await waitDrawn(page);
+  result.scrollMs = Date.now() - s0;
   result.steps.scrolled = await snapshot(page, 'scrolled');
 
   // window/level: drag with the (default) window/level tool across the image
@@ -73,15 +88,7 @@ try {
   await page.keyboard.press('4');
   await page.waitForTimeout(200);
   result.steps.preset = await snapshot(page, 'preset');
-  result.ok = true;
-} catch (e) {
-  result.ok = false;
-  result.failure = String(e && e.stack || e);
-} finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
 }
-process.stdout.write(JSON.stringify(result) + '\n');
 
 async function waitDrawn(page) {
   await page.waitForFunction(() => {

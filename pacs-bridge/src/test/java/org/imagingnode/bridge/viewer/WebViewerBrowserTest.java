@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -85,9 +87,9 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         assertThat(tokens.verify(viewerUrl.substring(viewerUrl.indexOf("#token=") + 7)).scope())
                 .isEqualTo(ViewerScope.study(first.patientId, first.issuer, first.studyUid));
 
-        JsonNode r = runBrowser(viewerUrl);
+        JsonNode r = runBrowser(viewerUrl, "interactions");
         assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
-        Files.writeString(Path.of("target", "viewer-browser-test", "result.json"), r.toPrettyString());
+        Files.writeString(Path.of("target", "viewer-browser-test", "interactions", "result.json"), r.toPrettyString());
         JsonNode firstImage = r.at("/steps/first");
         assertThat(firstImage.get("count").asInt()).isEqualTo(IMAGES);
         assertThat(firstImage.get("index").asInt()).isEqualTo(0);
@@ -122,12 +124,65 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         assertThat(preset.get("hash").asLong()).isNotEqualTo(windowed.get("hash").asLong());
     }
 
-    private JsonNode runBrowser(String viewerUrl) throws Exception {
+    @Test
+    void compressed_series_are_decoded_in_the_browser_into_the_same_image_as_uncompressed() throws Exception {
+        TestObjects.Spec raw = new TestObjects.Spec();
+        raw.rows = 96;
+        raw.columns = 120;
+        raw.seed = 5;
+        store(TestObjects.write(raw, work.resolve("raw.dcm")));
+        // the same pixels, compressed losslessly by DCMTK into syntaxes modalities send, stored as compressed
+        // (storescu proposes the matching syntax: -xs JPEG lossless, -xt JPEG-LS lossless, -xr RLE)
+        Map<String, String> seriesByCodec = new LinkedHashMap<>();
+        int n = 2;
+        for (String[] codec : List.of(new String[] {"dcmcjpeg", "-xs"}, new String[] {"dcmcjpls", "-xt"},
+                new String[] {"dcmcrle", "-xr"})) {
+            TestObjects.Spec s = raw.sameStudy();
+            s.rows = raw.rows;
+            s.columns = raw.columns;
+            s.seed = raw.seed;
+            s.seriesNumber = n++;
+            Path plain = TestObjects.write(s, work.resolve(codec[0] + "-in.dcm"));
+            Path packed = work.resolve(codec[0] + ".dcm");
+            Dcmtk.Result c = Dcmtk.run(30, codec[0], plain.toString(), packed.toString());
+            assertThat(c.ok()).as(c.output()).isTrue();
+            assertThat(Files.size(packed)).as(codec[0]).isLessThan(Files.size(plain));
+            store(packed, codec[1]);
+            seriesByCodec.put(codec[0], s.seriesUid);
+        }
+
+        String base = "http://127.0.0.1:" + httpPort + "/viewer/?study=" + raw.studyUid + "&series=";
+        JsonNode reference = runBrowser(base + raw.seriesUid, "codec-raw", "--only-first");
+        assertThat(reference.get("ok").asBoolean()).as(reference.toString()).isTrue();
+        JsonNode ref = reference.at("/steps/first");
+        assertThat(ref.get("series").asText()).isEqualTo(raw.seriesUid);
+        assertThat(ref.get("stddev").asDouble()).isGreaterThan(2.0);
+        for (Map.Entry<String, String> e : seriesByCodec.entrySet()) {
+            JsonNode r = runBrowser(base + e.getValue(), "codec-" + e.getKey(), "--only-first");
+            assertThat(r.get("ok").asBoolean()).as(e.getKey() + ": " + r).isTrue();
+            JsonNode first = r.at("/steps/first");
+            assertThat(first.get("series").asText()).isEqualTo(e.getValue());
+            assertThat(first.get("hash").asLong()).as(e.getKey() + " draws the same pixels as uncompressed")
+                    .isEqualTo(ref.get("hash").asLong());
+        }
+    }
+
+    private void store(Path file, String... options) throws Exception {
+        List<String> cmd = Dcmtk.args("storescu", List.of(options), "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1",
+                dimsePort(), file.toString());
+        Dcmtk.Result stored = Dcmtk.run(60, cmd.toArray(String[]::new));
+        assertThat(stored.ok()).as(stored.output()).isTrue();
+        assertThat(stored.output()).doesNotContain("unable to convert");
+    }
+
+    private JsonNode runBrowser(String viewerUrl, String name, String... options) throws Exception {
         // kept under target/ for a person to look at after a run
-        Path out = Files.createDirectories(Path.of("target", "viewer-browser-test"));
-        Path log = work.resolve("browser.log");
-        Process p = new ProcessBuilder("node", FRONTEND.resolve("e2e").resolve("viewer-check.mjs").toString(), viewerUrl,
-                out.toString()).redirectError(log.toFile()).start();
+        Path out = Files.createDirectories(Path.of("target", "viewer-browser-test", name));
+        Path log = work.resolve(name + "-browser.log");
+        List<String> command = new ArrayList<>(List.of("node", FRONTEND.resolve("e2e").resolve("viewer-check.mjs")
+                .toString(), viewerUrl, out.toString()));
+        command.addAll(List.of(options));
+        Process p = new ProcessBuilder(command).redirectError(log.toFile()).start();
         byte[] stdout = p.getInputStream().readAllBytes();
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
