@@ -9,37 +9,63 @@ import java.util.zip.Inflater;
 import java.util.zip.InflaterInputStream;
 
 /**
- * Walks an encoded data set element by element without keeping values, to prove it is complete:
- * every value fits in the bytes that follow, every undefined-length sequence and item is closed.
- * A truncated or garbled object is caught here before anything is stored, in constant memory
- * whatever the object's size.
+ * Walks an encoded data set element by element without keeping values. It proves the data set is
+ * complete (every value fits in the bytes that follow, every undefined-length sequence and item is
+ * closed), which catches a truncated or garbled object before anything is stored, in constant memory
+ * whatever its size; and it tells a {@link Visitor} where the top-level elements and pixel data
+ * items are, so that values can later be served by ranged reads ({@link DatasetLayout}).
  */
 public final class DatasetStructure {
-    private static final int ITEM = 0xFFFEE000;
-    private static final int ITEM_DELIMITER = 0xFFFEE00D;
-    private static final int SEQUENCE_DELIMITER = 0xFFFEE0DD;
+    static final int ITEM = 0xFFFEE000;
+    static final int ITEM_DELIMITER = 0xFFFEE00D;
+    static final int SEQUENCE_DELIMITER = 0xFFFEE0DD;
     private static final long UNDEFINED = 0xFFFFFFFFL;
     private static final Set<String> LONG_VRS = Set.of("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR",
             "UT", "SV", "UV");
     private static final int MAX_DEPTH = 64;
 
+    /** Where things are, in bytes from the start of the data set. */
+    public interface Visitor {
+        /**
+         * A top-level element.
+         *
+         * @param vr          its VR (from the dictionary in implicit VR syntaxes)
+         * @param valueLength -1 when undefined (sequences, encapsulated pixel data)
+         */
+        void element(int tag, String vr, long start, long valueOffset, long valueLength);
+
+        /**
+         * An item of top-level encapsulated pixel data (the Basic Offset Table first, then fragments).
+         *
+         * @param firstBytes its first four bytes, big-endian in an int (0 when shorter)
+         */
+        void pixelDataItem(long valueOffset, long length, int firstBytes);
+    }
+
     private final InputStream in;
     private final boolean bigEndian;
+    private final Visitor visitor;
     private long position;
 
-    private DatasetStructure(InputStream in, boolean bigEndian) {
+    private DatasetStructure(InputStream in, boolean bigEndian, Visitor visitor) {
         this.in = in;
         this.bigEndian = bigEndian;
+        this.visitor = visitor;
     }
 
     /** Checks a data set (no meta header) encoded in {@code transferSyntaxUid}, reading {@code in} to its end. */
     public static void verify(InputStream in, String transferSyntaxUid) throws MalformedDicomException {
+        walk(in, transferSyntaxUid, null);
+    }
+
+    /** {@link #verify} that also reports positions to {@code visitor} (positions of a deflated data set are inflated ones). */
+    public static void walk(InputStream in, String transferSyntaxUid, Visitor visitor) throws MalformedDicomException {
         InputStream source = TransferSyntax.isDeflated(transferSyntaxUid)
                 ? new BufferedInputStream(new InflaterInputStream(in, new Inflater(true)), 65536)
                 : in;
-        DatasetStructure walker = new DatasetStructure(source, TransferSyntax.isBigEndian(transferSyntaxUid));
+        DatasetStructure walker = new DatasetStructure(source, TransferSyntax.isBigEndian(transferSyntaxUid), visitor);
         try {
-            walker.dataset(!TransferSyntax.isImplicitVr(transferSyntaxUid), Long.MAX_VALUE, 0, true);
+            walker.dataset(!TransferSyntax.isImplicitVr(transferSyntaxUid), UNDEFINED, 0);
         } catch (EOFException e) {
             throw new MalformedDicomException("data set truncated at byte " + walker.position);
         } catch (IOException e) {
@@ -48,11 +74,10 @@ public final class DatasetStructure {
     }
 
     /**
-     * Walks elements until {@code length} bytes are consumed, or an item delimiter when the
-     * length is undefined, or end of stream at top level.
+     * Walks elements until {@code length} bytes are consumed, or an item delimiter when the length
+     * is undefined, or the end of the stream at top level (depth 0).
      */
-    private void dataset(boolean explicitVr, long length, int depth, boolean topLevel) throws IOException,
-            MalformedDicomException {
+    private void dataset(boolean explicitVr, long length, int depth) throws IOException, MalformedDicomException {
         if (depth > MAX_DEPTH) {
             throw new MalformedDicomException("sequences nested deeper than " + MAX_DEPTH);
         }
@@ -60,21 +85,21 @@ public final class DatasetStructure {
         while (position < end) {
             int first = in.read();
             if (first < 0) {
-                if (topLevel) {
+                if (depth == 0) {
                     return;
                 }
                 throw new EOFException();
             }
-            position++;
+            long start = position++;
             int tag = readTag(first);
             if (tag == ITEM_DELIMITER) {
                 readUint32();
-                if (length != UNDEFINED) {
-                    throw new MalformedDicomException("item delimiter inside a defined-length item at byte " + position);
+                if (length != UNDEFINED || depth == 0) {
+                    throw new MalformedDicomException("misplaced item delimiter at byte " + start);
                 }
                 return;
             }
-            String vr = null;
+            String vr;
             long valueLength;
             if (explicitVr && (tag >>> 16) != 0xFFFE) {
                 vr = new String(new byte[] {(byte) readByte(), (byte) readByte()},
@@ -89,16 +114,24 @@ public final class DatasetStructure {
                             + Tag.toString(tag));
                 }
             } else {
+                vr = DicomDataset.vrOf(tag);
                 valueLength = readUint32();
+            }
+            boolean topLevelPixels = depth == 0 && tag == Tag.PixelData;
+            if (depth == 0 && visitor != null) {
+                visitor.element(tag, vr, start, position, valueLength == UNDEFINED ? -1 : valueLength);
             }
             if (valueLength == UNDEFINED) {
                 // Sequences, encapsulated pixel data and UN with undefined length all hold items.
                 boolean nestedExplicit = explicitVr && !"UN".equals(vr);
-                items(nestedExplicit, depth + 1, tag == Tag.PixelData);
+                boolean fragments = tag == Tag.PixelData;
+                while (item(nestedExplicit, depth + 1, fragments, topLevelPixels)) {
+                    // next item
+                }
             } else if ("SQ".equals(vr)) {
-                long seqEnd = position + valueLength;
-                while (position < seqEnd) {
-                    item(explicitVr, depth + 1, false);
+                long sequenceEnd = position + valueLength;
+                while (position < sequenceEnd) {
+                    item(explicitVr, depth + 1, false, false);
                 }
             } else {
                 skip(valueLength);
@@ -109,16 +142,9 @@ public final class DatasetStructure {
         }
     }
 
-    private void items(boolean explicitVr, int depth, boolean fragments) throws IOException, MalformedDicomException {
-        while (true) {
-            if (!item(explicitVr, depth, fragments)) {
-                return;
-            }
-        }
-    }
-
     /** Reads one item; returns false at a sequence delimiter. */
-    private boolean item(boolean explicitVr, int depth, boolean fragments) throws IOException, MalformedDicomException {
+    private boolean item(boolean explicitVr, int depth, boolean fragments, boolean report)
+            throws IOException, MalformedDicomException {
         int tag = readTag(readByte());
         long length = readUint32();
         if (tag == SEQUENCE_DELIMITER) {
@@ -132,9 +158,21 @@ public final class DatasetStructure {
             if (length == UNDEFINED) {
                 throw new MalformedDicomException("pixel data fragment with undefined length");
             }
-            skip(length);
+            long offset = position;
+            int firstBytes = 0;
+            if (report && visitor != null && length >= 4) {
+                for (int k = 0; k < 4; k++) {
+                    firstBytes = firstBytes << 8 | readByte();
+                }
+                skip(length - 4);
+            } else {
+                skip(length);
+            }
+            if (report && visitor != null) {
+                visitor.pixelDataItem(offset, length, firstBytes);
+            }
         } else {
-            dataset(explicitVr, length, depth, false);
+            dataset(explicitVr, length, depth);
         }
         return true;
     }
