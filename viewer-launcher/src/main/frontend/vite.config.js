@@ -11,6 +11,7 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
     reportCompressedSize: false,
+    rollupOptions: { input: { viewer: 'index.html', portal: 'portal.html' } },
   },
   worker: { format: 'es' },
   optimizeDeps: {

@@ -64,3 +64,10 @@ export function values(ds, tag) {
   const a = ds && ds[tag];
   return a && a.Value ? a.Value : [];
 }
+
+/** A DICOM person name (Family^Given^Middle^Prefix^Suffix) as people write it: "FAMILY Given Middle". */
+export function personName(pn) {
+  if (!pn) return '';
+  const [family = '', given = '', middle = ''] = String(pn).split('^');
+  return [family.toLocaleUpperCase(), given, middle].filter(Boolean).join(' ');
+}

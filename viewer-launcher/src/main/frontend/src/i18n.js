@@ -12,6 +12,10 @@ const TEXT = {
     helpText: '↑ ↓ / PageUp PageDown / wheel: previous / next image\nHome End: first / last image\n'
       + '← →: previous / next series\n1-5: window presets   I: invert\nW: window/level   P: pan   Z: zoom   '
       + 'S: scroll   L: length\n+ -: zoom in / out   R: reset view\nF: full screen   ?: this help',
+    'portal.title': 'Imaging portal', 'portal.patientId': 'Patient ID', 'portal.patientName': 'Name',
+    'portal.search': 'Search', 'portal.date': 'Date', 'portal.patient': 'Patient', 'portal.modality': 'Modality',
+    'portal.description': 'Description', 'portal.images': 'Images', 'portal.none': 'No study found.',
+    'portal.weasis': 'Open in Weasis', 'portal.web': 'Web viewer',
   },
   fr: {
     'tool.wl': 'Fenêtrage (W)', 'tool.pan': 'Déplacer (P)', 'tool.zoom': 'Zoom (Z)', 'tool.scroll': 'Défiler (S)',
@@ -26,6 +30,10 @@ const TEXT = {
       + '← → : série précédente / suivante\n1-5 : préréglages de fenêtre   I : inverser\nW : fenêtrage   P : déplacer   '
       + 'Z : zoom   S : défiler   L : longueur\n+ - : zoom avant / arrière   R : réinitialiser\n'
       + 'F : plein écran   ? : cette aide',
+    'portal.title': 'Portail d’imagerie', 'portal.patientId': 'Identifiant patient', 'portal.patientName': 'Nom',
+    'portal.search': 'Rechercher', 'portal.date': 'Date', 'portal.patient': 'Patient', 'portal.modality': 'Modalité',
+    'portal.description': 'Description', 'portal.images': 'Images', 'portal.none': 'Aucun examen trouvé.',
+    'portal.weasis': 'Ouvrir dans Weasis', 'portal.web': 'Visionneuse web',
   },
 };
 

@@ -8,7 +8,7 @@ import {
   init as toolsInit, addTool, ToolGroupManager, StackScrollTool, WindowLevelTool, PanTool, ZoomTool, LengthTool,
   Enums as ToolEnums,
 } from '@cornerstonejs/tools';
-import { DicomWeb, DicomWebError, value } from './dicomweb.js';
+import { DicomWeb, DicomWebError, value, personName } from './dicomweb.js';
 import { language, translator, applyTitles } from './i18n.js';
 
 const ENGINE_ID = 'node-viewer';
@@ -92,7 +92,7 @@ async function start() {
     setState('error', t('notFound'));
     return;
   }
-  el.info.textContent = [value(study, '00100010'), formatDate(value(study, '00080020')),
+  el.info.textContent = [personName(value(study, '00100010')), formatDate(value(study, '00080020')),
     value(study, '00081030'), (study['00080061']?.Value || []).join('/')].filter(Boolean).join(' · ');
   series.sort((a, b) => (value(a, '00200011') ?? 1e9) - (value(b, '00200011') ?? 1e9));
   state.seriesList = series.map((s) => value(s, '0020000E'));

@@ -27,7 +27,7 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * The zero-footprint web viewer. Its page and assets are classpath static resources of viewer-launcher
  * ({@code META-INF/resources/viewer/}); this controller serves the page at {@code /viewer/} and hands out
- * launch links: {@code GET /viewer/web/studies/{study}} answers, for a caller the access policy lets see
+ * the portal at {@code /portal} ({@code /viewer/portal.html}), and launch links: {@code GET /viewer/web/studies/{study}} answers, for a caller the access policy lets see
  * the study, the viewer URL with a study-scoped viewer token in its fragment (the fragment never reaches a
  * server or its logs; the page moves the token into an Authorization header for DICOMweb).
  */
@@ -46,6 +46,14 @@ public class WebViewerController {
         String q = rq.getQueryString();
         return ResponseEntity.status(HttpStatus.FOUND)
                 .location(URI.create(rq.getContextPath() + "/viewer/" + (q == null ? "" : "?" + q))).build();
+    }
+
+    /** The portal page (a first piece: a professional finds a patient's studies and opens them). */
+    @GetMapping({"/portal", "/portal/"})
+    public ResponseEntity<Void> portal(HttpServletRequest rq) {
+        String q = rq.getQueryString();
+        return ResponseEntity.status(HttpStatus.FOUND)
+                .location(URI.create(rq.getContextPath() + "/viewer/portal.html" + (q == null ? "" : "?" + q))).build();
     }
 
     @GetMapping("/viewer/")

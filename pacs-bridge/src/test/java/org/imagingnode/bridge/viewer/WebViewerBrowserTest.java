@@ -167,6 +167,50 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         }
     }
 
+    @Test
+    void the_portal_finds_a_patient_and_opens_the_study_in_weasis_and_in_the_web_viewer() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.patientName = "Lefèvre^Anaïs";
+        s.studyDescription = "IRM genou";
+        s.modality = "MR";
+        s.sopClassUid = TestObjects.MR_IMAGE;
+        s.rows = 64;
+        s.columns = 64;
+        store(TestObjects.write(s, work.resolve("portal.dcm")));
+
+        Path out = Files.createDirectories(Path.of("target", "viewer-browser-test", "portal"));
+        String url = "http://127.0.0.1:" + httpPort + "/portal?lang=fr&PatientID=" + s.patientId;
+        assertThat(get("/portal?lang=fr").headers().firstValue("Location")).hasValue("/viewer/portal.html?lang=fr");
+        Process p = new ProcessBuilder("node", FRONTEND.resolve("e2e").resolve("portal-check.mjs").toString(),
+                url.replace("/portal?", "/viewer/portal.html?"), out.toString())
+                .redirectError(work.resolve("portal.log").toFile()).start();
+        byte[] stdout = p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        String text = new String(stdout, StandardCharsets.UTF_8).strip();
+        assertThat(p.exitValue()).as(text + Files.readString(work.resolve("portal.log"))).isEqualTo(0);
+        JsonNode r = JSON.readTree(text.substring(text.lastIndexOf('\n') + 1));
+        assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
+
+        assertThat(r.get("heading").asText()).isEqualTo("Portail d’imagerie");
+        assertThat(r.get("rows")).hasSize(1);
+        assertThat(r.at("/rows/0/study").asText()).isEqualTo(s.studyUid);
+        assertThat(r.at("/rows/0/text").asText()).contains("LEFÈVRE Anaïs", "MR", "IRM genou");
+        assertThat(r.get("buttons").toString()).contains("Ouvrir dans Weasis", "Visionneuse web");
+
+        Map<String, String> weasis = WeasisEndpointsTest.weasisOptions(URI.create(r.get("weasisUri").asText()),
+                "$dicom:rs");
+        assertThat(weasis.get("-r")).isEqualTo("studyUID=" + s.studyUid);
+        assertThat(tokens.verify(weasis.get("-H").substring("Authorization: ".length())).scope().studyInstanceUid())
+                .isEqualTo(s.studyUid);
+
+        JsonNode viewer = r.get("viewer");
+        assertThat(viewer.get("state").asText()).isEqualTo("ready");
+        assertThat(viewer.get("study").asText()).isEqualTo(s.studyUid);
+        assertThat(viewer.get("addressHasToken").asBoolean()).as("token removed from the address bar").isFalse();
+        assertThat(viewer.get("count").asInt()).isEqualTo(1);
+        assertThat(viewer.get("litFraction").asDouble()).isGreaterThan(0.05);
+    }
+
     private void store(Path file, String... options) throws Exception {
         List<String> cmd = Dcmtk.args("storescu", List.of(options), "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1",
                 dimsePort(), file.toString());

@@ -1,0 +1,62 @@
+// Drives the portal in headless Chromium: searches a patient, clicks "open in Weasis" (the weasis:// URI it
+// receives is reported; no Weasis is installed here) and "web viewer" (the viewer tab must draw the study).
+// Prints a JSON report on stdout.   node e2e/portal-check.mjs <portal URL with ?PatientID=...> <output dir>
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [url, outDir] = process.argv.slice(2);
+const profile = mkdtempSync(join(tmpdir(), 'portal-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1024, height: 768 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const result = { console: [] };
+try {
+  const page = context.pages()[0] || await context.newPage();
+  page.on('pageerror', (e) => result.console.push(String(e).slice(0, 300)));
+  await page.goto(url);
+  await page.waitForFunction(() => ['results', 'error'].includes(document.body.dataset.state), null, { timeout: 30000 });
+  result.state = await page.evaluate(() => document.body.dataset.state);
+  result.rows = await page.$$eval('#studies tbody tr', (trs) => trs.map((tr) => ({
+    study: tr.dataset.study, text: tr.innerText.replace(/\s+/g, ' ').trim() })));
+  result.buttons = await page.$$eval('#studies tbody tr:first-child button', (bs) => bs.map((b) => b.textContent));
+  result.heading = await page.textContent('h1');
+  await page.screenshot({ path: join(outDir, 'portal.png') });
+
+  await page.click('#studies tbody tr:first-child button.open-weasis');
+  await page.waitForFunction(() => document.querySelector('button.open-weasis').dataset.weasisUri, null,
+    { timeout: 15000 });
+  result.weasisUri = await page.$eval('button.open-weasis', (b) => b.dataset.weasisUri);
+
+  const [tab] = await Promise.all([context.waitForEvent('page', { timeout: 15000 }),
+    page.click('#studies tbody tr:first-child button.open-web')]);
+  await tab.waitForFunction(() => ['ready', 'error'].includes(document.body?.dataset.state), null, { timeout: 30000 });
+  await tab.waitForFunction(() => {
+    const c = document.querySelector('#viewport canvas');
+    const d = c && c.width ? c.getContext('2d').getImageData(0, 0, c.width, c.height).data : [];
+    for (let i = 0; i < d.length; i += 4 * 53) if (d[i] || d[i + 1] || d[i + 2]) return true;
+    return document.body.dataset.state === 'error';
+  }, null, { timeout: 15000 });
+  result.viewer = await tab.evaluate(() => {
+    const c = document.querySelector('#viewport canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let lit = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] || d[i + 1] || d[i + 2]) lit++;
+    return { state: window.nodeViewer.state, study: new URLSearchParams(location.search).get('study'),
+      addressHasToken: location.href.includes('token='), litFraction: lit / (c.width * c.height),
+      count: window.nodeViewer.imageCount };
+  });
+  result.ok = true;
+} catch (e) {
+  result.ok = false;
+  result.failure = String(e && e.stack || e);
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+process.stdout.write(JSON.stringify(result) + '\n');
