@@ -72,7 +72,11 @@ public class AccessGuard {
         }
         if (!d.allowed()) {
             audit(caller, channel, action, patientId, studyUid, "denied", d.reason());
-            throw new AccessDeniedException("access denied", !"anonymous".equals(caller.role()));
+            boolean authenticated = !"anonymous".equals(caller.role());
+            if (authenticated && policy instanceof ConcealingPolicy) {
+                throw new ConcealedResourceException(); // 404: the refusal must not confirm the study exists
+            }
+            throw new AccessDeniedException("access denied", authenticated);
         }
     }
 

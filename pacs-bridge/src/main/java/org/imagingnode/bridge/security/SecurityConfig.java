@@ -5,6 +5,7 @@ import java.util.Locale;
 import org.imagingnode.bridge.audit.AuditLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -13,8 +14,9 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 
 /**
- * Selects the access policy from {@code node.security.mode} ({@code deny}, the default, or
- * {@code open-dev}) and installs the access filter on the DICOMweb base path and the WADO-URI path.
+ * Selects the access policy from {@code node.security.mode} ({@code deny}, the default,
+ * {@code open-dev}, or a mode another package provides as an {@link AccessPolicyMode} bean, such as the
+ * patient space's {@code tokens}) and installs the access filter on the DICOMweb base path and the WADO-URI path.
  */
 @Configuration
 public class SecurityConfig {
@@ -24,12 +26,23 @@ public class SecurityConfig {
 
     @Bean
     @ConditionalOnMissingBean(AccessPolicy.class)
-    AccessPolicy accessPolicy(@Value("${node.security.mode:deny}") String mode) {
+    AccessPolicy accessPolicy(@Value("${node.security.mode:deny}") String mode, ObjectProvider<AccessPolicyMode> modes) {
+        for (AccessPolicyMode m : modes.orderedStream().toList()) {
+            if (m.name().equals(mode.strip().toLowerCase(Locale.ROOT))) {
+                log.info("node.security.mode={}: {}", m.name(), m.policy().describe());
+                return m.policy();
+            }
+        }
+        return accessPolicy(mode);
+    }
+
+    /** The built-in modes ({@code deny}, {@code open-dev}); other packages add theirs as {@link AccessPolicyMode} beans. */
+    AccessPolicy accessPolicy(String mode) {
         AccessPolicy policy = switch (mode.strip().toLowerCase(Locale.ROOT)) {
             case "deny" -> new DenyAllPolicy();
             case "open-dev" -> new OpenDevPolicy();
-            default -> throw new IllegalArgumentException("node.security.mode must be 'deny' or 'open-dev', not '"
-                    + mode + "'");
+            default -> throw new IllegalArgumentException("node.security.mode must be 'deny', 'open-dev' or 'tokens',"
+                    + " not '" + mode + "'");
         };
         if (policy instanceof OpenDevPolicy) {
             log.warn("node.security.mode=open-dev: {}", policy.describe());

@@ -57,6 +57,20 @@ class IdentityLinkingIngestTest extends NodeIntegrationTest {
     }
 
     @Test
+    void without_tokens_mode_there_is_no_dev_token_issuer_and_no_patient_api() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (String[] call : new String[][] {{"POST", "/dev/tokens"}, {"GET", "/api/patient/studies"},
+                {"POST", "/api/break-glass"}}) {
+            java.net.http.HttpResponse<String> rs = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + httpPort + call[1])).header("Content-Type", "application/json")
+                    .method(call[0], java.net.http.HttpRequest.BodyPublishers.ofString("{\"subject\":\"x\"}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(rs.statusCode()).as(call[1]).isEqualTo(404);
+            assertThat(rs.body()).doesNotContain("eyJ"); // no JWT handed out
+        }
+    }
+
+    @Test
     void a_study_without_issuer_of_patient_id_is_stored_but_left_for_reconciliation() throws Exception {
         NationalId ins = new NationalId("1" + System.nanoTime(), INS);
         TestObjects.Spec bare = new TestObjects.Spec();

@@ -1,0 +1,253 @@
+package org.imagingnode.bridge.space;
+
+import java.text.ParseException;
+import java.util.Optional;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jwt.SignedJWT;
+
+import org.imagingnode.bridge.auth.InvalidTokenException;
+import org.imagingnode.bridge.auth.TokenVerifier;
+import org.imagingnode.bridge.auth.VerifiedToken;
+import org.imagingnode.bridge.security.AccessRequest;
+import org.imagingnode.bridge.security.Action;
+import org.imagingnode.bridge.security.Caller;
+import org.imagingnode.bridge.security.ConcealingPolicy;
+import org.imagingnode.bridge.security.Decision;
+import org.imagingnode.viewer.InvalidViewerTokenException;
+import org.imagingnode.viewer.ViewerScope;
+import org.imagingnode.viewer.ViewerToken;
+import org.imagingnode.viewer.ViewerTokenService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code node.security.mode=tokens}: the patient space's rules, for bearer-token callers.
+ *
+ * <p>Who is calling ({@link #authenticate}):
+ * <ul>
+ * <li>an OpenID Connect token (see {@link TokenVerifier}) with a patient claim: role {@code patient}, id the
+ * national identifier in CX form ({@code id^^^&issuer&ISO});</li>
+ * <li>one with a professional identifier claim: role {@code professional}, id that identifier;</li>
+ * <li>a viewer token issued by the node's Weasis launch: role {@code viewer}, id the subject it was issued to;</li>
+ * <li>a patient's share link ({@code sl.<id>.<secret>}): role {@code share-link};</li>
+ * <li>anything else (missing, malformed, forged, expired, other issuer or audience): anonymous, so 401.</li>
+ * </ul>
+ * A valid token without a patient or professional claim is authenticated but gets nothing (403).
+ *
+ * <p>Rules, per study ({@link #decide}):
+ * <ul>
+ * <li>a patient sees the studies linked to their national identity, and those of the persons they are the
+ * confirmed guardian or the trusted person of; nothing else, and stores nothing;</li>
+ * <li>a professional sees a linked study unless the patient hid it or blocked that professional, except during
+ * an emergency ("break the glass") grant of theirs for that patient, which opens everything of the patient;
+ * studies linked to nobody are seen only by professionals of this site ({@code node.space.organisation});</li>
+ * <li>a viewer token opens what its scope covers, with the rules of the person it was issued to;</li>
+ * <li>a share link opens its one study until it expires or is revoked.</li>
+ * </ul>
+ * Refusals of a study are answered 404 ({@link ConcealingPolicy}): a refusal never confirms a study exists.
+ */
+public class PatientSpacePolicy implements ConcealingPolicy {
+    private static final Logger log = LoggerFactory.getLogger(PatientSpacePolicy.class);
+    public static final String PATIENT = "patient";
+    public static final String PROFESSIONAL = "professional";
+    public static final String VIEWER = "viewer";
+    public static final String SHARE_LINK = "share-link";
+
+    private final PatientSpace space;
+    private final TokenVerifier tokens;
+    private final ViewerTokenService viewerTokens;
+    private final SpaceProperties props;
+
+    public PatientSpacePolicy(PatientSpace space, TokenVerifier tokens, ViewerTokenService viewerTokens,
+            SpaceProperties props) {
+        this.space = space;
+        this.tokens = tokens;
+        this.viewerTokens = viewerTokens;
+        this.props = props;
+    }
+
+    @Override
+    public Caller authenticate(String authorization, String remoteAddress) {
+        try {
+            String token = bearer(authorization);
+            if (token == null) {
+                return Caller.anonymous(authorization, remoteAddress);
+            }
+            if (token.startsWith(PatientSpace.SHARE_TOKEN_PREFIX)) {
+                return space.shareGrant(token)
+                        .map(g -> new Caller("share-link:" + g.id(), SHARE_LINK, authorization, remoteAddress))
+                        .orElseGet(() -> Caller.anonymous(authorization, remoteAddress));
+            }
+            if (isViewerToken(token)) {
+                ViewerToken v = viewerTokens.verify(token);
+                return new Caller(v.subject(), VIEWER, authorization, remoteAddress);
+            }
+            VerifiedToken t = tokens.verify(token);
+            if (t.isPatient()) {
+                NationalId who = patientOf(t);
+                return who == null ? new Caller(t.subject(), "authenticated", authorization, remoteAddress)
+                        : new Caller(who.cx(), PATIENT, authorization, remoteAddress);
+            }
+            if (t.isProfessional()) {
+                return new Caller(t.professionalId(), PROFESSIONAL, authorization, remoteAddress);
+            }
+            return new Caller(t.subject(), "authenticated", authorization, remoteAddress);
+        } catch (InvalidTokenException | InvalidViewerTokenException e) {
+            log.debug("rejected bearer token from {}: {}", remoteAddress, e.getMessage());
+            return Caller.anonymous(authorization, remoteAddress);
+        } catch (RuntimeException e) {
+            log.warn("could not check a bearer token from {}: {}", remoteAddress, e.toString());
+            return Caller.anonymous(authorization, remoteAddress);
+        }
+    }
+
+    @Override
+    public Decision decide(AccessRequest r) {
+        Caller caller = r.caller();
+        String role = caller.role();
+        if (r.isEndpointLevel()) {
+            return switch (role) {
+                case PROFESSIONAL -> Decision.allow("professional");
+                case PATIENT, VIEWER, SHARE_LINK -> r.action() == Action.STORE ? Decision.deny(role + " may not store")
+                        : Decision.allow(role);
+                case "anonymous" -> Decision.deny("no valid bearer token");
+                default -> Decision.deny("token names neither a patient nor a professional");
+            };
+        }
+        String pid = r.patientId() == null ? "" : r.patientId();
+        String issuer = r.issuerOfPatientId() == null ? "" : r.issuerOfPatientId();
+        String study = r.studyInstanceUid();
+        return switch (role) {
+            case PATIENT -> patient(NationalId.parseCx(caller.id()), pid, issuer, r.action());
+            case PROFESSIONAL -> professional(caller, pid, issuer, study, r.action());
+            case VIEWER -> viewer(caller, pid, issuer, study, r.action());
+            case SHARE_LINK -> shareLink(caller, study, r.action());
+            default -> Decision.deny("not authenticated");
+        };
+    }
+
+    private Decision patient(NationalId who, String pid, String issuer, Action action) {
+        if (who == null || action == Action.STORE) {
+            return Decision.deny("patients do not store");
+        }
+        return space.patientMaySee(pid, issuer, who) ? Decision.allow("own study")
+                : Decision.deny("not a study of this patient");
+    }
+
+    private Decision professional(Caller caller, String pid, String issuer, String study, Action action) {
+        if (action == Action.STORE) {
+            return Decision.allow("professional store");
+        }
+        PatientSpace.ProfessionalView v = space.professionalView(pid, issuer, study, caller.id());
+        if (!v.linked()) {
+            String org = organisationOf(caller);
+            return props.organisation() != null && props.organisation().equals(org)
+                    ? Decision.allow("unlinked study, professional of this site")
+                    : Decision.deny("study not linked to a patient space; source site only");
+        }
+        return professionalRules(v);
+    }
+
+    private static Decision professionalRules(PatientSpace.ProfessionalView v) {
+        if (v.breakGlass()) {
+            return Decision.allow("break-glass");
+        }
+        if (v.blocked()) {
+            return Decision.deny("professional blocked by the patient");
+        }
+        if (v.hidden()) {
+            return Decision.deny("study hidden by the patient");
+        }
+        return Decision.allow("patient space");
+    }
+
+    private Decision viewer(Caller caller, String pid, String issuer, String study, Action action) {
+        if (action == Action.STORE) {
+            return Decision.deny("viewer tokens do not store");
+        }
+        ViewerToken v;
+        try {
+            v = viewerTokens.verify(bearer(caller.authorization()));
+        } catch (InvalidViewerTokenException | RuntimeException e) {
+            return Decision.deny("viewer token no longer valid");
+        }
+        ViewerScope s = v.scope();
+        boolean covered = switch (s.level()) {
+            case PATIENT -> s.covers(pid, issuer, null, null);
+            // per-study decisions name no series: a series token is held to its study here
+            case STUDY, SERIES -> s.studyInstanceUid().equals(study);
+        };
+        if (!covered) {
+            return Decision.deny("outside the viewer token's scope");
+        }
+        NationalId patient = NationalId.parseCx(v.subject());
+        if (patient != null) {
+            return patient(patient, pid, issuer, action);
+        }
+        PatientSpace.ProfessionalView pv = space.professionalView(pid, issuer, study, v.subject());
+        // unlinked: the launch was allowed for this professional minutes ago
+        return pv.linked() ? professionalRules(pv) : Decision.allow("viewer token, unlinked study");
+    }
+
+    private Decision shareLink(Caller caller, String study, Action action) {
+        if (action == Action.STORE) {
+            return Decision.deny("share links do not store");
+        }
+        Optional<PatientSpace.ShareGrant> g = space.shareGrant(bearer(caller.authorization()));
+        return g.isPresent() && g.get().studyInstanceUid().equals(study) ? Decision.allow("share link " + g.get().id())
+                : Decision.deny("outside the share link");
+    }
+
+    /** The verified token of a caller this policy authenticated (from the verifier's memory). */
+    VerifiedToken token(Caller caller) {
+        try {
+            return tokens.verify(bearer(caller.authorization()));
+        } catch (InvalidTokenException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private String organisationOf(Caller caller) {
+        VerifiedToken t = token(caller);
+        return t == null ? null : t.organisation();
+    }
+
+    NationalId patientOf(VerifiedToken t) {
+        try {
+            return new NationalId(t.patientId(), t.patientIdIssuer() == null ? props.defaultIssuer() : t.patientIdIssuer());
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    static String bearer(String authorization) {
+        if (authorization == null) {
+            return null;
+        }
+        String a = authorization.strip();
+        if (a.length() < 8 || !a.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        String t = a.substring(7).strip();
+        return t.isEmpty() ? null : t;
+    }
+
+    private static boolean isViewerToken(String token) {
+        if (token.chars().filter(c -> c == '.').count() != 2) {
+            return false;
+        }
+        try {
+            JOSEObjectType type = SignedJWT.parse(token).getHeader().getType();
+            return type != null && ViewerTokenService.TOKEN_TYPE.equals(type.getType());
+        } catch (ParseException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "tokens: bearer tokens (OpenID Connect) for patients and professionals, under the patient space's"
+                + " rules (own studies; hidden studies, blocked professionals, emergency access, share links)";
+    }
+}

@@ -1,0 +1,162 @@
+package org.imagingnode.bridge.space;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.dimse.DimseServer;
+import org.imagingnode.bridge.testing.Dcmtk;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Base of the tests that run the whole node in {@code node.security.mode=tokens}, with the dev token issuer
+ * on (tokens are real RS256 JWTs asked from {@code POST /dev/tokens} over HTTP) and this site's organisation
+ * {@value #SITE_ORG}. Its own database and data folder; every subclass shares this one node.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+abstract class TokensNode {
+    static final String NODE_AE = "SPACENODE";
+    static final String SITE_ORG = "FINESS-750000001";
+    static final String INS = SpaceProperties.INS_NIR;
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path DATA_DIR;
+
+    static {
+        try {
+            DATA_DIR = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "space-node");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void tokensNode(DynamicPropertyRegistry registry) {
+        registry.add("node.data-dir", DATA_DIR::toString);
+        registry.add("node.ae-title", () -> NODE_AE);
+        registry.add("node.dimse.port", () -> "0");
+        registry.add("node.dimse.bind-address", () -> "127.0.0.1");
+        registry.add("node.dimse.calling-aes", () -> "STORESCU=store");
+        registry.add("node.security.mode", () -> "tokens");
+        registry.add("node.auth.dev-issuer.enabled", () -> "true");
+        registry.add("node.space.organisation", () -> SITE_ORG);
+    }
+
+    @Autowired
+    DimseServer dimse;
+
+    @LocalServerPort
+    int httpPort;
+
+    String url(String path) {
+        return "http://127.0.0.1:" + httpPort + path;
+    }
+
+    /** Sends the objects to the node with DCMTK's storescu. */
+    void store(TestObjects.Spec... specs) throws Exception {
+        Path dir = Files.createTempDirectory("space-objects");
+        List<String> cmd = new ArrayList<>(Dcmtk.args("storescu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1",
+                Integer.toString(dimse.port())));
+        for (TestObjects.Spec s : specs) {
+            cmd.add(TestObjects.write(s, dir.resolve(s.sopInstanceUid + ".dcm")).toString());
+        }
+        Dcmtk.Result r = Dcmtk.run(60, cmd.toArray(String[]::new));
+        assertThat(r.ok()).as(r.output()).isTrue();
+    }
+
+    /** A study of one instance of a local patient whose data set names the national identity (or none). */
+    static TestObjects.Spec study(String localId, String site, NationalId ins) {
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.patientId = localId;
+        s.issuer = site;
+        s.rows = 16;
+        s.columns = 16;
+        if (ins != null) {
+            s.otherPatientIds.add(new String[] {ins.id(), ins.issuer(), null});
+        }
+        return s;
+    }
+
+    static NationalId person() {
+        return new NationalId(Long.toString(100_000_000_000_000L + (System.nanoTime() % 899_999_999_999_999L)), INS);
+    }
+
+    /** A real signed token from the node's dev issuer, as "Bearer ...". */
+    String token(Map<String, Object> request) throws Exception {
+        HttpResponse<String> rs = HTTP.send(HttpRequest.newBuilder(URI.create(url("/dev/tokens")))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(request))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
+        return "Bearer " + JSON.readTree(rs.body()).get("token").asText();
+    }
+
+    String patientToken(NationalId who) throws Exception {
+        return token(Map.of("subject", "patient-" + who.id(), "patientId", who.id(), "patientIdIssuer", who.issuer()));
+    }
+
+    String professionalToken(String rpps, String organisation) throws Exception {
+        return token(Map.of("subject", "pro-" + rpps, "professionalId", rpps, "profession", "radiologist",
+                "organisation", organisation));
+    }
+
+    HttpResponse<String> get(String path, String authorization) throws Exception {
+        return send("GET", path, authorization, null);
+    }
+
+    HttpResponse<String> send(String method, String path, String authorization, Object jsonBody) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(30));
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        if (jsonBody != null) {
+            b.header("Content-Type", "application/json");
+            b.method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(jsonBody)));
+        } else {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The StudyInstanceUIDs of a QIDO-RS answer. */
+    static List<String> studyUids(HttpResponse<String> qido) throws Exception {
+        assertThat(qido.statusCode()).as(qido.body()).isEqualTo(200);
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : JSON.readTree(qido.body())) {
+            out.add(n.get("0020000D").get("Value").get(0).asText());
+        }
+        return out;
+    }
+
+    static String enc(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    static Map<String, Object> map(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+}
