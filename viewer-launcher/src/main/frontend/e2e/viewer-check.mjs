@@ -88,6 +88,21 @@ async function interact(page) {
   await page.keyboard.press('4');
   await page.waitForTimeout(200);
   result.steps.preset = await snapshot(page, 'preset');
+
+  // zoom in twice from the keyboard
+  await page.keyboard.press('+');
+  await page.keyboard.press('+');
+  await page.waitForTimeout(200);
+  result.steps.zoomed = await snapshot(page, 'zoomed');
+
+  // measure a length: L selects the tool, then a drag across the image
+  await page.keyboard.press('l');
+  await page.mouse.move(cx - 120, cy);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i++) await page.mouse.move(cx - 120 + i * 20, cy);
+  await page.mouse.up();
+  await page.waitForTimeout(300);
+  result.steps.measured = await snapshot(page, 'measured');
 }
 
 async function waitDrawn(page) {
@@ -118,7 +133,10 @@ async function snapshot(page, name) {
     const v = window.nodeViewer;
     return { canvasWidth: c.width, canvasHeight: c.height, cssWidth: c.clientWidth, cssHeight: c.clientHeight,
       dpr: window.devicePixelRatio, litFraction: lit / n, mean, stddev: Math.sqrt(Math.max(0, sumSq / n - mean * mean)),
-      hash, index: v.imageIndex, count: v.imageCount, voi: v.voi, series: v.seriesUid };
+      hash, index: v.imageIndex, count: v.imageCount, voi: v.voi, series: v.seriesUid, camera: v.camera(),
+      measurements: v.measurements(), tool: v.tool,
+      seriesBelowImage: document.getElementById('series').getBoundingClientRect().top
+        >= document.getElementById('viewport').getBoundingClientRect().bottom - 1 };
   });
   const file = join(outDir, `${name}.png`);
   await page.locator('#viewport canvas').screenshot({ path: file });

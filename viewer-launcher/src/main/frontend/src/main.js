@@ -6,7 +6,7 @@ import { init as coreInit, RenderingEngine, Enums, getRenderingEngine } from '@c
 import { init as loaderInit, wadors } from '@cornerstonejs/dicom-image-loader';
 import {
   init as toolsInit, addTool, ToolGroupManager, StackScrollTool, WindowLevelTool, PanTool, ZoomTool, LengthTool,
-  Enums as ToolEnums,
+  Enums as ToolEnums, annotation,
 } from '@cornerstonejs/tools';
 import { DicomWeb, DicomWebError, value, personName } from './dicomweb.js';
 import { language, translator, applyTitles } from './i18n.js';
@@ -294,8 +294,16 @@ function formatDate(da) {
   return new Date(`${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}T00:00:00`).toLocaleDateString(lang);
 }
 
-// for tests and the benchmark: drive the viewer like the keyboard does
-Object.assign(state, { scrollBy, applyPreset, selectTool, showSeries, zoomBy, reset });
+/** Length measurements drawn on the current series: their values as displayed. */
+function measurements() {
+  return annotation.state.getAllAnnotations()
+    .filter((a) => a.metadata?.toolName === LengthTool.toolName)
+    .map((a) => Object.values(a.data?.cachedStats || {}).map((st) => ({ length: st.length, unit: st.unit }))[0] || {});
+}
+
+// for tests and the benchmark: drive the viewer like the keyboard does, and read it back
+Object.assign(state, { scrollBy, applyPreset, selectTool, showSeries, zoomBy, reset, measurements,
+  camera: () => viewport && { parallelScale: viewport.getCamera().parallelScale } });
 
 start().catch((e) => {
   console.error(e);

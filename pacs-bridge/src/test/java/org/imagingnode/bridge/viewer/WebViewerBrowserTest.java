@@ -122,6 +122,40 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         assertThat(preset.get("voi").get("center").asInt()).isEqualTo(300);
         assertThat(preset.get("voi").get("width").asInt()).isEqualTo(1500);
         assertThat(preset.get("hash").asLong()).isNotEqualTo(windowed.get("hash").asLong());
+
+        JsonNode zoomed = r.at("/steps/zoomed");
+        assertThat(zoomed.at("/camera/parallelScale").asDouble())
+                .isLessThan(preset.at("/camera/parallelScale").asDouble() * 0.8);
+        assertThat(zoomed.get("hash").asLong()).isNotEqualTo(preset.get("hash").asLong());
+
+        JsonNode measured = r.at("/steps/measured");
+        assertThat(measured.get("tool").asText()).isEqualTo("Length");
+        assertThat(measured.get("measurements")).hasSize(1);
+        assertThat(measured.at("/measurements/0/length").asDouble()).isGreaterThan(10);
+        assertThat(differingPixels(zoomed.get("screenshot").asText(), measured.get("screenshot").asText()))
+                .as("the measured line is drawn").isGreaterThan(0.0005);
+    }
+
+    @Test
+    void a_multi_frame_image_scrolls_frame_by_frame_on_a_phone_sized_screen() throws Exception {
+        TestObjects.Spec mf = new TestObjects.Spec();
+        mf.rows = 64;
+        mf.columns = 64;
+        mf.frames = 4;
+        store(TestObjects.write(mf, work.resolve("multiframe.dcm")));
+
+        JsonNode r = runBrowser("http://127.0.0.1:" + httpPort + "/viewer/?study=" + mf.studyUid, "phone-multiframe",
+                "--width", "390", "--height", "844");
+        assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
+        JsonNode first = r.at("/steps/first");
+        assertThat(first.get("count").asInt()).as("one image per frame").isEqualTo(4);
+        assertThat(first.get("seriesBelowImage").asBoolean()).as("series strip under the image on a phone").isTrue();
+        assertThat(first.get("cssWidth").asInt()).isBetween(300, 390);
+        assertThat(first.get("litFraction").asDouble()).isGreaterThan(0.05);
+        JsonNode scrolled = r.at("/steps/scrolled");
+        assertThat(scrolled.get("index").asInt()).isEqualTo(3);
+        assertThat(scrolled.get("hash").asLong()).as("frame 4 differs from frame 1")
+                .isNotEqualTo(first.get("hash").asLong());
     }
 
     @Test
