@@ -60,6 +60,8 @@ public final class TestObjects {
         public int rows = 512;
         public int columns = 512;
         public int frames = 1;
+        /** NumberOfFrames to write when it differs from the frames generated (see writeLarge) */
+        Integer declaredFrames;
         /** mixed into pixel values so different instances have different pixels */
         public int seed = 1;
         /**
@@ -155,8 +157,9 @@ public final class TestObjects {
             put(list, TagFromName.InstanceNumber, cs, Integer.toString(s.instanceNumber));
             put(list, TagFromName.SamplesPerPixel, cs, "1");
             put(list, TagFromName.PhotometricInterpretation, cs, "MONOCHROME2");
-            if (s.frames > 1) {
-                put(list, TagFromName.NumberOfFrames, cs, Integer.toString(s.frames));
+            int numberOfFrames = s.declaredFrames != null ? s.declaredFrames : s.frames;
+            if (numberOfFrames > 1) {
+                put(list, TagFromName.NumberOfFrames, cs, Integer.toString(numberOfFrames));
             }
             put(list, TagFromName.Rows, cs, Integer.toString(s.rows));
             put(list, TagFromName.Columns, cs, Integer.toString(s.columns));
@@ -251,5 +254,47 @@ public final class TestObjects {
         } catch (DicomException e) {
             throw new IOException(e);
         }
+    }
+
+    /**
+     * Writes a multi-frame image too large to build in memory: the header and first frame through
+     * {@link #write}, then the Pixel Data length patched and the other frames streamed (each frame's
+     * bytes differ). Explicit VR Little Endian; {@code s.frames} is ignored.
+     */
+    public static Path writeLarge(Spec s, Path file, int frames) throws IOException {
+        Spec one = s.sameStudy();
+        one.seriesUid = s.seriesUid;
+        one.sopInstanceUid = s.sopInstanceUid;
+        one.sopClassUid = s.sopClassUid;
+        one.rows = s.rows;
+        one.columns = s.columns;
+        one.frames = 1;
+        one.declaredFrames = frames;
+        write(one, file);
+        long frameBytes = 2L * s.rows * s.columns;
+        long pixelBytes = frameBytes * frames;
+        if (pixelBytes > 0xFFFFFFFEL) {
+            throw new IllegalArgumentException("pixel data over 4 GiB cannot have an explicit length");
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            long lengthField = ch.size() - frameBytes - 4;
+            java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.read(header, lengthField - 8);
+            if (header.getShort(0) != (short) 0x7FE0 || header.getShort(2) != 0x0010
+                    || header.get(4) != 'O' || header.get(5) != 'W') {
+                throw new IOException("Pixel Data is not the last element of " + file);
+            }
+            ch.write(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putInt((int) pixelBytes).flip(), lengthField);
+            byte[] frame = new byte[(int) frameBytes];
+            ch.position(ch.size());
+            for (int f = 1; f < frames; f++) {
+                java.util.Arrays.fill(frame, (byte) f);
+                frame[0] = (byte) (f >>> 8);
+                ch.write(java.nio.ByteBuffer.wrap(frame));
+            }
+        }
+        return file;
     }
 }
