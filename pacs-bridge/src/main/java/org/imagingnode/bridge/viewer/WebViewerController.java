@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.imagingnode.bridge.security.AccessDeniedException;
+import org.imagingnode.bridge.security.ConcealedResourceException;
 import org.imagingnode.bridge.security.Action;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.viewer.ViewerScope;
@@ -90,6 +91,12 @@ public class WebViewerController {
             response.setHeader("WWW-Authenticate", "Bearer realm=\"imaging-node\"");
         }
         text(response, e.authenticated() ? 403 : 401, e.authenticated() ? "access denied" : "authentication required");
+    }
+
+    /** A study the policy conceals from this caller: 404, like a study that does not exist. */
+    @ExceptionHandler(ConcealedResourceException.class)
+    void concealed(ConcealedResourceException e, HttpServletResponse response) throws IOException {
+        text(response, 404, "not found");
     }
 
     @ExceptionHandler(IllegalArgumentException.class)
