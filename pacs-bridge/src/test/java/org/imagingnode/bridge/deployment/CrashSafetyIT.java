@@ -2,8 +2,14 @@ package org.imagingnode.bridge.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +20,9 @@ import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
+import org.imagingnode.bridge.dicom.MalformedDicomException;
 import org.imagingnode.bridge.dicom.Part10;
+import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dicom.TransferSyntax;
 import org.imagingnode.bridge.dimse.association.Association;
@@ -26,9 +34,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The node killed with SIGKILL in the middle of C-STORE ingest, again and again, then restarted on
- * the same data: every instance that was acknowledged is retrievable and byte-identical, nothing
- * else is half-stored, and start-up reconciliation leaves no blob without its index row.
+ * The node killed with SIGKILL in the middle of ingest (C-STORE or STOW-RS), again and again, then
+ * restarted on the same data: every instance that was acknowledged is retrievable and
+ * byte-identical, nothing else is half-stored, and start-up reconciliation leaves no blob without
+ * its index row.
  */
 class CrashSafetyIT {
     private static final int INSTANCES = 240;
@@ -38,21 +47,43 @@ class CrashSafetyIT {
     Path work;
 
     private int dimsePort;
+    private int httpPort;
     private Process node;
+    private final List<TestObjects.Spec> specs = new ArrayList<>();
+    private final List<Path> files = new ArrayList<>();
+    private final Map<String, Path> acknowledged = new LinkedHashMap<>();
+
+    /** Sends instances in order from {@code next}, as far as the node lets it. */
+    private interface Sender {
+        /**
+         * @param onAcknowledged called after each acknowledgement
+         * @return the index of the first instance not acknowledged
+         */
+        int sendFrom(int next, Runnable onAcknowledged);
+    }
 
     private void start(int generation) throws Exception {
         dimsePort = Dcmtk.freePort();
+        httpPort = Dcmtk.freePort();
         ProcessBuilder pb = new ProcessBuilder(PackagedNodeIT.START).redirectErrorStream(true)
                 .redirectOutput(work.resolve("node" + generation + ".log").toFile());
         pb.environment().putAll(Map.of("NODE_DATA_DIR", work.resolve("data").toString(), "NODE_AE_TITLE", "CRASHY",
                 "NODE_DIMSE_PORT", Integer.toString(dimsePort), "NODE_DIMSE_BIND_ADDRESS", "127.0.0.1",
-                "SERVER_PORT", Integer.toString(Dcmtk.freePort()), "SERVER_ADDRESS", "127.0.0.1",
-                "NODE_DIMSE_CALLING_AES", "SENDER=store|retrieve", "NODE_RECONCILIATION_GRACE", "0s"));
+                "SERVER_PORT", Integer.toString(httpPort), "SERVER_ADDRESS", "127.0.0.1",
+                "NODE_DIMSE_CALLING_AES", "SENDER=store|retrieve", "NODE_RECONCILIATION_GRACE", "0s",
+                "NODE_SECURITY_MODE", "open-dev"));
         node = pb.start();
+        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/actuator/health"))
+                .build();
         for (int i = 0; i < 240; i++) {
-            if (Dcmtk.run(10, "echoscu", "-aet", "SENDER", "-aec", "CRASHY", "127.0.0.1",
-                    Integer.toString(dimsePort)).ok()) {
-                return;
+            try {
+                if (HttpClient.newHttpClient().send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200
+                        && Dcmtk.run(10, "echoscu", "-aet", "SENDER", "-aec", "CRASHY", "127.0.0.1",
+                                Integer.toString(dimsePort)).ok()) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // still starting
             }
             assertThat(node.isAlive()).as(log(generation)).isTrue();
             Thread.sleep(250);
@@ -64,57 +95,85 @@ class CrashSafetyIT {
         return Files.readString(work.resolve("node" + generation + ".log"));
     }
 
-    private Association connect() throws IOException {
-        return Association.connect("127.0.0.1", dimsePort, new AssociationParameters("CRASHY", "SENDER",
-                List.of(PresentationContext.proposed(1, TestObjects.CT_IMAGE, List.of(TransferSyntax.EXPLICIT_VR_LE))),
-                65536, Part10.IMPLEMENTATION_CLASS_UID, "TEST", Map.of()), 5000);
+    private void makeInstances() throws IOException {
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.rows = 256;
+        s.columns = 256;
+        for (int i = 0; i < INSTANCES; i++) {
+            specs.add(s);
+            files.add(TestObjects.write(s, work.resolve("in" + i + ".dcm")));
+            s = s.sameSeries();
+        }
     }
 
-    /** Sends instances from {@code next} on; returns the index of the first one not acknowledged. */
-    private int sendUntilFailure(List<TestObjects.Spec> specs, List<byte[]> dataSets, int next,
-            Map<String, Path> acknowledged, Map<String, Path> files, Runnable afterEachAcknowledgement) {
+    private int sendByCStore(int next, Runnable onAcknowledged) {
         int i = next;
-        try (Association a = connect()) {
+        try (Association a = Association.connect("127.0.0.1", dimsePort, new AssociationParameters("CRASHY", "SENDER",
+                List.of(PresentationContext.proposed(1, TestObjects.CT_IMAGE, List.of(TransferSyntax.EXPLICIT_VR_LE))),
+                65536, Part10.IMPLEMENTATION_CLASS_UID, "TEST", Map.of()), 5000)) {
             for (; i < specs.size(); i++) {
                 TestObjects.Spec s = specs.get(i);
-                byte[] data = dataSets.get(i);
+                byte[] file = Files.readAllBytes(files.get(i));
+                int offset = (int) Part10.skipHeader(new ByteArrayInputStream(file));
                 Command rq = Command.of(Command.C_STORE_RQ, true).put(Command.MessageID, i + 1)
                         .put(Command.AffectedSOPClassUID, s.sopClassUid)
                         .put(Command.AffectedSOPInstanceUID, s.sopInstanceUid).put(Command.Priority, 0);
-                a.send(1, rq, out -> out.write(data));
+                a.send(1, rq, out -> out.write(file, offset, file.length - offset));
                 Association.Message rsp = a.receive();
                 if (rsp == null || rsp.command().getInt(Command.Status) != 0) {
                     return i;
                 }
-                acknowledged.put(s.sopInstanceUid, files.get(s.sopInstanceUid));
-                afterEachAcknowledgement.run();
+                acknowledged.put(s.sopInstanceUid, files.get(i));
+                onAcknowledged.run();
             }
             a.release();
-        } catch (IOException e) {
+        } catch (IOException | MalformedDicomException e) {
             // the node died under us: instance i was not acknowledged and will be sent again
         }
         return i;
     }
 
-    @Test
-    void acknowledgedInstancesSurviveRepeatedSigkillAndNothingIsLeftHalfStored() throws Exception {
-        List<TestObjects.Spec> specs = new ArrayList<>();
-        List<byte[]> dataSets = new ArrayList<>();
-        Map<String, Path> files = new LinkedHashMap<>();
-        TestObjects.Spec s = new TestObjects.Spec();
-        s.rows = 256;
-        s.columns = 256;
-        for (int i = 0; i < INSTANCES; i++) {
-            Path f = TestObjects.write(s, work.resolve("in" + i + ".dcm"));
-            try (InputStream in = Files.newInputStream(f)) {
-                Part10.skipHeader(in);
-                dataSets.add(in.readAllBytes());
+    private int sendByStow(int next, Runnable onAcknowledged) {
+        HttpClient http = HttpClient.newHttpClient();
+        String boundary = "crash-safety-boundary";
+        int i = next;
+        try {
+            for (; i < specs.size(); i++) {
+                ByteArrayOutputStream body = new ByteArrayOutputStream();
+                body.writeBytes(("--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                body.writeBytes(Files.readAllBytes(files.get(i)));
+                body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
+                HttpRequest rq = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/dicomweb/studies"))
+                        .header("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=" + boundary)
+                        .header("Accept", "application/dicom+json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build();
+                if (http.send(rq, HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
+                    return i;
+                }
+                acknowledged.put(specs.get(i).sopInstanceUid, files.get(i));
+                onAcknowledged.run();
             }
-            specs.add(s);
-            files.put(s.sopInstanceUid, f);
-            s = s.sameSeries();
+        } catch (IOException e) {
+            // the node died under us
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        Map<String, Path> acknowledged = new LinkedHashMap<>();
+        return i;
+    }
+
+    @Test
+    void cStoreAcknowledgementsSurviveRepeatedSigkill() throws Exception {
+        killRepeatedlyWhileSending(this::sendByCStore);
+    }
+
+    @Test
+    void stowAcknowledgementsSurviveRepeatedSigkill() throws Exception {
+        killRepeatedlyWhileSending(this::sendByStow);
+    }
+
+    private void killRepeatedlyWhileSending(Sender sender) throws Exception {
+        makeInstances();
         Random random = new Random(7);
         int next = 0;
         for (int generation = 0; generation < KILLS; generation++) {
@@ -125,7 +184,7 @@ class CrashSafetyIT {
             int killDelayMicros = random.nextInt(4000);
             int before = next;
             int[] sent = {next};
-            next = sendUntilFailure(specs, dataSets, next, acknowledged, files, () -> {
+            next = sender.sendFrom(next, () -> {
                 if (++sent[0] == killAt) {
                     Thread killer = new Thread(() -> {
                         LockSupport.parkNanos(killDelayMicros * 1000L);
@@ -139,7 +198,7 @@ class CrashSafetyIT {
                     .isGreaterThan(before).isLessThan(INSTANCES);
         }
         start(KILLS);
-        next = sendUntilFailure(specs, dataSets, next, acknowledged, files, () -> { });
+        next = sender.sendFrom(next, () -> { });
         assertThat(next).as("the last, uninterrupted run sends the rest").isEqualTo(INSTANCES);
         assertThat(acknowledged).hasSize(INSTANCES);
 
@@ -152,8 +211,7 @@ class CrashSafetyIT {
         Map<String, byte[]> retrieved = new LinkedHashMap<>();
         try (Stream<Path> received = Files.list(out)) {
             for (Path p : received.toList()) {
-                retrieved.put(TestObjects.read(p).getString(org.imagingnode.bridge.dicom.Tag.SOPInstanceUID),
-                        TestObjects.pixelData(p));
+                retrieved.put(TestObjects.read(p).getString(Tag.SOPInstanceUID), TestObjects.pixelData(p));
             }
         }
         for (Map.Entry<String, Path> e : acknowledged.entrySet()) {
