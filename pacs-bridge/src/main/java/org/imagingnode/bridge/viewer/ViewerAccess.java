@@ -1,10 +1,18 @@
 package org.imagingnode.bridge.viewer;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 import jakarta.servlet.http.HttpServletRequest;
 
+import org.imagingnode.bridge.index.Condition;
+import org.imagingnode.bridge.index.IndexAttribute;
+import org.imagingnode.bridge.index.IndexQuery;
+import org.imagingnode.bridge.index.IndexRow;
 import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.index.QueryLevel;
 import org.imagingnode.bridge.security.AccessDeniedException;
 import org.imagingnode.bridge.security.AccessGuard;
 import org.imagingnode.bridge.security.AccessRequest;
@@ -51,6 +59,32 @@ class ViewerAccess {
             throw new AccessDeniedException("access denied", !"anonymous".equals(caller.role()));
         }
         return caller;
+    }
+
+    /**
+     * The studies of a patient (PatientID, and issuer when given) stored here that the policy lets the caller
+     * see; empty (and audited) when there is none, so that a refusal looks like an unknown patient.
+     */
+    List<String> visibleStudies(HttpServletRequest rq, Caller caller, String patientId, String issuer) {
+        List<Condition> conditions = new ArrayList<>();
+        conditions.add(new Condition.SingleValue(IndexAttribute.PatientID, patientId));
+        if (issuer != null) {
+            conditions.add(new Condition.SingleValue(IndexAttribute.IssuerOfPatientID, issuer));
+        }
+        List<String> visible = new ArrayList<>();
+        for (IndexRow row : index.find(new IndexQuery(QueryLevel.STUDY, conditions,
+                Set.of(IndexAttribute.IssuerOfPatientID), 0, 0))) {
+            String study = String.valueOf(row.get(IndexAttribute.StudyInstanceUID));
+            Object rowIssuer = row.get(IndexAttribute.IssuerOfPatientID);
+            if (guard.permits(caller, CHANNEL, Action.RETRIEVE, patientId, rowIssuer == null ? null
+                    : rowIssuer.toString(), study)) {
+                visible.add(study);
+            }
+        }
+        if (visible.isEmpty()) {
+            guard.audit(caller, CHANNEL, Action.RETRIEVE, patientId, null, "not found", rq.getRequestURI());
+        }
+        return visible;
     }
 
     /**

@@ -26,6 +26,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
@@ -33,6 +34,7 @@ import org.springframework.web.bind.annotation.RestController;
  * <ul>
  * <li>{@code GET /viewer/weasis/studies/{study}} (and {@code .../series/{series}}): JSON with the
  * {@code weasis://} URI that makes Weasis load it from the node's DICOMweb, and its expiry;</li>
+ * <li>{@code GET /viewer/weasis/patient?patientID=..&issuer=..}: the same for a patient's whole history;</li>
  * <li>{@code GET /viewer/weasis/studies/{study}/manifest.xml}: the weasis-pacs-connector XML manifest
  * (WADO-URI) for Weasis versions without DICOMweb.</li>
  * </ul>
@@ -63,6 +65,35 @@ public class WeasisController {
     public ResponseEntity<Map<String, Object>> series(@PathVariable String study, @PathVariable String series,
             HttpServletRequest rq) {
         return launch(rq, study, series);
+    }
+
+    /**
+     * A patient's whole history here: {@code GET /viewer/weasis/patient?patientID=..[&issuer=..]}. The token's
+     * scope is the patient; what Weasis then lists is still decided study by study by the access policy.
+     */
+    @GetMapping(value = "/patient", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<Map<String, Object>> patient(@RequestParam("patientID") String patientId,
+            @RequestParam(name = "issuer", required = false) String issuer, HttpServletRequest rq) {
+        Caller caller = access.authenticate(rq);
+        ViewerScope scope = ViewerScope.patient(patientId, issuer); // validates
+        List<String> studies = access.visibleStudies(rq, caller, scope.patientId(), scope.issuerOfPatientId());
+        if (studies.isEmpty()) {
+            return ResponseEntity.notFound().build();
+        }
+        ViewerToken token = tokens.issue(caller.id(), scope);
+        WeasisLaunch launch = WeasisLaunch.dicomWeb(NodeUrls.dicomWebBase(rq, dicomWeb), token);
+        access.guard().audit(rq, Action.RETRIEVE, scope.patientId(), null, "viewer token issued",
+                "Weasis launch (PATIENT, " + studies.size() + " studies visible), token " + token.id() + " until "
+                        + token.expiresAt());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("patientID", scope.patientId());
+        if (scope.issuerOfPatientId() != null) {
+            body.put("issuerOfPatientID", scope.issuerOfPatientId());
+        }
+        body.put("studies", studies.size());
+        body.put("weasisUri", launch.uri().toString());
+        body.put("expiresAt", launch.expiresAt().toString());
+        return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(body);
     }
 
     @GetMapping(value = "/studies/{study}/manifest.xml")

@@ -135,6 +135,52 @@ class ViewerTokensModeTest {
                 .statusCode()).isIn(403, 404);
     }
 
+    @Test
+    void a_patient_history_launch_lists_that_patients_studies_only() throws Exception {
+        TestObjects.Spec first = new TestObjects.Spec();
+        first.rows = 16;
+        first.columns = 16;
+        first.studyDate = "20250110";
+        TestObjects.Spec second = first.sameStudy();
+        second.studyUid = TestObjects.uid();
+        second.studyDate = "20260220";
+        TestObjects.Spec stranger = new TestObjects.Spec();
+        stranger.rows = 16;
+        stranger.columns = 16;
+        store(first, second, stranger);
+        String pro = token(Map.of("subject", "pro-3", "professionalId", "30003", "profession", "radiologist",
+                "organisation", SITE_ORG));
+        String outsider = token(Map.of("subject", "pro-4", "professionalId", "40004", "profession", "radiologist",
+                "organisation", "FINESS-990000002"));
+        String path = "/viewer/weasis/patient?patientID=" + first.patientId + "&issuer=" + first.issuer;
+
+        assertThat(get(path, null).statusCode()).isEqualTo(401);
+        assertThat(get(path, outsider).statusCode()).isEqualTo(404);
+        assertThat(get("/viewer/weasis/patient?patientID=NOBODY-HERE", pro).statusCode()).isEqualTo(404);
+
+        HttpResponse<String> launch = get(path, pro);
+        assertThat(launch.statusCode()).as(launch.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(launch.body());
+        assertThat(body.get("studies").asInt()).isEqualTo(2);
+        Map<String, String> cmd = WeasisEndpointsTest.weasisOptions(URI.create(body.get("weasisUri").asText()),
+                "$dicom:rs");
+        assertThat(cmd.get("-r")).isEqualTo("patientID=" + first.patientId + "^^^" + first.issuer);
+        String viewer = cmd.get("-H").substring("Authorization: ".length());
+
+        // Weasis's own QIDO-RS request for that -r, with the viewer token: the patient's two studies, no other
+        HttpResponse<String> qido = getUrl(WeasisQido.forRequest(cmd.get("--url"), cmd.get("-r")), viewer);
+        assertThat(qido.statusCode()).as(qido.body()).isEqualTo(200);
+        List<String> listed = new java.util.ArrayList<>();
+        for (JsonNode st : JSON.readTree(qido.body())) {
+            listed.add(st.get("0020000D").get("Value").get(0).asText());
+        }
+        assertThat(listed).containsExactlyInAnyOrder(first.studyUid, second.studyUid);
+        assertThat(get("/dicomweb/studies/" + second.studyUid + "/series/" + second.seriesUid + "/instances/"
+                + second.sopInstanceUid, viewer).statusCode()).isEqualTo(200);
+        assertThat(get("/dicomweb/studies/" + stranger.studyUid + "/series/" + stranger.seriesUid + "/instances/"
+                + stranger.sopInstanceUid, viewer).statusCode()).isIn(403, 404);
+    }
+
     private void store(TestObjects.Spec... specs) throws Exception {
         Path dir = Files.createTempDirectory("viewer-objects");
         List<String> files = new java.util.ArrayList<>();

@@ -124,9 +124,14 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
         assertThat(token.scope()).isEqualTo(ViewerScope.study(ct1.patientId, ct1.issuer, ct1.studyUid));
         assertThat(token.expiresAt()).isEqualTo(expiresAt);
 
-        // Weasis: QIDO-RS for the study, its series and their instances, then WADO-RS for each instance
-        assertThat(JSON.readTree(get("/dicomweb/studies?StudyInstanceUID=" + ct1.studyUid, authorization,
-                "application/dicom+json").body())).hasSize(1);
+        // Weasis: QIDO-RS for the study (its own request), its series and their instances, then WADO-RS
+        HttpResponse<byte[]> studyQuery = getBytes(WeasisQido.forRequest(cmd.get("--url"), cmd.get("-r")),
+                Map.of("Authorization", authorization));
+        assertThat(studyQuery.statusCode()).isEqualTo(200);
+        JsonNode studies = JSON.readTree(studyQuery.body());
+        assertThat(studies).hasSize(1);
+        assertThat(studies.get(0).get("0020000D").get("Value").get(0).asText()).isEqualTo(ct1.studyUid);
+        assertThat(studies.get(0).get("00100020").get("Value").get(0).asText()).isEqualTo(ct1.patientId);
         JsonNode series = JSON.readTree(get("/dicomweb/studies/" + ct1.studyUid + "/series", authorization,
                 "application/dicom+json").body());
         assertThat(series).hasSize(2);
@@ -161,6 +166,13 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
         Map<String, String> cmd = weasisOptions(URI.create(JSON.readTree(rs.body()).get("weasisUri").asText()),
                 "$dicom:rs");
         assertThat(cmd.get("-r")).isEqualTo("seriesUID=" + mr.seriesUid);
+        HttpResponse<byte[]> seriesQuery = getBytes(WeasisQido.forRequest(cmd.get("--url"), cmd.get("-r")),
+                Map.of("Authorization", cmd.get("-H").substring("Authorization: ".length())));
+        assertThat(seriesQuery.statusCode()).isEqualTo(200);
+        JsonNode found = JSON.readTree(seriesQuery.body());
+        assertThat(found).hasSize(1);
+        assertThat(found.get(0).get("0020000E").get("Value").get(0).asText()).isEqualTo(mr.seriesUid);
+        assertThat(found.get(0).get("00080060").get("Value").get(0).asText()).isEqualTo("MR");
         ViewerToken token = tokens.verify(cmd.get("-H").substring("Authorization: ".length()));
         assertThat(token.scope().level()).isEqualTo(ViewerScope.Level.SERIES);
         assertThat(token.scope().covers(mr.patientId, mr.issuer, mr.studyUid, mr.seriesUid)).isTrue();
