@@ -73,9 +73,24 @@ public class PatientSpace {
     }
 
     private final JdbcTemplate jdbc;
+    /** Bumped by every change made through this object: lets the policy's short-lived memory of decisions go stale. */
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
     public PatientSpace(DataSource dataSource) {
         this.jdbc = new JdbcTemplate(dataSource);
+    }
+
+    /** Changes so far through this object (on this node). */
+    public long generation() {
+        return generation.get();
+    }
+
+    private int update(String sql, Object... args) {
+        try {
+            return jdbc.update(sql, args);
+        } finally {
+            generation.incrementAndGet();
+        }
     }
 
     // ------------------------------------------------------------------ identities and links
@@ -115,7 +130,7 @@ public class PatientSpace {
             return LinkOutcome.NOT_LINKABLE;
         }
         long identity = identity(who);
-        int inserted = jdbc.update("INSERT INTO patient_link (local_patient_id, local_issuer, identity_fk, origin, linked_by)"
+        int inserted = update("INSERT INTO patient_link (local_patient_id, local_issuer, identity_fk, origin, linked_by)"
                 + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (local_patient_id, local_issuer) DO NOTHING",
                 pid, issuer, identity, origin, by);
         if (inserted == 1) {
@@ -133,7 +148,7 @@ public class PatientSpace {
     }
 
     private void recordConflict(String pid, String issuer, long claimed, String studyUid, String source) {
-        jdbc.update("INSERT INTO identity_conflict (local_patient_id, local_issuer, claimed_fk, study_uid, source)"
+        update("INSERT INTO identity_conflict (local_patient_id, local_issuer, claimed_fk, study_uid, source)"
                 + " VALUES (?, ?, ?, ?, ?)", pid, issuer, claimed, studyUid, source);
         log.warn("identity conflict for local patient {} ({}): {}; left for reconciliation", pid, issuer, source);
     }
@@ -171,7 +186,7 @@ public class PatientSpace {
 
     /** Removes a link (reconciliation); true if there was one. */
     public boolean unlink(String localPatientId, String localIssuer) {
-        return jdbc.update("DELETE FROM patient_link WHERE local_patient_id = ? AND local_issuer = ?",
+        return update("DELETE FROM patient_link WHERE local_patient_id = ? AND local_issuer = ?",
                 nz(localPatientId), nz(localIssuer)) > 0;
     }
 
@@ -277,21 +292,21 @@ public class PatientSpace {
     }
 
     public void hide(NationalId who, String studyUid) {
-        jdbc.update("INSERT INTO hidden_study (identity_fk, study_uid) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        update("INSERT INTO hidden_study (identity_fk, study_uid) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 identity(who), studyUid);
     }
 
     public void unhide(NationalId who, String studyUid) {
-        jdbc.update("DELETE FROM hidden_study WHERE identity_fk = ? AND study_uid = ?", identity(who), studyUid);
+        update("DELETE FROM hidden_study WHERE identity_fk = ? AND study_uid = ?", identity(who), studyUid);
     }
 
     public void block(NationalId who, String professionalId) {
-        jdbc.update("INSERT INTO blocked_professional (identity_fk, professional_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        update("INSERT INTO blocked_professional (identity_fk, professional_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 identity(who), professionalId);
     }
 
     public boolean unblock(NationalId who, String professionalId) {
-        return jdbc.update("DELETE FROM blocked_professional WHERE identity_fk = ? AND professional_id = ?",
+        return update("DELETE FROM blocked_professional WHERE identity_fk = ? AND professional_id = ?",
                 identity(who), professionalId) > 0;
     }
 
@@ -314,6 +329,7 @@ public class PatientSpace {
                 + " created_at, expires_at) VALUES (?, ?, ?, ?, ?, now(), now() + ? * interval '1 millisecond')"
                 + " RETURNING id, study_uid, created_at, expires_at, revoked_at", PatientSpace::shareLink,
                 id, sha256(secretText), identity(who), studyUid, by, lifetime.toMillis());
+        generation.incrementAndGet();
         return new NewShareLink(link, SHARE_TOKEN_PREFIX + id + "." + secretText);
     }
 
@@ -326,7 +342,7 @@ public class PatientSpace {
     /** Revokes one of the person's links; false when they have no such link. */
     public boolean revokeShareLink(NationalId who, String id) {
         Long pk = existingIdentity(who);
-        return pk != null && jdbc.update("UPDATE share_link SET revoked_at = COALESCE(revoked_at, now())"
+        return pk != null && update("UPDATE share_link SET revoked_at = COALESCE(revoked_at, now())"
                 + " WHERE id = ? AND identity_fk = ?", id, pk) > 0;
     }
 
@@ -361,7 +377,7 @@ public class PatientSpace {
 
     /** A guardian asks to be attached to a minor: effective once the site confirms it. */
     public void requestGuardianship(NationalId minor, NationalId guardian, String by) {
-        jdbc.update("INSERT INTO delegation (identity_fk, delegate_fk, kind, created_by) VALUES (?, ?, 'guardian', ?)"
+        update("INSERT INTO delegation (identity_fk, delegate_fk, kind, created_by) VALUES (?, ?, 'guardian', ?)"
                 + " ON CONFLICT DO NOTHING", identity(minor), identity(guardian), by);
     }
 
@@ -369,20 +385,20 @@ public class PatientSpace {
     public boolean confirmGuardianship(NationalId minor, NationalId guardian, String by) {
         Long m = existingIdentity(minor);
         Long g = existingIdentity(guardian);
-        return m != null && g != null && jdbc.update("UPDATE delegation SET confirmed_by = ?, confirmed_at = now()"
+        return m != null && g != null && update("UPDATE delegation SET confirmed_by = ?, confirmed_at = now()"
                 + " WHERE identity_fk = ? AND delegate_fk = ? AND kind = 'guardian' AND confirmed_at IS NULL", by, m, g) > 0;
     }
 
     /** The patient designates a trusted person, who may then see their studies. */
     public void designateTrusted(NationalId patient, NationalId trusted, String by) {
-        jdbc.update("INSERT INTO delegation (identity_fk, delegate_fk, kind, created_by, confirmed_by, confirmed_at)"
+        update("INSERT INTO delegation (identity_fk, delegate_fk, kind, created_by, confirmed_by, confirmed_at)"
                 + " VALUES (?, ?, 'trusted', ?, ?, now()) ON CONFLICT DO NOTHING", identity(patient), identity(trusted), by, by);
     }
 
     public boolean removeDelegation(NationalId person, NationalId delegate, String kind) {
         Long p = existingIdentity(person);
         Long d = existingIdentity(delegate);
-        return p != null && d != null && jdbc.update("DELETE FROM delegation WHERE identity_fk = ? AND delegate_fk = ?"
+        return p != null && d != null && update("DELETE FROM delegation WHERE identity_fk = ? AND delegate_fk = ?"
                 + " AND kind = ?", p, d, kind) > 0;
     }
 
@@ -409,6 +425,7 @@ public class PatientSpace {
         OffsetDateTime exp = jdbc.queryForObject("INSERT INTO break_glass (identity_fk, professional_id, reason, expires_at,"
                 + " source_address) VALUES (?, ?, ?, now() + ? * interval '1 millisecond', ?) RETURNING expires_at",
                 OffsetDateTime.class, identity(patient), professionalId, reason.strip(), duration.toMillis(), sourceAddress);
+        generation.incrementAndGet();
         return new BreakGlassGrant(patient, professionalId, exp.toInstant());
     }
 

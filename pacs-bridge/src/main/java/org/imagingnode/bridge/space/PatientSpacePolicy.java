@@ -46,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * <li>a share link opens its one study until it expires or is revoked.</li>
  * </ul>
  * Refusals of a study are answered 404 ({@link ConcealingPolicy}): a refusal never confirms a study exists.
+ *
+ * <p>Per-study decisions are remembered for a second (a query or a viewer asks the same question for every
+ * instance of a study); any change made through {@link PatientSpace} on this node forgets them at once, a
+ * change made on another node sharing the database takes effect within that second.
  */
 public class PatientSpacePolicy implements ConcealingPolicy {
     private static final Logger log = LoggerFactory.getLogger(PatientSpacePolicy.class);
@@ -54,6 +58,11 @@ public class PatientSpacePolicy implements ConcealingPolicy {
     public static final String VIEWER = "viewer";
     public static final String SHARE_LINK = "share-link";
 
+    /** How long a per-study decision is remembered (changes made on this node forget them at once). */
+    private static final long MEMORY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+    private static final int MEMORY_SIZE = 5000;
+
+    private final java.util.Map<String, Remembered> memory = new java.util.concurrent.ConcurrentHashMap<>();
     private final PatientSpace space;
     private final TokenVerifier tokens;
     private final ViewerTokenService viewerTokens;
@@ -118,11 +127,32 @@ public class PatientSpacePolicy implements ConcealingPolicy {
         String pid = r.patientId() == null ? "" : r.patientId();
         String issuer = r.issuerOfPatientId() == null ? "" : r.issuerOfPatientId();
         String study = r.studyInstanceUid();
+        // a query or a viewer asks the same question for every instance of a study: remember answers briefly
+        String key = role + '\u0000' + caller.id() + '\u0000' + caller.authorization() + '\u0000' + pid + '\u0000'
+                + issuer + '\u0000' + study + '\u0000' + r.action();
+        long generation = space.generation();
+        long now = System.nanoTime();
+        Remembered m = memory.get(key);
+        if (m != null && m.generation() == generation && now - m.at() < MEMORY_NANOS) {
+            return m.decision();
+        }
+        Decision d = decideStudy(caller, role, pid, issuer, study, r.action());
+        if (memory.size() > MEMORY_SIZE) {
+            memory.clear();
+        }
+        memory.put(key, new Remembered(d, generation, now));
+        return d;
+    }
+
+    private record Remembered(Decision decision, long generation, long at) {
+    }
+
+    private Decision decideStudy(Caller caller, String role, String pid, String issuer, String study, Action action) {
         return switch (role) {
-            case PATIENT -> patient(NationalId.parseCx(caller.id()), pid, issuer, r.action());
-            case PROFESSIONAL -> professional(caller, pid, issuer, study, r.action());
-            case VIEWER -> viewer(caller, pid, issuer, study, r.action());
-            case SHARE_LINK -> shareLink(caller, study, r.action());
+            case PATIENT -> patient(NationalId.parseCx(caller.id()), pid, issuer, action);
+            case PROFESSIONAL -> professional(caller, pid, issuer, study, action);
+            case VIEWER -> viewer(caller, pid, issuer, study, action);
+            case SHARE_LINK -> shareLink(caller, study, action);
             default -> Decision.deny("not authenticated");
         };
     }
