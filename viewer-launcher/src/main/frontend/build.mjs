@@ -41,7 +41,7 @@ function hashTree(hash, path) {
   }
 }
 const hash = createHash('sha256');
-for (const p of ['src', 'index.html', 'portal.html', 'vite.config.js', 'package-lock.json', 'build.mjs']) hashTree(hash, join(here, p));
+for (const p of ['src', 'index.html', 'portal.html', 'me.html', 'vite.config.js', 'package-lock.json', 'build.mjs']) hashTree(hash, join(here, p));
 hash.update(outDir);
 const digest = hash.digest('hex');
 if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest && existsSync(join(outDir, 'index.html'))) {

@@ -11,7 +11,7 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
     reportCompressedSize: false,
-    rollupOptions: { input: { viewer: 'index.html', portal: 'portal.html' } },
+    rollupOptions: { input: { viewer: 'index.html', portal: 'portal.html', me: 'me.html' } },
   },
   worker: { format: 'es' },
   optimizeDeps: {

@@ -16,6 +16,12 @@ const TEXT = {
     'portal.search': 'Search', 'portal.date': 'Date', 'portal.patient': 'Patient', 'portal.modality': 'Modality',
     'portal.description': 'Description', 'portal.images': 'Images', 'portal.none': 'No study found.',
     'portal.weasis': 'Open in Weasis', 'portal.web': 'Web viewer',
+    'me.title': 'My imaging', 'me.studies': 'My studies', 'me.site': 'Site', 'me.open': 'Open',
+    'me.share': 'Share link', 'me.hide': 'Hide from professionals', 'me.unhide': 'Show to professionals',
+    'me.until': 'valid until', 'me.blocked': 'Blocked professionals',
+    'me.professionalId': 'Professional identifier (RPPS)', 'me.block': 'Block', 'me.unblock': 'Unblock',
+    'me.history': 'Who accessed my images', 'me.when': 'When', 'me.who': 'Who', 'me.what': 'What',
+    'me.channel': 'Channel', 'me.outcome': 'Outcome',
   },
   fr: {
     'tool.wl': 'Fenêtrage (W)', 'tool.pan': 'Déplacer (P)', 'tool.zoom': 'Zoom (Z)', 'tool.scroll': 'Défiler (S)',
@@ -34,6 +40,12 @@ const TEXT = {
     'portal.search': 'Rechercher', 'portal.date': 'Date', 'portal.patient': 'Patient', 'portal.modality': 'Modalité',
     'portal.description': 'Description', 'portal.images': 'Images', 'portal.none': 'Aucun examen trouvé.',
     'portal.weasis': 'Ouvrir dans Weasis', 'portal.web': 'Visionneuse web',
+    'me.title': 'Mon imagerie', 'me.studies': 'Mes examens', 'me.site': 'Site', 'me.open': 'Ouvrir',
+    'me.share': 'Lien de partage', 'me.hide': 'Masquer aux professionnels', 'me.unhide': 'Montrer aux professionnels',
+    'me.until': 'valable jusqu’au', 'me.blocked': 'Professionnels bloqués',
+    'me.professionalId': 'Identifiant du professionnel (RPPS)', 'me.block': 'Bloquer', 'me.unblock': 'Débloquer',
+    'me.history': 'Qui a consulté mes images', 'me.when': 'Quand', 'me.who': 'Qui', 'me.what': 'Quoi',
+    'me.channel': 'Canal', 'me.outcome': 'Résultat',
   },
 };
 

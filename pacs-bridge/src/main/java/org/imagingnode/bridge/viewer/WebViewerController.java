@@ -57,6 +57,14 @@ public class WebViewerController {
                 .location(URI.create(rq.getContextPath() + "/viewer/portal.html" + (q == null ? "" : "?" + q))).build();
     }
 
+    /** The patient's pages (first piece): my studies, share links, hiding, blocked professionals, history. */
+    @GetMapping({"/me", "/me/"})
+    public ResponseEntity<Void> patientPages(HttpServletRequest rq) {
+        String q = rq.getQueryString();
+        return ResponseEntity.status(HttpStatus.FOUND)
+                .location(URI.create(rq.getContextPath() + "/viewer/me.html" + (q == null ? "" : "?" + q))).build();
+    }
+
     @GetMapping("/viewer/")
     public void page(HttpServletRequest rq, HttpServletResponse rs) throws Exception {
         rs.setHeader("Cache-Control", "no-cache");

@@ -181,6 +181,73 @@ class ViewerTokensModeTest {
                 + stranger.sopInstanceUid, viewer).statusCode()).isIn(403, 404);
     }
 
+    @Test
+    void a_patient_hides_a_study_shares_another_and_blocks_a_professional_from_the_patient_pages() throws Exception {
+        String ins = Long.toString(100_000_000_000_000L + (System.nanoTime() % 899_999_999_999_999L));
+        String insIssuer = "1.2.250.1.213.1.4.8";
+        TestObjects.Spec first = new TestObjects.Spec();
+        first.rows = 32;
+        first.columns = 32;
+        first.studyDate = "20240105";
+        first.studyDescription = "Scanner thorax";
+        first.otherPatientIds.add(new String[] {ins, insIssuer, null});
+        TestObjects.Spec second = first.sameStudy();
+        second.studyUid = TestObjects.uid();
+        second.studyDate = "20250607";
+        second.studyDescription = "IRM cerveau";
+        second.modality = "MR";
+        second.sopClassUid = TestObjects.MR_IMAGE;
+        second.rows = 32;
+        second.columns = 32;
+        second.otherPatientIds.add(new String[] {ins, insIssuer, null});
+        store(first, second);
+        String patient = token(Map.of("subject", "patient-" + ins, "patientId", ins, "patientIdIssuer", insIssuer));
+        String blockedPro = "55555" + (System.nanoTime() % 1000);
+        String pro = token(Map.of("subject", "pro-" + blockedPro, "professionalId", blockedPro,
+                "profession", "radiologist", "organisation", SITE_ORG));
+        assertThat(get("/viewer/weasis/studies/" + second.studyUid, pro).statusCode()).isEqualTo(200);
+        assertThat(get("/me?lang=fr", null).headers().firstValue("Location")).hasValue("/viewer/me.html?lang=fr");
+
+        Path out = Files.createDirectories(Path.of("target", "viewer-browser-test", "patient"));
+        Path log = out.resolve("browser.log");
+        Process p = new ProcessBuilder("node", Path.of("..", "viewer-launcher", "src", "main", "frontend", "e2e",
+                "patient-check.mjs").toString(), "http://127.0.0.1:" + httpPort + "/viewer/me.html?lang=fr#token="
+                + patient.substring("Bearer ".length()), out.toString(), blockedPro)
+                .redirectError(log.toFile()).start();
+        byte[] stdout = p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        String text = new String(stdout, StandardCharsets.UTF_8).strip();
+        assertThat(p.exitValue()).as(text + Files.readString(log)).isEqualTo(0);
+        JsonNode r = JSON.readTree(text.substring(text.lastIndexOf('\n') + 1));
+        assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
+
+        assertThat(r.get("heading").asText()).isEqualTo("Mon imagerie");
+        assertThat(r.get("before")).hasSize(2);
+        List<String> listed = new java.util.ArrayList<>();
+        r.get("before").forEach(row -> listed.add(row.get("study").asText()));
+        assertThat(listed).containsExactlyInAnyOrder(first.studyUid, second.studyUid);
+        assertThat(r.get("before").toString()).contains("Scanner thorax", "IRM cerveau", "MR");
+        // newest first: the MRI of 2025 is the first row, and the one hidden by the click
+        String hiddenStudy = r.at("/before/0/study").asText();
+        String sharedStudy = r.at("/before/1/study").asText();
+
+        // what the clicks did, as the patient API and the access policy now see it
+        JsonNode studies = JSON.readTree(get("/api/patient/studies", patient).body());
+        for (JsonNode st : studies) {
+            assertThat(st.get("hidden").asBoolean()).as(st.toString())
+                    .isEqualTo(st.get("studyInstanceUID").asText().equals(hiddenStudy));
+        }
+        assertThat(get("/api/patient/blocked-professionals", patient).body()).contains(blockedPro);
+        assertThat(get("/viewer/weasis/studies/" + sharedStudy, pro).statusCode()).as("blocked professional")
+                .isEqualTo(404);
+
+        // the share link opened in another browser, without the patient's token, shows that study
+        assertThat(r.get("shareUrl").asText()).contains("study=" + sharedStudy, "#token=sl.");
+        assertThat(r.at("/shared/state").asText()).isEqualTo("ready");
+        assertThat(r.at("/shared/study").asText()).isEqualTo(sharedStudy);
+        assertThat(r.at("/shared/count").asInt()).isEqualTo(1);
+    }
+
     private void store(TestObjects.Spec... specs) throws Exception {
         Path dir = Files.createTempDirectory("viewer-objects");
         List<String> files = new java.util.ArrayList<>();

@@ -1,0 +1,78 @@
+// Drives the patient pages in headless Chromium like a patient: lists my studies, hides the first, makes a
+// share link for the second and opens it in a fresh browser (no patient token there), blocks a professional.
+// Prints a JSON report.   node e2e/patient-check.mjs <me.html URL with #token=...> <output dir> <professional id>
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [url, outDir, professional] = process.argv.slice(2);
+const launch = async () => {
+  const profile = mkdtempSync(join(tmpdir(), 'patient-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, viewport: { width: 1024, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
+};
+const rows = (page) => page.$$eval('#studies tbody tr', (trs) => trs.map((tr) => ({ study: tr.dataset.study,
+  hidden: tr.dataset.hidden, text: tr.innerText.replace(/\s+/g, ' ').trim() })));
+const result = { console: [] };
+const patient = await launch();
+try {
+  const page = patient.context.pages()[0] || await patient.context.newPage();
+  page.on('pageerror', (e) => result.console.push(String(e).slice(0, 300)));
+  await page.goto(url);
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 30000 });
+  result.state = await page.evaluate(() => document.body.dataset.state);
+  result.status = await page.textContent('#status');
+  result.heading = await page.textContent('h1');
+  result.before = await rows(page);
+  result.history = await page.$$eval('#history tbody tr', (trs) => trs.length);
+
+  await page.click('#studies tbody tr:nth-child(1) button.hide');
+  await page.waitForFunction(() => document.querySelector('#studies tbody tr:nth-child(1)')?.dataset.hidden === 'true'
+    || [...document.querySelectorAll('#studies tbody tr')].some((tr) => tr.dataset.hidden === 'true'), null, { timeout: 15000 });
+  result.afterHide = await rows(page);
+
+  const second = result.before[1].study;
+  await page.click(`#studies tbody tr[data-study="${second}"] button.share`);
+  await page.waitForSelector(`#studies tbody tr[data-study="${second}"] input.share-url`, { timeout: 15000 });
+  result.shareUrl = await page.$eval(`#studies tbody tr[data-study="${second}"] input.share-url`, (i) => i.value);
+
+  await page.fill('#block input[name=professional]', professional);
+  await page.click('#block button[type=submit]');
+  await page.waitForSelector(`#blocked li[data-professional="${professional}"]`, { timeout: 15000 });
+  result.blocked = await page.$$eval('#blocked li', (lis) => lis.map((li) => li.dataset.professional));
+  await page.screenshot({ path: join(outDir, 'me.png'), fullPage: true });
+  result.ok = true;
+} catch (e) {
+  result.ok = false;
+  result.failure = String(e && e.stack || e);
+} finally {
+  await patient.close();
+}
+if (result.ok) {
+  // someone else opens the share link: another browser, no patient token
+  const friend = await launch();
+  try {
+    const tab = friend.context.pages()[0] || await friend.context.newPage();
+    await tab.goto(result.shareUrl);
+    await tab.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 30000 });
+    await tab.waitForFunction(() => {
+      const c = document.querySelector('#viewport canvas');
+      const d = c && c.width ? c.getContext('2d').getImageData(0, 0, c.width, c.height).data : [];
+      for (let i = 0; i < d.length; i += 4 * 53) if (d[i] || d[i + 1] || d[i + 2]) return true;
+      return document.body.dataset.state === 'error';
+    }, null, { timeout: 15000 });
+    result.shared = await tab.evaluate(() => ({ state: window.nodeViewer.state, count: window.nodeViewer.imageCount,
+      study: new URLSearchParams(location.search).get('study') }));
+  } catch (e) {
+    result.ok = false;
+    result.failure = String(e && e.stack || e);
+  } finally {
+    await friend.close();
+  }
+}
+process.stdout.write(JSON.stringify(result) + '\n');
