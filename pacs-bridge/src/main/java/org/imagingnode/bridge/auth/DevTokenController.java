@@ -19,7 +19,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * {@code POST /dev/tokens} (only with {@code node.security.mode=tokens} and
- * {@code node.auth.dev-issuer.enabled=true}, and only from a loopback address): signs a test token. Body,
+ * {@code node.auth.dev-issuer.enabled=true}, and only from a loopback address to a loopback address, with no
+ * proxy forwarding header: anything else is 404): signs a test token. Body,
  * JSON: {@code subject}, and either {@code patientId} (+ optional {@code patientIdIssuer}) or
  * {@code professionalId} (+ {@code profession}, {@code organisation}); optional {@code lifetimeSeconds}.
  * Answer: {@code {"token": "...", "expiresAt": "..."}}.
@@ -42,7 +43,7 @@ public class DevTokenController {
     @PostMapping("/dev/tokens")
     public ResponseEntity<Map<String, Object>> issue(@RequestBody(required = false) TokenRequest body,
             HttpServletRequest rq) {
-        if (!loopback(rq.getRemoteAddr())) {
+        if (!loopback(rq.getRemoteAddr()) || !loopback(rq.getLocalAddr()) || forwarded(rq)) {
             return ResponseEntity.status(HttpStatus.NOT_FOUND).build();
         }
         if (body == null || body.subject() == null || body.subject().isBlank()) {
@@ -66,6 +67,12 @@ public class DevTokenController {
         out.put("token", token);
         out.put("expiresAt", Instant.now().plus(life == null ? props.devIssuer().lifetime() : life).toString());
         return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(out);
+    }
+
+    /** A request relayed by a proxy (which may well run on this machine) is not a local caller. */
+    static boolean forwarded(HttpServletRequest rq) {
+        return rq.getHeader("Forwarded") != null || rq.getHeader("X-Forwarded-For") != null
+                || rq.getHeader("X-Real-IP") != null || rq.getHeader("X-Forwarded-Host") != null;
     }
 
     static boolean loopback(String address) {

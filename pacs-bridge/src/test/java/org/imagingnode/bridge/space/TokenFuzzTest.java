@@ -147,6 +147,41 @@ class TokenFuzzTest extends TokensNode {
         }
     }
 
+    @Test
+    void malformed_api_bodies_are_400_and_the_dev_issuer_refuses_relayed_requests() throws Exception {
+        String pro = professionalToken("86" + System.nanoTime() % 1_000_000_000L, "FINESS-OTHER");
+        String[] bodies = {"", "{", "[]", "null", "\"x\"", "{\"nationalId\": {}}", "{\"nationalId\": [1,2]}",
+                "{\"lifetimeSeconds\": \"abc\"}", "{\"lifetimeSeconds\": 1e400}", "{\"lifetimeSeconds\": -5}",
+                "{\"lifetimeSeconds\": 99999999999999999999}", "{\"nationalId\": \"" + "9".repeat(500) + "\"}",
+                "{\"nationalId\": \"a^b\", \"reason\": \"x\"}", "{\"nationalId\": \"1\u0000\", \"reason\": \"x\"}",
+                "{\"minor\": 5, \"guardian\": \"x\"}", "\u00ff\u00fe garbage"};
+        String[][] targets = {{"POST", "/api/break-glass", pro}, {"POST", "/api/patient/minors", ownerToken},
+                {"POST", "/api/patient/trusted-persons", ownerToken},
+                {"POST", "/api/patient/studies/" + mine.studyUid + "/share-links", ownerToken},
+                {"PUT", "/api/site/links", pro}, {"POST", "/api/site/guardianships", pro}};
+        for (String[] t : targets) {
+            for (String body : bodies) {
+                if (t[1].endsWith("/share-links") && !body.contains("lifetimeSeconds")) {
+                    continue; // no lifetime asked for: a link with the default lifetime, a valid request
+                }
+                java.net.http.HttpResponse<String> rs = HTTP.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(url(t[1]))).header("Authorization", t[2])
+                        .header("Content-Type", "application/json")
+                        .method(t[0], java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertNoLeak(rs, t[1] + " " + body);
+                assertThat(rs.statusCode()).as(t[1] + " " + body).isIn(400, 403, 415);
+            }
+        }
+        java.net.http.HttpResponse<String> relayed = HTTP.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(url("/dev/tokens"))).header("Content-Type", "application/json")
+                .header("X-Forwarded-For", "203.0.113.7")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"subject\":\"x\",\"patientId\":\"1\"}"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(relayed.statusCode()).isEqualTo(404);
+        assertThat(relayed.body()).doesNotContain("eyJ");
+    }
+
     /** Percent-encodes what java.net.URI refuses, leaving well-formed escapes in the value as they are. */
     private static String encodeLoosely(String v) {
         StringBuilder sb = new StringBuilder();
