@@ -19,6 +19,9 @@ import org.imagingnode.bridge.security.AccessRequest;
 import org.imagingnode.bridge.security.Action;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.bridge.security.Decision;
+import org.imagingnode.viewer.InvalidViewerTokenException;
+import org.imagingnode.viewer.ViewerToken;
+import org.imagingnode.viewer.ViewerTokenService;
 import org.springframework.stereotype.Component;
 
 /**
@@ -32,19 +35,49 @@ class ViewerAccess {
 
     private final AccessGuard guard;
     private final InstanceIndex index;
+    private final ViewerTokenService viewerTokens;
 
-    ViewerAccess(AccessGuard guard, InstanceIndex index) {
+    ViewerAccess(AccessGuard guard, InstanceIndex index, ViewerTokenService viewerTokens) {
         this.guard = guard;
         this.index = index;
+        this.viewerTokens = viewerTokens;
     }
 
     AccessGuard guard() {
         return guard;
     }
 
-    /** Identifies the caller and takes the endpoint-level decision (denied: audited and thrown). */
+    /**
+     * Identifies the caller of a launch and takes the endpoint-level decision (denied: audited and thrown).
+     * A launch needs the person's own credentials: a viewer token cannot be traded for another (403), so a
+     * token is never renewed nor widened.
+     */
     Caller authenticate(HttpServletRequest rq) {
-        Caller caller = guard.policy().authenticate(rq.getHeader("Authorization"), rq.getRemoteAddr());
+        String authorization = rq.getHeader("Authorization");
+        if (presentedViewerToken(authorization).isPresent()) {
+            Caller caller = Caller.anonymous(null, rq.getRemoteAddr());
+            guard.audit(caller, CHANNEL, Action.RETRIEVE, null, null, "denied",
+                    rq.getMethod() + " " + rq.getRequestURI() + ": a viewer token cannot launch a viewer");
+            throw new AccessDeniedException("access denied", true);
+        }
+        return authenticate(rq, authorization);
+    }
+
+    /** The viewer token these credentials are, if they are one (valid, unexpired). */
+    Optional<ViewerToken> presentedViewerToken(String authorization) {
+        if (authorization == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(viewerTokens.verify(authorization));
+        } catch (InvalidViewerTokenException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The same, with credentials that did not come in the Authorization header. */
+    Caller authenticate(HttpServletRequest rq, String authorization) {
+        Caller caller = guard.policy().authenticate(authorization, rq.getRemoteAddr());
         rq.setAttribute(AccessGuard.CALLER, caller);
         rq.setAttribute(AccessGuard.CHANNEL, CHANNEL);
         Decision d;

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -96,23 +97,47 @@ public class WeasisController {
         return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(body);
     }
 
+    /**
+     * The manifest, for the caller's Authorization header or, since Weasis fetches a manifest URL without
+     * headers ({@code $dicom:get -w}), for the viewer token of a launch in its {@code token} parameter. A viewer
+     * token covering the study is reused in the manifest (never renewed); other callers get a new one.
+     */
     @GetMapping(value = "/studies/{study}/manifest.xml")
-    public ResponseEntity<byte[]> manifest(@PathVariable String study, HttpServletRequest rq) {
-        Caller caller = access.authenticate(rq);
+    public ResponseEntity<byte[]> manifest(@PathVariable String study,
+            @RequestParam(name = "token", required = false) String viewerToken, HttpServletRequest rq) {
+        String authorization = rq.getHeader("Authorization");
+        if (authorization == null && viewerToken != null) {
+            authorization = "Bearer " + viewerToken;
+        }
+        Caller caller = access.authenticate(rq, authorization);
         ViewerScope.study(null, null, study); // validates the UID
         StudyContents.Contents contents = access.study(rq, caller, study, null).orElse(null);
         if (contents == null) {
             return ResponseEntity.notFound().build();
         }
         StudyContents.Owner owner = contents.owner();
-        ViewerToken token = tokens.issue(caller.id(), ViewerScope.study(owner.patientId(), owner.issuerOfPatientId(),
-                study));
+        Optional<ViewerToken> presented = access.presentedViewerToken(authorization);
+        if (presented.isPresent()
+                && !presented.get().scope().covers(owner.patientId(), owner.issuerOfPatientId(), study, null)) {
+            // a viewer token is never traded for a wider one
+            access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "denied",
+                    "Weasis manifest outside viewer token " + presented.get().id());
+            return ResponseEntity.notFound().build();
+        }
+        ViewerToken token = presented.orElse(null);
+        if (token == null) {
+            token = tokens.issue(caller.id(), ViewerScope.study(owner.patientId(), owner.issuerOfPatientId(), study));
+            access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
+                    "Weasis manifest, token " + token.id() + " until " + token.expiresAt());
+        } else {
+            access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "success",
+                    "Weasis manifest for viewer token " + token.id());
+        }
         WeasisManifest mf = WeasisManifest.withToken(NodeUrls.wadoUri(rq, dicomWeb), token, List.of(contents.patient()));
-        access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
-                "Weasis manifest, token " + token.id() + " until " + token.expiresAt());
         return ResponseEntity.ok().contentType(new MediaType("application", "xml", StandardCharsets.UTF_8))
                 .cacheControl(CacheControl.noStore()).body(mf.toXml().getBytes(StandardCharsets.UTF_8));
     }
+
 
     private ResponseEntity<Map<String, Object>> launch(HttpServletRequest rq, String study, String series) {
         Caller caller = access.authenticate(rq);
@@ -137,7 +162,11 @@ public class WeasisController {
         }
         body.put("weasisUri", launch.uri().toString());
         body.put("expiresAt", launch.expiresAt().toString());
-        body.put("manifestUrl", NodeUrls.origin(rq) + "/viewer/weasis/studies/" + study + "/manifest.xml");
+        // older Weasis: $dicom:get -w on the manifest URL, which carries the same short-lived token as a parameter
+        String manifestUrl = NodeUrls.origin(rq) + "/viewer/weasis/studies/" + study + "/manifest.xml";
+        body.put("manifestUrl", manifestUrl);
+        body.put("manifestWeasisUri", WeasisLaunch.manifest(manifestUrl + "?token=" + token.value(),
+                token.expiresAt()).uri().toString());
         return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(body);
     }
 

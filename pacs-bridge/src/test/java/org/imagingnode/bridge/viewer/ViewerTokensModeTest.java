@@ -109,6 +109,18 @@ class ViewerTokensModeTest {
                 + other.sopInstanceUid, viewer).statusCode()).isIn(403, 404);
         assertThat(get("/dicomweb/studies/" + other.studyUid + "/metadata", viewer).statusCode()).isIn(403, 404);
         assertThat(get("/viewer/weasis/studies/" + other.studyUid, viewer).statusCode()).isIn(403, 404);
+        assertThat(get("/viewer/weasis/studies/" + mine.studyUid, viewer).statusCode()).as("no renewal").isEqualTo(403);
+        assertThat(get("/viewer/web/studies/" + mine.studyUid, viewer).statusCode()).isEqualTo(403);
+
+        // older Weasis: the manifest URL of the launch, fetched without headers, carries the same token
+        Map<String, String> legacy = WeasisEndpointsTest.weasisOptions(
+                URI.create(JSON.readTree(launch.body()).get("manifestWeasisUri").asText()), "$dicom:get");
+        HttpResponse<String> legacyManifest = getUrl(legacy.get("-w"), null);
+        assertThat(legacyManifest.statusCode()).as(legacyManifest.body()).isEqualTo(200);
+        assertThat(legacyManifest.body()).contains("value=\"" + viewer + "\"");
+        String otherManifest = legacy.get("-w").replace(mine.studyUid, other.studyUid);
+        assertThat(getUrl(otherManifest, null).statusCode()).isEqualTo(404);
+        assertThat(get("/viewer/weasis/studies/" + mine.studyUid + "/manifest.xml", null).statusCode()).isEqualTo(401);
 
         // the manifest: its WADO-URI requests with its header get the instance; without it, nothing
         HttpResponse<String> mf = get("/viewer/weasis/studies/" + mine.studyUid + "/manifest.xml", pro);

@@ -152,6 +152,12 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
         }
         assertThat(retrieved).isEqualTo(files.size());
 
+        // older Weasis: $dicom:get -w on the manifest URL, fetched without headers, carrying the same token
+        Map<String, String> legacy = weasisOptions(URI.create(body.get("manifestWeasisUri").asText()), "$dicom:get");
+        HttpResponse<byte[]> manifest = getBytes(legacy.get("-w"), Map.of());
+        assertThat(manifest.statusCode()).isEqualTo(200);
+        assertThat(new String(manifest.body(), StandardCharsets.UTF_8)).contains("value=\"" + authorization + "\"");
+
         List<AuditEvent> events = audit.forStudy(ct1.studyUid, 200);
         assertThat(events).anyMatch(e -> "viewer".equals(e.channel()) && "viewer token issued".equals(e.outcome())
                 && e.detail().contains(token.id()));
@@ -240,7 +246,7 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
     @Test
     void when_the_access_policy_denies_no_token_is_issued_and_the_refusal_is_audited() {
         WeasisController denying = new WeasisController(
-                new ViewerAccess(new AccessGuard(new DenyAllPolicy(), audit), index), tokens, dicomWebProperties);
+                new ViewerAccess(new AccessGuard(new DenyAllPolicy(), audit), index, tokens), tokens, dicomWebProperties);
         MockHttpServletRequest rq = new MockHttpServletRequest("GET", "/viewer/weasis/studies/" + ct1.studyUid);
         rq.setRemoteAddr("127.0.0.9");
         assertThatThrownBy(() -> denying.study(ct1.studyUid, rq)).isInstanceOf(AccessDeniedException.class)
@@ -248,7 +254,7 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
         MockHttpServletRequest manifest = new MockHttpServletRequest("GET", "/viewer/weasis/studies/" + ct1.studyUid
                 + "/manifest.xml");
         manifest.setRemoteAddr("127.0.0.9");
-        assertThatThrownBy(() -> denying.manifest(ct1.studyUid, manifest)).isInstanceOf(AccessDeniedException.class);
+        assertThatThrownBy(() -> denying.manifest(ct1.studyUid, null, manifest)).isInstanceOf(AccessDeniedException.class);
     }
 
     // ------------------------------------------------------------------ helpers
