@@ -149,6 +149,31 @@ class PatientSpaceEndToEndTest extends TokensNode {
     }
 
     @Test
+    void a_weasis_launch_token_opens_only_its_study_and_dies_with_the_professionals_right() throws Exception {
+        NationalId eve = person();
+        TestObjects.Spec s1 = study("W-" + eve.id(), "SITE-A", eve);
+        TestObjects.Spec s2 = study("W-" + eve.id(), "SITE-A", eve);
+        store(s1, s2);
+        String rpps = "87" + System.nanoTime() % 1_000_000_000L;
+        String dr = professionalToken(rpps, "FINESS-OTHER");
+        HttpResponse<String> launch = get("/viewer/weasis/studies/" + s1.studyUid, dr);
+        assertThat(launch.statusCode()).as(launch.body()).isEqualTo(200);
+        String uri = java.net.URLDecoder.decode(JSON.readTree(launch.body()).get("weasisUri").asText(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Authorization: (Bearer [A-Za-z0-9_.-]+)").matcher(uri);
+        assertThat(m.find()).as(uri).isTrue();
+        String viewerToken = m.group(1);
+        assertThat(studyUids(get("/dicomweb/studies?StudyInstanceUID=" + s1.studyUid, viewerToken)))
+                .containsExactly(s1.studyUid);
+        assertThat(get(wado(s1), viewerToken).statusCode()).isEqualTo(200);
+        assertThat(get(wado(s2), viewerToken).statusCode()).isEqualTo(404);
+        assertThat(send("POST", "/dicomweb/studies", viewerToken, null).statusCode()).isEqualTo(403);
+
+        send("PUT", "/api/patient/blocked-professionals/" + rpps, patientToken(eve), null);
+        assertThat(get(wado(s1), viewerToken).statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void a_hidden_study_is_withheld_from_professionals_but_not_from_the_patient() throws Exception {
         TestObjects.Spec hidden = study("A-" + jane.id(), "SITE-A", jane);
         store(hidden);
