@@ -53,6 +53,8 @@ for run in $(seq 1 "$RUNS"); do
   java -Xmx1g -cp "$NODE_CP" org.imagingnode.bridge.NodeApplication --node.data-dir="$DATA" --node.ae-title=NODE \
     --node.dimse.port="$DIMSE" --node.dimse.bind-address=127.0.0.1 --server.port="$HTTP" --server.address=127.0.0.1 \
     --node.security.mode=open-dev --node.database.embedded-port="$PG" \
+    --node.http.limits.requests-per-second=1000000 --node.http.limits.burst=1000000 \
+    --node.http.limits.max-concurrent-requests=10000 \
     --logging.level.root=WARN >"$WORK/node$run.log" 2>&1 & NODEPID=$!
   wait_http "$HTTP"
   BASE="http://127.0.0.1:$HTTP/dicomweb"

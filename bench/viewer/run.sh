@@ -26,6 +26,7 @@ DIMSE=$(free_port); HTTP=$(free_port)
 java -Xmx1g -jar pacs-bridge/target/pacs-bridge.jar --node.data-dir="$WORK/node" --node.ae-title=NODE \
   --node.dimse.port="$DIMSE" --node.dimse.bind-address=127.0.0.1 --server.address=127.0.0.1 --server.port="$HTTP" \
   --node.dimse.calling-aes="BENCH=store" --node.security.mode=open-dev \
+  --node.http.limits.requests-per-second=1000000 --node.http.limits.burst=1000000 \
   --logging.level.root=WARN >"$WORK/node.log" 2>&1 & NODEPID=$!
 wait_port "$DIMSE"; wait_port "$HTTP"
 storescu -aet BENCH -aec NODE 127.0.0.1 "$DIMSE" +sd +r "$WORK/study" >/dev/null

@@ -2,7 +2,7 @@ package org.imagingnode.bridge.dicomweb;
 
 import java.util.List;
 
-import org.imagingnode.bridge.security.SecurityConfig;
+import org.imagingnode.bridge.throttle.ThrottleConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -56,7 +56,7 @@ public class DicomWebConfig {
             log.info("DICOMweb CORS allowed origins: {}", props.corsAllowedOrigins());
         }
         FilterRegistrationBean<CorsFilter> reg = new FilterRegistrationBean<>(new CorsFilter(source));
-        reg.setOrder(SecurityConfig.ACCESS_FILTER_ORDER - 1);
+        reg.setOrder(ThrottleConfig.LIMITS_FILTER_ORDER - 1); // before the limits, so that refusals carry CORS headers
         reg.addUrlPatterns("/*");
         reg.setName("dicomWebCorsFilter");
         return reg;
