@@ -58,6 +58,27 @@ public final class DicomDataset {
     }
 
     /**
+     * Reads a small data set that comes from the network (a C-FIND/C-MOVE/C-GET identifier): at most
+     * {@code maxBytes}, and its structure checked before the toolkit parses it, so that no declared
+     * length can make the parser allocate more than what was actually received.
+     */
+    public static DicomDataset readUntrusted(InputStream in, String transferSyntaxUid, int maxBytes)
+            throws MalformedDicomException {
+        byte[] bytes;
+        try {
+            bytes = in.readNBytes(maxBytes + 1);
+            if (bytes.length > maxBytes) {
+                in.transferTo(OutputStream.nullOutputStream());
+                throw new MalformedDicomException("data set larger than " + maxBytes + " bytes");
+            }
+        } catch (IOException e) {
+            throw new MalformedDicomException("cannot read data set: " + e.getMessage(), e);
+        }
+        DatasetStructure.verify(new java.io.ByteArrayInputStream(bytes), transferSyntaxUid);
+        return read(new java.io.ByteArrayInputStream(bytes), transferSyntaxUid);
+    }
+
+    /**
      * Reads a Part 10 file's meta header and data set up to, not including, the pixel data: enough
      * to index it without loading pixels.
      */

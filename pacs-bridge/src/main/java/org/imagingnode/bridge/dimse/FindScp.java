@@ -46,7 +46,8 @@ final class FindScp {
         QueryLevel level;
         IndexQuery query;
         try {
-            identifier = DicomDataset.read(a.dataSet(), a.transferSyntax(msg.contextId()));
+            identifier = DicomDataset.readUntrusted(a.dataSet(), a.transferSyntax(msg.contextId()),
+                    Identifiers.MAX_IDENTIFIER_BYTES);
             level = Identifiers.level(identifier, a.abstractSyntax(msg.contextId()));
             query = Identifiers.query(identifier, level);
         } catch (MalformedDicomException e) {

@@ -19,6 +19,8 @@ import org.imagingnode.bridge.index.QueryLevel;
 /** Translates C-FIND/C-MOVE/C-GET identifiers into index queries, and index rows into identifiers. */
 final class Identifiers {
     private static final DateTimeFormatter DA = DateTimeFormatter.BASIC_ISO_DATE;
+    /** Real identifiers are a few hundred bytes; a UID list of 1000 studies is about 65 KB. */
+    static final int MAX_IDENTIFIER_BYTES = 256 * 1024;
 
     private Identifiers() {
     }

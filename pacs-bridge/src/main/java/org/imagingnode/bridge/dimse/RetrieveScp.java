@@ -92,7 +92,8 @@ final class RetrieveScp {
         }
         List<Condition> keys;
         try {
-            DicomDataset identifier = DicomDataset.read(a.dataSet(), a.transferSyntax(msg.contextId()));
+            DicomDataset identifier = DicomDataset.readUntrusted(a.dataSet(), a.transferSyntax(msg.contextId()),
+                    Identifiers.MAX_IDENTIFIER_BYTES);
             QueryLevel level = Identifiers.level(identifier, a.abstractSyntax(msg.contextId()));
             keys = Identifiers.retrieveKeys(identifier, level);
         } catch (MalformedDicomException e) {
