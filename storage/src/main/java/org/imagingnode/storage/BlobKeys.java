@@ -112,4 +112,11 @@ public final class BlobKeys {
         }
         return sb.append('"').toString();
     }
+
+    /** A byte range of a blob: neither bound may be negative. */
+    static void validateRange(long offset, long length) {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("offset and length must not be negative: " + offset + ", " + length);
+        }
+    }
 }

@@ -35,7 +35,9 @@ public interface BlobStore extends AutoCloseable {
     }
 
     /** Opens the whole blob. Throws {@link BlobNotFoundException} if absent. */
-    InputStream get(String key) throws IOException;
+    default InputStream get(String key) throws IOException {
+        return get(key, 0, Long.MAX_VALUE);
+    }
 
     /** Opens {@code length} bytes starting at {@code offset} (fewer if the blob ends first). */
     InputStream get(String key, long offset, long length) throws IOException;

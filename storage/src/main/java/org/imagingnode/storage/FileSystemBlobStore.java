@@ -265,16 +265,9 @@ public final class FileSystemBlobStore implements BlobStore {
     }
 
     @Override
-    public InputStream get(String key) throws IOException {
-        return get(key, 0, Long.MAX_VALUE);
-    }
-
-    @Override
     public InputStream get(String key, long offset, long length) throws IOException {
         BlobKeys.validate(key);
-        if (offset < 0 || length < 0) {
-            throw new IllegalArgumentException("offset and length must not be negative: " + offset + ", " + length);
-        }
+        BlobKeys.validateRange(offset, length);
         ensureOpen();
         FileChannel channel;
         try {

@@ -221,7 +221,9 @@ public final class StorageBenchmark {
         md.append("- Load average (1/5/15 min) before: ").append(loadBefore).append(", after: ").append(loadAfter)
                 .append(" (other builds may share the machine)\n");
         FileStore fileStore = Files.getFileStore(dir.getParent());
-        md.append("- Data directory: ").append(dir).append(" (").append(fileStore.type()).append(" on ")
+        // relative to the working directory: results in git name no machine's paths
+        Path shown = dir.startsWith(Paths.get("").toAbsolutePath()) ? Paths.get("").toAbsolutePath().relativize(dir) : dir.getFileName();
+        md.append("- Data directory: ").append(shown).append(" (").append(fileStore.type()).append(" on ")
                 .append(fileStore.name()).append(")\n");
         md.append("- Command: `").append(command).append("`\n");
         md.append("- Runs: ").append(runs).append(" timed runs after 1 warm-up run; per run and store, ")
