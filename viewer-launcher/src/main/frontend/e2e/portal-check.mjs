@@ -16,9 +16,12 @@ const context = await chromium.launchPersistentContext(profile, {
     '--disable-component-update', '--disable-sync'],
 });
 const result = { console: [] };
+let page;
 try {
-  const page = context.pages()[0] || await context.newPage();
+  page = context.pages()[0] || await context.newPage();
   page.on('pageerror', (e) => result.console.push(String(e).slice(0, 300)));
+  page.on('console', (m) => { if (m.type() === 'error') result.console.push(m.text().slice(0, 300)); });
+  page.on('response', (r) => { if (r.status() >= 400) result.console.push(`${r.status()} ${r.url().replace(/#.*/, '')}`); });
   await page.goto(url);
   await page.waitForFunction(() => ['results', 'error'].includes(document.body.dataset.state), null, { timeout: 30000 });
   result.state = await page.evaluate(() => document.body.dataset.state);
@@ -28,13 +31,10 @@ try {
   result.heading = await page.textContent('h1');
   await page.screenshot({ path: join(outDir, 'portal.png') });
 
-  await page.click('#studies tbody tr:first-child button.open-weasis');
-  await page.waitForFunction(() => document.querySelector('button.open-weasis').dataset.weasisUri, null,
-    { timeout: 15000 });
-  result.weasisUri = await page.$eval('button.open-weasis', (b) => b.dataset.weasisUri);
-
-  const [tab] = await Promise.all([context.waitForEvent('page', { timeout: 15000 }),
-    page.click('#studies tbody tr:first-child button.open-web')]);
+  // web viewer: the study opens in this tab
+  await page.click('#studies tbody tr:first-child button.open-web');
+  await page.waitForURL(/\/viewer\/\?study=/, { timeout: 60000, waitUntil: 'commit' });
+  const tab = page;
   await tab.waitForFunction(() => ['ready', 'error'].includes(document.body?.dataset.state), null, { timeout: 30000 });
   await tab.waitForFunction(() => {
     const c = document.querySelector('#viewport canvas');
@@ -51,10 +51,20 @@ try {
       addressHasToken: location.href.includes('token='), litFraction: lit / (c.width * c.height),
       count: window.nodeViewer.imageCount };
   });
+
+  // Weasis: back on the portal, the button hands a weasis:// URI to the browser (no Weasis installed here)
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.state === 'results', null, { timeout: 30000 });
+  await page.click('#studies tbody tr:first-child button.open-weasis');
+  await page.waitForFunction(() => document.querySelector('button.open-weasis')?.dataset.weasisUri, null,
+    { timeout: 15000 });
+  result.weasisUri = await page.$eval('button.open-weasis', (b) => b.dataset.weasisUri);
   result.ok = true;
 } catch (e) {
   result.ok = false;
   result.failure = String(e && e.stack || e);
+  result.pageUrl = page?.url().replace(/#.*/, '#…');
+  result.statusText = await page?.textContent('#status').catch(() => null);
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });

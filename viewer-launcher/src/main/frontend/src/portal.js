@@ -83,11 +83,10 @@ function row(study) {
   web.className = 'open-web';
   web.textContent = t('portal.web');
   web.addEventListener('click', async () => {
-    const tab = window.open('', '_blank');
     try {
       const { viewerUrl } = await launch('web', uid);
-      if (tab) tab.location.href = viewerUrl; else location.href = viewerUrl;
-    } catch (err) { tab?.close(); status.textContent = err.message; }
+      location.href = viewerUrl; // same tab: the back button returns to the list
+    } catch (err) { status.textContent = err.message; }
   });
   actions.append(weasis, web);
   tr.append(thumb, cell(date), cell(`${personName(value(study, '00100010'))} (${value(study, '00100020') || ''})`),
