@@ -27,7 +27,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Iterator;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -635,11 +634,9 @@ public final class FileSystemBlobStore implements BlobStore {
      * Walks the shard directories lazily, depth first, decoding file names back into keys and
      * descending only into the pieces of long keys that can match the prefix.
      */
-    private final class KeyWalker implements Iterator<BlobInfo> {
-
+    private final class KeyWalker extends LookaheadIterator<BlobInfo> {
         private final String encodedPrefix;
         private final Deque<Level> stack = new ArrayDeque<>();
-        private BlobInfo next;
 
         KeyWalker(String prefix) {
             this.encodedPrefix = prefix.replace('/', SLASH);
@@ -665,8 +662,8 @@ public final class FileSystemBlobStore implements BlobStore {
         }
 
         @Override
-        public boolean hasNext() {
-            while (next == null && !stack.isEmpty()) {
+        protected BlobInfo advance() {
+            while (!stack.isEmpty()) {
                 Level level = stack.peek();
                 Path entry;
                 try {
@@ -716,19 +713,9 @@ public final class FileSystemBlobStore implements BlobStore {
                 } catch (IllegalArgumentException e) {
                     continue; // not ours
                 }
-                next = new BlobInfo(key, attributes.size(), attributes.lastModifiedTime().toInstant());
+                return new BlobInfo(key, attributes.size(), attributes.lastModifiedTime().toInstant());
             }
-            return next != null;
-        }
-
-        @Override
-        public BlobInfo next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            BlobInfo result = next;
-            next = null;
-            return result;
+            return null;
         }
 
         void close() {

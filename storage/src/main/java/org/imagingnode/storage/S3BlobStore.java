@@ -49,7 +49,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -902,17 +901,16 @@ public final class S3BlobStore implements BlobStore {
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(listing, Spliterator.NONNULL), false);
     }
 
-    private final class Listing implements Iterator<BlobInfo> {
+    private final class Listing extends LookaheadIterator<BlobInfo> {
         private final Iterator<Result<Item>> results;
-        private BlobInfo next;
 
         Listing(Iterator<Result<Item>> results) {
             this.results = results;
         }
 
         @Override
-        public boolean hasNext() {
-            while (next == null && results.hasNext()) {
+        protected BlobInfo advance() {
+            while (results.hasNext()) {
                 Item item;
                 try {
                     item = results.next().get();
@@ -929,20 +927,10 @@ public final class S3BlobStore implements BlobStore {
                 } catch (IllegalArgumentException e) {
                     continue; // not written by this store
                 }
-                next = new BlobInfo(key, item.size(), item.lastModified() == null ? null
+                return new BlobInfo(key, item.size(), item.lastModified() == null ? null
                         : item.lastModified().toInstant());
             }
-            return next != null;
-        }
-
-        @Override
-        public BlobInfo next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            BlobInfo result = next;
-            next = null;
-            return result;
+            return null;
         }
     }
 
