@@ -25,3 +25,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# vite 7 (the web viewer's build) needs Node.js >= 20.19, newer than Debian 12's nodejs (18): then
+# Node 20 comes from the npm registry (package "node", installed into /usr/local).
+node_ok() {
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null
+}
+if ! node_ok; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Node.js >= 20.19 is needed for the web viewer (as root: npm install -g node@20)" >&2
+    exit 1
+  fi
+  echo "installing Node.js 20 from the npm registry"
+  npm install -g node@20 >/dev/null 2>&1
+  hash -r
+  node_ok || { echo "Node.js >= 20.19 could not be installed" >&2; exit 1; }
+fi
