@@ -1,6 +1,5 @@
 package org.imagingnode.bridge.viewer;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,11 +7,8 @@ import java.util.Map;
 import java.util.Optional;
 
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
 
 import org.imagingnode.bridge.dicomweb.DicomWebProperties;
-import org.imagingnode.bridge.security.AccessDeniedException;
-import org.imagingnode.bridge.security.ConcealedResourceException;
 import org.imagingnode.bridge.security.Action;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.viewer.ViewerScope;
@@ -23,7 +19,6 @@ import org.imagingnode.viewer.WeasisManifest;
 import org.springframework.http.CacheControl;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -168,30 +163,5 @@ public class WeasisController {
         body.put("manifestWeasisUri", WeasisLaunch.manifest(manifestUrl + "?token=" + token.value(),
                 token.expiresAt()).uri().toString());
         return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(body);
-    }
-
-    @ExceptionHandler(AccessDeniedException.class)
-    void denied(AccessDeniedException e, HttpServletResponse response) throws IOException {
-        if (!e.authenticated()) {
-            response.setHeader("WWW-Authenticate", "Bearer realm=\"imaging-node\"");
-        }
-        text(response, e.authenticated() ? 403 : 401, e.authenticated() ? "access denied" : "authentication required");
-    }
-
-    /** A study the policy conceals from this caller: 404, like a study that does not exist. */
-    @ExceptionHandler(ConcealedResourceException.class)
-    void concealed(ConcealedResourceException e, HttpServletResponse response) throws IOException {
-        text(response, 404, "not found");
-    }
-
-    @ExceptionHandler(IllegalArgumentException.class)
-    void badRequest(IllegalArgumentException e, HttpServletResponse response) throws IOException {
-        text(response, 400, e.getMessage());
-    }
-
-    private static void text(HttpServletResponse response, int status, String message) throws IOException {
-        response.setStatus(status);
-        response.setContentType("text/plain;charset=UTF-8");
-        response.getOutputStream().write(message.getBytes(StandardCharsets.UTF_8));
     }
 }

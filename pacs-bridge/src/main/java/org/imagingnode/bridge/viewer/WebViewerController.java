@@ -1,16 +1,12 @@
 package org.imagingnode.bridge.viewer;
 
-import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.imagingnode.bridge.security.AccessDeniedException;
-import org.imagingnode.bridge.security.ConcealedResourceException;
 import org.imagingnode.bridge.security.Action;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.viewer.ViewerScope;
@@ -20,7 +16,6 @@ import org.springframework.http.CacheControl;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;
@@ -91,30 +86,5 @@ public class WebViewerController {
         body.put("viewerUrl", NodeUrls.origin(rq) + "/viewer/?study=" + study + "#token=" + token.value());
         body.put("expiresAt", token.expiresAt().toString());
         return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(body);
-    }
-
-    @ExceptionHandler(AccessDeniedException.class)
-    void denied(AccessDeniedException e, HttpServletResponse response) throws IOException {
-        if (!e.authenticated()) {
-            response.setHeader("WWW-Authenticate", "Bearer realm=\"imaging-node\"");
-        }
-        text(response, e.authenticated() ? 403 : 401, e.authenticated() ? "access denied" : "authentication required");
-    }
-
-    /** A study the policy conceals from this caller: 404, like a study that does not exist. */
-    @ExceptionHandler(ConcealedResourceException.class)
-    void concealed(ConcealedResourceException e, HttpServletResponse response) throws IOException {
-        text(response, 404, "not found");
-    }
-
-    @ExceptionHandler(IllegalArgumentException.class)
-    void badRequest(IllegalArgumentException e, HttpServletResponse response) throws IOException {
-        text(response, 400, e.getMessage());
-    }
-
-    static void text(HttpServletResponse response, int status, String message) throws IOException {
-        response.setStatus(status);
-        response.setContentType("text/plain;charset=UTF-8");
-        response.getOutputStream().write(message.getBytes(StandardCharsets.UTF_8));
     }
 }
