@@ -9,7 +9,6 @@ import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.MalformedDicomException;
 import org.imagingnode.bridge.dimse.association.Association;
 import org.imagingnode.bridge.dimse.association.Command;
-import org.imagingnode.bridge.index.Condition;
 import org.imagingnode.bridge.index.IndexAttribute;
 import org.imagingnode.bridge.index.IndexQuery;
 import org.imagingnode.bridge.index.IndexRow;
@@ -38,7 +37,7 @@ final class FindScp {
         Association a = ctx.association;
         if (!registry.may(ctx.callingAe, Permission.QUERY)) {
             a.dataSet().transferTo(OutputStream.nullOutputStream());
-            finish(a, msg, Status.REFUSED_NOT_AUTHORIZED, "calling AE may not query", null);
+            FinalResponses.send(a, msg, Command.C_FIND_RSP, Status.REFUSED_NOT_AUTHORIZED, "calling AE may not query", null);
             audit.record(ctx.event("query", null, null, "denied", "C-FIND refused: no query permission"));
             return;
         }
@@ -51,21 +50,21 @@ final class FindScp {
             level = Identifiers.level(identifier, a.abstractSyntax(msg.contextId()));
             query = Identifiers.query(identifier, level);
         } catch (MalformedDicomException e) {
-            finish(a, msg, Status.CANNOT_UNDERSTAND, "malformed identifier", null);
+            FinalResponses.send(a, msg, Command.C_FIND_RSP, Status.CANNOT_UNDERSTAND, "malformed identifier", null);
             return;
         } catch (Identifiers.BadIdentifierException e) {
-            finish(a, msg, Status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, e.getMessage(), e.offendingTag);
+            FinalResponses.send(a, msg, Command.C_FIND_RSP, Status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, e.getMessage(), e.offendingTag);
             return;
         }
         List<IndexRow> rows;
         try {
             rows = index.find(query);
         } catch (IllegalArgumentException e) {
-            finish(a, msg, Status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, e.getMessage(), null);
+            FinalResponses.send(a, msg, Command.C_FIND_RSP, Status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, e.getMessage(), null);
             return;
         } catch (RuntimeException e) {
             log.error("C-FIND from {} failed: {}", ctx.callingAe, e.toString());
-            finish(a, msg, Status.OUT_OF_RESOURCES, "index unavailable", null);
+            FinalResponses.send(a, msg, Command.C_FIND_RSP, Status.OUT_OF_RESOURCES, "index unavailable", null);
             return;
         }
         int sent = 0;
@@ -81,40 +80,14 @@ final class FindScp {
             a.send(msg.contextId(), pending, out -> response.write(out, ts));
             sent++;
         }
-        finish(a, msg, cancelled ? Status.CANCEL : Status.SUCCESS, null, null);
-        audit.record(ctx.event("query", patientOf(query), studyOf(query), "success",
+        FinalResponses.send(a, msg, Command.C_FIND_RSP, cancelled ? Status.CANCEL : Status.SUCCESS, null, null);
+        audit.record(ctx.event("query", Identifiers.singleValue(query.conditions(), IndexAttribute.PatientID),
+                Identifiers.singleValue(query.conditions(), IndexAttribute.StudyInstanceUID), "success",
                 "C-FIND " + level + ": " + sent + " matches" + (cancelled ? " (cancelled)" : "")));
     }
 
     private static boolean isCancel(Association a) throws IOException {
         Association.Message m = a.receive();
         return m != null && m.command().field() == Command.C_CANCEL_RQ;
-    }
-
-    static String patientOf(IndexQuery q) {
-        return valueOf(q.conditions(), IndexAttribute.PatientID);
-    }
-
-    static String studyOf(IndexQuery q) {
-        return valueOf(q.conditions(), IndexAttribute.StudyInstanceUID);
-    }
-
-    static String valueOf(List<Condition> conditions, IndexAttribute attribute) {
-        for (Condition c : conditions) {
-            if (c instanceof Condition.SingleValue sv && sv.attribute() == attribute) {
-                return sv.value();
-            }
-        }
-        return null;
-    }
-
-    private static void finish(Association a, Association.Message msg, int status, String comment, Integer tag)
-            throws IOException {
-        Command rsp = Command.responseTo(msg.command(), Command.C_FIND_RSP, status, false);
-        if (comment != null) {
-            rsp.put(Command.ErrorComment, comment.length() > 64 ? comment.substring(0, 64) : comment);
-        }
-        rsp.put(Command.OffendingElement, tag);
-        a.send(msg.contextId(), rsp, null);
     }
 }

@@ -133,4 +133,14 @@ final class Identifiers {
         }
         return new String[] {value.toString()};
     }
+
+    /** The value of a single-value condition on {@code attribute}, for the audit trail; null if none. */
+    static String singleValue(List<Condition> conditions, IndexAttribute attribute) {
+        for (Condition c : conditions) {
+            if (c instanceof Condition.SingleValue sv && sv.attribute() == attribute) {
+                return sv.value();
+            }
+        }
+        return null;
+    }
 }

@@ -86,7 +86,7 @@ final class RetrieveScp {
         String action = moveDestination == null ? "C-GET" : "C-MOVE";
         if (!registry.may(ctx.callingAe, Permission.RETRIEVE)) {
             a.dataSet().transferTo(OutputStream.nullOutputStream());
-            finish(a, msg, responseField, Status.REFUSED_NOT_AUTHORIZED, "calling AE may not retrieve", null);
+            FinalResponses.send(a, msg, responseField, Status.REFUSED_NOT_AUTHORIZED, "calling AE may not retrieve", null);
             audit.record(ctx.event("retrieve", null, null, "denied", action + " refused: no retrieve permission"));
             return;
         }
@@ -97,20 +97,20 @@ final class RetrieveScp {
             QueryLevel level = Identifiers.level(identifier, a.abstractSyntax(msg.contextId()));
             keys = Identifiers.retrieveKeys(identifier, level);
         } catch (MalformedDicomException e) {
-            finish(a, msg, responseField, Status.CANNOT_UNDERSTAND, "malformed identifier", null);
+            FinalResponses.send(a, msg, responseField, Status.CANNOT_UNDERSTAND, "malformed identifier", null);
             return;
         } catch (Identifiers.BadIdentifierException e) {
-            finish(a, msg, responseField, Status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, e.getMessage(), null);
+            FinalResponses.send(a, msg, responseField, Status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, e.getMessage(), null);
             return;
         }
         AeRegistry.RemoteAe target = null;
         if (moveDestination != null) {
             target = registry.destination(moveDestination).orElse(null);
             if (target == null) {
-                finish(a, msg, responseField, Status.MOVE_DESTINATION_UNKNOWN,
+                FinalResponses.send(a, msg, responseField, Status.MOVE_DESTINATION_UNKNOWN,
                         "move destination '" + moveDestination + "' unknown", null);
-                audit.record(ctx.event("retrieve", FindScp.valueOf(keys, IndexAttribute.PatientID),
-                        FindScp.valueOf(keys, IndexAttribute.StudyInstanceUID), "failure",
+                audit.record(ctx.event("retrieve", Identifiers.singleValue(keys, IndexAttribute.PatientID),
+                        Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID), "failure",
                         "C-MOVE refused: unknown destination " + moveDestination));
                 return;
             }
@@ -120,7 +120,7 @@ final class RetrieveScp {
             instances = index.locate(keys);
         } catch (RuntimeException e) {
             log.error("{} from {} failed: {}", action, ctx.callingAe, e.toString());
-            finish(a, msg, responseField, Status.OUT_OF_RESOURCES, "index unavailable", null);
+            FinalResponses.send(a, msg, responseField, Status.OUT_OF_RESOURCES, "index unavailable", null);
             return;
         }
         Progress progress = new Progress(instances.size());
@@ -134,7 +134,7 @@ final class RetrieveScp {
             } catch (IOException e) {
                 log.warn("C-MOVE from {}: cannot associate with {} at {}:{}: {}", ctx.callingAe, target.aeTitle(),
                         target.host(), target.port(), e.getMessage());
-                finish(a, msg, responseField, Status.OUT_OF_RESOURCES_SUBOPERATIONS,
+                FinalResponses.send(a, msg, responseField, Status.OUT_OF_RESOURCES_SUBOPERATIONS,
                         "cannot reach move destination " + target.aeTitle(), null);
                 return;
             }
@@ -151,7 +151,7 @@ final class RetrieveScp {
         finishRetrieve(a, msg, responseField, progress);
         Map<String, Integer> perStudy = new LinkedHashMap<>();
         instances.forEach(i -> perStudy.merge(i.studyInstanceUid(), 1, Integer::sum));
-        String patient = FindScp.valueOf(keys, IndexAttribute.PatientID);
+        String patient = Identifiers.singleValue(keys, IndexAttribute.PatientID);
         perStudy.forEach((study, n) -> audit.record(ctx.event("retrieve", patient, study,
                 progress.failed == 0 ? "success" : "failure",
                 action + (moveDestination != null ? " to " + moveDestination : "") + ": " + n + " instances, "
@@ -219,16 +219,6 @@ final class RetrieveScp {
         } else {
             a.send(msg.contextId(), rsp, null);
         }
-    }
-
-    private static void finish(Association a, Association.Message msg, int responseField, int status, String comment,
-            Integer tag) throws IOException {
-        Command rsp = Command.responseTo(msg.command(), responseField, status, false);
-        if (comment != null) {
-            rsp.put(Command.ErrorComment, comment.length() > 64 ? comment.substring(0, 64) : comment);
-        }
-        rsp.put(Command.OffendingElement, tag);
-        a.send(msg.contextId(), rsp, null);
     }
 
     /** Presentation contexts for a C-MOVE destination: each SOP class in its stored syntax (plus LE alternatives). */

@@ -103,10 +103,7 @@ final class StoreScp {
             Integer offendingTag) throws IOException {
         Command rsp = Command.responseTo(msg.command(), Command.C_STORE_RSP, status, false);
         rsp.put(Command.AffectedSOPInstanceUID, msg.command().getString(Command.AffectedSOPInstanceUID));
-        if (comment != null) {
-            rsp.put(Command.ErrorComment, comment.length() > 64 ? comment.substring(0, 64) : comment);
-        }
-        rsp.put(Command.OffendingElement, offendingTag);
+        rsp.putError(comment, offendingTag);
         a.send(msg.contextId(), rsp, null);
     }
 }

@@ -81,6 +81,15 @@ public final class Command {
         return this;
     }
 
+    /**
+     * Sets the ErrorComment (cut to the 64 characters of its LO value representation) and the
+     * OffendingElement of a failure response; a null leaves the element out.
+     */
+    public Command putError(String comment, Integer offendingTag) {
+        put(ErrorComment, comment == null || comment.length() <= 64 ? comment : comment.substring(0, 64));
+        return put(OffendingElement, offendingTag);
+    }
+
     public String getString(int tag) {
         Object v = values.get(tag);
         return v == null ? null : v.toString();

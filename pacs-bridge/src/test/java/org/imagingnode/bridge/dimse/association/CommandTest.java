@@ -40,4 +40,13 @@ class CommandTest {
         b[16] = (byte) 0x7F; // length of the first element after the group length
         assertThatThrownBy(() -> Command.decode(b)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void anErrorCommentIsCutToItsSixtyFourCharacters() {
+        Command c = Command.of(Command.C_STORE_RSP, false).putError("x".repeat(100), 0x0020000D);
+        Command back = Command.decode(c.encode());
+        assertThat(back.getString(Command.ErrorComment)).hasSize(64);
+        assertThat(back.getInt(Command.OffendingElement)).isEqualTo(0x0020000D);
+        assertThat(Command.of(Command.C_STORE_RSP, false).putError(null, null).getString(Command.ErrorComment)).isNull();
+    }
 }
