@@ -29,6 +29,10 @@ public final class Tag {
     public static final int PatientBirthDate = 0x00100030;
     public static final int PatientSex = 0x00100040;
     public static final int OtherPatientIDsSequence = 0x00101002;
+    public static final int TypeOfPatientID = 0x00100022;
+    public static final int IssuerOfPatientIDQualifiersSequence = 0x00100024;
+    public static final int UniversalEntityID = 0x00400032;
+    public static final int UniversalEntityIDType = 0x00400033;
     public static final int BodyPartExamined = 0x00180015;
     public static final int StudyInstanceUID = 0x0020000D;
     public static final int SeriesInstanceUID = 0x0020000E;

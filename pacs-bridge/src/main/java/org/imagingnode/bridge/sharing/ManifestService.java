@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
 import java.time.ZonedDateTime;
 import java.util.HexFormat;
 import java.util.List;
@@ -33,6 +35,10 @@ import org.imagingnode.bridge.ingest.IngestRequest;
 import org.imagingnode.bridge.ingest.IngestResult;
 import org.imagingnode.bridge.ingest.IngestService;
 import org.imagingnode.bridge.ingest.IngestSource;
+import org.imagingnode.bridge.sharing.index.IndexEntry;
+import org.imagingnode.bridge.sharing.nodeauth.NodeTokenIssuer;
+import org.imagingnode.bridge.space.NationalId;
+import org.imagingnode.bridge.space.PatientSpace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -62,6 +68,9 @@ public class ManifestService {
     private final SpoolArea spool;
     private final SharingProperties props;
     private final String aeTitle;
+    private final PatientSpace space;
+    private final IndexPublisher publisher;
+    private final NodeTokenIssuer tokens;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "manifest-builder");
         t.setDaemon(true);
@@ -69,7 +78,10 @@ public class ManifestService {
     });
 
     public ManifestService(InstanceIndex index, IngestService ingest, SpoolArea spool, SharingProperties props,
-            NodeProperties node) {
+            NodeProperties node, PatientSpace space, IndexPublisher publisher, NodeTokenIssuer tokens) {
+        this.space = space;
+        this.publisher = publisher;
+        this.tokens = tokens;
         this.index = index;
         this.ingest = ingest;
         this.spool = spool;
@@ -116,18 +128,28 @@ public class ManifestService {
         return built;
     }
 
-    /** Builds and stores the manifest of one study now; empty when the study has no instance. */
-    public Optional<IngestResult> rebuild(String studyUid) throws IOException {
+    /**
+     * Builds and stores the manifest of one study now and publishes it to the index; empty when the study has no
+     * instance (besides its manifest), in which case a manifest built before is withdrawn from the index.
+     */
+    public synchronized Optional<IngestResult> rebuild(String studyUid) throws IOException {
         String manifestUid = StudyManifest.sopInstanceUid(studyUid);
         Condition inStudy = new Condition.SingleValue(IndexAttribute.StudyInstanceUID, studyUid);
-        List<InstanceLocation> instances = index.locate(List.of(inStudy)).stream()
+        List<InstanceLocation> located = index.locate(List.of(inStudy));
+        List<InstanceLocation> instances = located.stream()
                 .filter(i -> !i.sopInstanceUid().equals(manifestUid)).toList();
         List<IndexRow> study = index.find(new IndexQuery(QueryLevel.STUDY, List.of(inStudy), STUDY_ATTRIBUTES, 1, 0));
         if (instances.isEmpty() || study.isEmpty()) {
+            if (located.size() > instances.size()) {
+                withdraw(studyUid, manifestUid);
+            }
             return Optional.empty();
         }
-        DicomDataset manifest = StudyManifest.build(studyUid, study.get(0), instances, aeTitle, props.retrieveUrl(),
-                ZonedDateTime.now());
+        IndexRow row = study.get(0);
+        NationalId person = nationalId(row);
+        ZonedDateTime now = ZonedDateTime.now();
+        DicomDataset manifest = StudyManifest.build(studyUid, row, instances, aeTitle, props.retrieveUrl(), person,
+                now);
         String ts = TransferSyntax.EXPLICIT_VR_LE;
         byte[] header = Part10.header(StudyManifest.KEY_OBJECT_SELECTION, manifestUid, ts);
         byte[] body = manifest.encode(ts);
@@ -142,11 +164,48 @@ public class ManifestService {
         IngestResult result = ingest.ingest(new IngestRequest(file, HexFormat.of().formatHex(sha.digest()),
                 header.length, ts, StudyManifest.KEY_OBJECT_SELECTION, manifestUid,
                 new IngestSource(SOURCE, "MANIFEST", null)));
-        if (result.success()) {
-            log.info("manifest of study {} built: {} instances referenced", studyUid, instances.size());
-        } else {
+        if (!result.success()) {
             log.error("manifest of study {} not stored: {}", studyUid, result.message());
+            return Optional.of(result);
+        }
+        log.info("manifest of study {} built: {} instances referenced", studyUid, instances.size());
+        if (person == null) {
+            log.info("manifest of study {} not published: its patient is not linked to a national identity"
+                    + " (see /api/site/reconciliation)", studyUid);
+        } else {
+            publisher.put(entry(studyUid, manifestUid, row, person, instances, now.toInstant()));
         }
         return Optional.of(result);
+    }
+
+    private void withdraw(String studyUid, String manifestUid) {
+        log.info("study {} has nothing left to share: its manifest is withdrawn from the index", studyUid);
+        publisher.withdraw(studyUid);
+    }
+
+    private NationalId nationalId(IndexRow study) {
+        Object pid = study.get(IndexAttribute.PatientID);
+        Object issuer = study.get(IndexAttribute.IssuerOfPatientID);
+        return pid == null ? null : space.identityOf(pid.toString(), issuer == null ? "" : issuer.toString()).orElse(null);
+    }
+
+    /** The index entry of a study whose manifest was just built. */
+    private IndexEntry entry(String studyUid, String manifestUid, IndexRow study, NationalId person,
+            List<InstanceLocation> instances, Instant at) {
+        Set<String> seriesUids = instances.stream().map(InstanceLocation::seriesInstanceUid)
+                .collect(java.util.stream.Collectors.toSet());
+        List<IndexRow> series = index.find(new IndexQuery(QueryLevel.SERIES,
+                List.of(new Condition.SingleValue(IndexAttribute.StudyInstanceUID, studyUid)),
+                Set.of(IndexAttribute.SeriesInstanceUID, IndexAttribute.Modality), 10_000, 0));
+        List<String> modalities = series.stream()
+                .filter(r -> seriesUids.contains(String.valueOf(r.get(IndexAttribute.SeriesInstanceUID))))
+                .map(r -> r.get(IndexAttribute.Modality)).filter(java.util.Objects::nonNull).map(Object::toString)
+                .filter(m -> m.matches("[A-Z0-9_]{1,16}")).distinct().sorted().toList();
+        Object date = study.get(IndexAttribute.StudyDate);
+        Object description = study.get(IndexAttribute.StudyDescription);
+        return new IndexEntry(new IndexEntry.Patient(person.id(), person.issuer()), studyUid, tokens.nodeId(),
+                manifestUid, props.retrieveUrl(), aeTitle,
+                date instanceof LocalDate d ? d.format(DateTimeFormatter.BASIC_ISO_DATE) : null, modalities,
+                description == null ? null : description.toString(), instances.size(), at);
     }
 }

@@ -17,6 +17,7 @@ import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.index.IndexAttribute;
 import org.imagingnode.bridge.index.IndexRow;
 import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.space.NationalId;
 
 /**
  * The manifest of a study, as DRIM-M source nodes publish it: a DICOM Key Object Selection document
@@ -52,15 +53,26 @@ final class StudyManifest {
      * @param study        the study's patient and study attributes (an index row at STUDY level)
      * @param instances    every instance to reference (the manifest itself excluded)
      * @param retrieveUrl  the DICOMweb base URL of this node, e.g. https://node.example/dicomweb
+     * @param person       the patient's national identity (from the patient space), or null when not linked
      */
     static DicomDataset build(String studyUid, IndexRow study, List<InstanceLocation> instances, String retrieveAe,
-            String retrieveUrl, ZonedDateTime contentTime) {
+            String retrieveUrl, NationalId person, ZonedDateTime contentTime) {
         DicomDataset ds = DicomDataset.newUtf8();
         ds.putString(Tag.SOPClassUID, KEY_OBJECT_SELECTION);
         ds.putString(Tag.SOPInstanceUID, sopInstanceUid(studyUid));
         ds.putString(Tag.PatientName, text(study, IndexAttribute.PatientName));
         ds.putString(Tag.PatientID, text(study, IndexAttribute.PatientID));
         ds.putString(Tag.IssuerOfPatientID, text(study, IndexAttribute.IssuerOfPatientID));
+        if (person != null) {
+            // the national identifier, as the patient space reads it (NationalIdExtractor): an other patient ID
+            DicomDataset other = ds.addItem(Tag.OtherPatientIDsSequence);
+            other.putString(Tag.PatientID, person.id());
+            other.putString(Tag.IssuerOfPatientID, person.issuer());
+            other.putString(Tag.TypeOfPatientID, "TEXT");
+            DicomDataset issuer = other.addItem(Tag.IssuerOfPatientIDQualifiersSequence);
+            issuer.putString(Tag.UniversalEntityID, person.issuer());
+            issuer.putString(Tag.UniversalEntityIDType, "ISO");
+        }
         ds.putString(Tag.PatientBirthDate, date(study, IndexAttribute.PatientBirthDate));
         ds.putString(Tag.PatientSex, text(study, IndexAttribute.PatientSex));
         ds.putString(Tag.StudyInstanceUID, studyUid);

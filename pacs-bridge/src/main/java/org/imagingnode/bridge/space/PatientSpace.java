@@ -229,6 +229,22 @@ public class PatientSpace {
     }
 
     /**
+     * A professional's standing with a person named by their national identity (the patient-space index, whose
+     * entries name persons, not local patients); a person this node knows nothing of has decided nothing.
+     */
+    public ProfessionalView professionalView(NationalId who, String studyUid, String professionalId) {
+        List<ProfessionalView> l = jdbc.query("SELECT"
+                + " EXISTS (SELECT 1 FROM hidden_study h WHERE h.identity_fk = n.pk AND h.study_uid = ?),"
+                + " EXISTS (SELECT 1 FROM blocked_professional b WHERE b.identity_fk = n.pk AND b.professional_id = ?),"
+                + " EXISTS (SELECT 1 FROM break_glass g WHERE g.identity_fk = n.pk AND g.professional_id = ?"
+                + "   AND g.expires_at > now())"
+                + " FROM national_identity n WHERE n.national_id = ? AND n.issuer = ?",
+                (rs, i) -> new ProfessionalView(true, rs.getBoolean(1), rs.getBoolean(2), rs.getBoolean(3)),
+                studyUid == null ? "" : studyUid, professionalId, professionalId, who.id(), who.issuer());
+        return l.isEmpty() ? new ProfessionalView(false, false, false, false) : l.get(0);
+    }
+
+    /**
      * Whether a person may see the studies of a local patient: it is theirs, or that of someone they are the
      * confirmed guardian or the trusted person of.
      */

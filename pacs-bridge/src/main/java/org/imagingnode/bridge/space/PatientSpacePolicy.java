@@ -192,6 +192,23 @@ public class PatientSpacePolicy implements ConcealingPolicy {
         return Decision.allow("patient space");
     }
 
+    /**
+     * One study of a person named by their national identity (an entry of the patient-space index): the person
+     * themself, their confirmed guardian or trusted person, or a professional under the person's rules (hidden
+     * study, blocked professional, emergency access).
+     */
+    public Decision decideForPerson(Caller caller, NationalId person, String studyUid) {
+        return switch (caller.role()) {
+            case PATIENT -> {
+                NationalId me = NationalId.parseCx(caller.id());
+                yield me != null && space.mayActFor(me, person, false) ? Decision.allow("own study")
+                        : Decision.deny("not a study of this patient");
+            }
+            case PROFESSIONAL -> professionalRules(space.professionalView(person, studyUid, caller.id()));
+            default -> Decision.deny("neither the patient nor a professional");
+        };
+    }
+
     private Decision viewer(Caller caller, String pid, String issuer, String study, Action action) {
         if (action == Action.STORE) {
             return Decision.deny("viewer tokens do not store");

@@ -1,0 +1,244 @@
+package org.imagingnode.bridge.sharing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.sharing.nodeauth.NodeSigningKey;
+import org.imagingnode.bridge.sharing.nodeauth.NodeTokenIssuer;
+import org.imagingnode.bridge.space.NationalId;
+import org.imagingnode.bridge.space.PatientSpace;
+import org.imagingnode.bridge.space.SpaceProperties;
+import org.imagingnode.bridge.testing.Dcmtk;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Publication of a study from a source node to a second node playing patient-space index, over real HTTP on
+ * loopback, each node with its own database and blob store: the index is down at first (the publication waits in
+ * the source's outbox, retried with back-off, through a restart of the source), then up (delivered); then the
+ * index answers who may see what under the patient's rules, and refuses nodes that are not who they say.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class IndexPublicationTest {
+    static final String INS = SpaceProperties.INS_NIR;
+    static Path root;
+    static Path sourceKey;
+    static Path indexKey;
+    static int indexPort;
+    static SharingNode source;
+    static SharingNode index;
+    static final NationalId PATIENT = new NationalId("1" + (System.nanoTime() % 100_000_000_000_000L), INS);
+    static String studyUid;
+
+    @BeforeAll
+    static void keys() throws Exception {
+        root = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "two-nodes");
+        sourceKey = root.resolve("source.jwk");
+        indexKey = root.resolve("index.jwk");
+        Files.writeString(root.resolve("source-public.json"), NodeSigningKey.generatedIn(sourceKey).publicKeys().toString());
+        Files.writeString(root.resolve("index-public.json"), NodeSigningKey.generatedIn(indexKey).publicKeys().toString());
+        indexPort = Dcmtk.freePort();
+    }
+
+    @AfterAll
+    static void stop() {
+        for (SharingNode n : new SharingNode[] {source, index}) {
+            if (n != null) {
+                n.close();
+            }
+        }
+    }
+
+    static SharingNode sourceNode() {
+        return new SharingNode("SOURCE", root.resolve("source"), Map.of(
+                "node.security.mode", "open-dev",
+                "node.sharing.auth.node-id", "source-node",
+                "node.sharing.auth.signing-key-file", sourceKey.toString(),
+                "node.sharing.retrieve-url", "http://127.0.0.1:1/dicomweb",
+                "node.sharing.index-url", "http://127.0.0.1:" + indexPort,
+                "node.sharing.index-node-id", "index-node",
+                "node.sharing.publication.retry-initial", "200ms",
+                "node.sharing.publication.retry-max", "1s",
+                "node.sharing.publication.poll-interval", "200ms"));
+    }
+
+    @Test
+    @Order(1)
+    void a_publication_waits_while_the_index_is_down_and_survives_a_restart_of_the_source() throws Exception {
+        source = sourceNode().start();
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.patientId = "LOCAL-" + PATIENT.id();
+        s.issuer = "SITE-A";
+        s.rows = 16;
+        s.columns = 16;
+        s.modality = "CT";
+        s.studyDate = "20240115";
+        s.studyDescription = "CT THORAX";
+        s.otherPatientIds.add(new String[] {PATIENT.id(), INS, null});
+        studyUid = s.studyUid;
+        source.store(List.of(s, s.sameSeries()));
+        assertThat(source.bean(ManifestService.class).rebuild(studyUid)).isPresent();
+
+        IndexPublisher publisher = source.bean(IndexPublisher.class);
+        assertThat(publisher.backlog()).isEqualTo(1);
+        assertThat(List.of(1, 2, 3, 4, 30).stream().map(publisher::backOff).map(Duration::toMillis))
+                .containsExactly(200L, 400L, 800L, 1000L, 1000L); // doubled after each failure, up to retry-max
+        await("a few failed attempts", () -> attempts() >= 3);
+        HttpResponse<String> metrics = source.send("GET", "/actuator/prometheus", Map.of(), null);
+        assertThat(metrics.body()).contains("sharing_index_outbox_backlog 1.0");
+
+        source.close();
+        source = sourceNode().start(); // same database: the publication is still owed
+        assertThat(source.bean(IndexPublisher.class).backlog()).isEqualTo(1);
+    }
+
+    @Test
+    @Order(2)
+    void once_the_index_is_up_the_entry_is_delivered_and_the_backlog_empties() throws Exception {
+        index = new SharingNode("INDEX", root.resolve("index"), Map.of(
+                "server.port", Integer.toString(indexPort),
+                "node.security.mode", "tokens",
+                "node.auth.dev-issuer.enabled", "true",
+                "node.sharing.auth.node-id", "index-node",
+                "node.sharing.auth.signing-key-file", indexKey.toString(),
+                "node.sharing.auth.trusted-nodes.source-node.public-key-file", root.resolve("source-public.json").toString()))
+                .start();
+        IndexPublisher publisher = source.bean(IndexPublisher.class);
+        await("delivery", () -> publisher.backlog() == 0);
+
+        JsonNode entries = entries(professional("810000000001"));
+        assertThat(entries).hasSize(1);
+        JsonNode e = entries.get(0);
+        assertThat(e.get("patient").get("id").asText()).isEqualTo(PATIENT.id());
+        assertThat(e.get("patient").get("issuer").asText()).isEqualTo(INS);
+        assertThat(e.get("studyInstanceUid").asText()).isEqualTo(studyUid);
+        assertThat(e.get("sourceNode").asText()).isEqualTo("source-node");
+        assertThat(e.get("manifestSopInstanceUid").asText()).isEqualTo(StudyManifest.sopInstanceUid(studyUid));
+        assertThat(e.get("retrieveUrl").asText()).isEqualTo("http://127.0.0.1:1/dicomweb");
+        assertThat(e.get("retrieveAeTitle").asText()).isEqualTo("SOURCE");
+        assertThat(e.get("studyDate").asText()).isEqualTo("20240115");
+        assertThat(e.get("modalities").toString()).isEqualTo("[\"CT\"]");
+        assertThat(e.get("studyDescription").asText()).isEqualTo("CT THORAX");
+        assertThat(e.get("numberOfInstances").asInt()).isEqualTo(2);
+        assertThat(Instant.parse(e.get("updatedAt").asText())).isBefore(Instant.now());
+    }
+
+    @Test
+    @Order(3)
+    void the_index_applies_the_patients_rules_and_audits_every_query() throws Exception {
+        String pro = professional("810000000002");
+        String blocked = professional("810000000003");
+        PatientSpace space = index.bean(PatientSpace.class);
+        space.block(PATIENT, "810000000003");
+        assertThat(entries(pro)).hasSize(1);
+        assertThat(entries(blocked)).isEmpty();
+        // the patient themself, and no other patient
+        String patient = index.devToken(Map.of("subject", "p", "patientId", PATIENT.id(), "patientIdIssuer", INS));
+        String other = index.devToken(Map.of("subject", "o", "patientId", "299999999999999", "patientIdIssuer", INS));
+        assertThat(entries(patient)).hasSize(1);
+        assertThat(entries(other)).isEmpty();
+        // a hidden study disappears for professionals, not for the patient
+        space.hide(PATIENT, studyUid);
+        assertThat(entries(pro)).isEmpty();
+        assertThat(entries(patient)).hasSize(1);
+        space.unhide(PATIENT, studyUid);
+        // a node acting for a professional forwards the professional's token with its own node token
+        NodeTokenIssuer sourceTokens = source.bean(NodeTokenIssuer.class);
+        HttpResponse<String> viaNode = index.send("GET", studiesPath(), Map.of("Authorization", pro,
+                "X-Node-Authorization", sourceTokens.authorizationFor("index-node")), null);
+        assertThat(viaNode.statusCode()).isEqualTo(200);
+        assertThat(SharingNode.JSON.readTree(viaNode.body())).hasSize(1);
+        HttpResponse<String> badNode = index.send("GET", studiesPath(), Map.of("Authorization", pro,
+                "X-Node-Authorization", "Bearer forged"), null);
+        assertThat(badNode.statusCode()).isEqualTo(401);
+        assertThat(index.send("GET", studiesPath(), Map.of(), null).statusCode()).isEqualTo(401);
+        assertThat(index.send("GET", "/index/v1/patients/" + INS + "/bad%5Eid/studies", Map.of("Authorization", pro),
+                null).statusCode()).isEqualTo(400);
+
+        List<Map<String, Object>> audit = new org.springframework.jdbc.core.JdbcTemplate(
+                index.bean(javax.sql.DataSource.class)).queryForList("SELECT actor, channel, outcome, detail"
+                + " FROM audit_event WHERE patient_id = ? AND action = 'query' ORDER BY id", PATIENT.cx());
+        assertThat(audit).extracting(r -> r.get("actor")).contains("810000000002", "810000000003");
+        assertThat(audit).extracting(r -> r.get("channel")).contains("index", "remote");
+        assertThat(audit).extracting(r -> String.valueOf(r.get("detail"))).anyMatch(d -> d.contains("for node source-node"));
+    }
+
+    @Test
+    @Order(4)
+    void only_a_trusted_node_publishes_and_only_its_own_studies() throws Exception {
+        String path = "/index/v1/studies/source-node/" + studyUid;
+        String entry = "{\"patient\":{\"id\":\"" + PATIENT.id() + "\",\"issuer\":\"" + INS + "\"},\"studyInstanceUid\":\""
+                + studyUid + "\",\"sourceNode\":\"source-node\",\"manifestSopInstanceUid\":\"1.2.3\",\"retrieveUrl\":"
+                + "\"http://127.0.0.1:1/dicomweb\",\"numberOfInstances\":9,\"updatedAt\":\"2001-01-01T00:00:00Z\"}";
+        Map<String, String> json = Map.of("Content-Type", "application/json");
+        assertThat(index.send("PUT", path, json, entry).statusCode()).isEqualTo(401);
+        // a node not trusted by the index
+        Path strangerKey = root.resolve("stranger.jwk");
+        NodeTokenIssuer stranger = new NodeTokenIssuer("source-node", NodeSigningKey.generatedIn(strangerKey),
+                Duration.ofMinutes(1), java.time.Clock.systemUTC());
+        assertThat(index.send("PUT", path, with(json, stranger.authorizationFor("index-node")), entry).statusCode())
+                .isEqualTo(401);
+        // the index node itself is trusted, but may not publish another node's study
+        String self = index.bean(NodeTokenIssuer.class).authorizationFor("index-node");
+        assertThat(index.send("PUT", path, with(json, self), entry).statusCode()).isEqualTo(403);
+        assertThat(index.send("DELETE", path, Map.of("Authorization", self), null).statusCode()).isEqualTo(403);
+        // the source node: an older entry never overwrites a newer one; malformed entries are refused
+        String sourceToken = source.bean(NodeTokenIssuer.class).authorizationFor("index-node");
+        assertThat(index.send("PUT", path, with(json, sourceToken), entry).statusCode()).isEqualTo(204);
+        assertThat(entries(professional("810000000004")).get(0).get("numberOfInstances").asInt()).isEqualTo(2);
+        assertThat(index.send("PUT", path, with(json, sourceToken), entry.replace("\"1.2.3\"", "\"x\"")).statusCode())
+                .isEqualTo(400);
+        assertThat(index.send("PUT", path, with(json, sourceToken), "{not json").statusCode()).isEqualTo(400);
+        // withdrawn
+        assertThat(index.send("DELETE", path, Map.of("Authorization", sourceToken), null).statusCode()).isEqualTo(204);
+        assertThat(entries(professional("810000000004"))).isEmpty();
+    }
+
+    static Map<String, String> with(Map<String, String> headers, String authorization) {
+        Map<String, String> m = new java.util.HashMap<>(headers);
+        m.put("Authorization", authorization);
+        return m;
+    }
+
+    static String studiesPath() {
+        return "/index/v1/patients/" + INS + "/" + PATIENT.id() + "/studies";
+    }
+
+    static String professional(String rpps) throws Exception {
+        return index.devToken(Map.of("subject", "pro-" + rpps, "professionalId", rpps, "profession", "radiologist"));
+    }
+
+    static JsonNode entries(String authorization) throws Exception {
+        HttpResponse<String> rs = index.send("GET", studiesPath(), Map.of("Authorization", authorization), null);
+        assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
+        return SharingNode.JSON.readTree(rs.body());
+    }
+
+    static int attempts() {
+        Integer n = new org.springframework.jdbc.core.JdbcTemplate(source.bean(javax.sql.DataSource.class))
+                .queryForObject("SELECT coalesce(max(attempts), 0) FROM index_outbox", Integer.class);
+        return n == null ? 0 : n;
+    }
+
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+}
