@@ -33,9 +33,14 @@ import org.springframework.stereotype.Repository;
  */
 @Repository
 public class PostgresAuditLog implements AuditLog {
-    private static final String INSERT = "INSERT INTO audit_event (event_time, actor, actor_role, action, channel,"
+    /**
+     * One statement, so one round trip in autocommit: the CTE turns {@code synchronous_commit} off for
+     * the statement's own implicit transaction ({@code set_config(..., true)} is transaction-local).
+     */
+    private static final String INSERT = "WITH async AS (SELECT set_config('synchronous_commit', 'off', true))"
+            + " INSERT INTO audit_event (event_time, actor, actor_role, action, channel,"
             + " patient_id, study_uid, outcome, detail, source_address)"
-            + " VALUES (COALESCE(?, clock_timestamp()), ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " SELECT COALESCE(?, clock_timestamp()), ?, ?, ?, ?, ?, ?, ?, ?, ? FROM async";
     private static final String SELECT = "SELECT event_time, actor, actor_role, action, channel, patient_id,"
             + " study_uid, outcome, detail, source_address FROM audit_event";
     private static final String FOR_STUDY = SELECT + " WHERE study_uid = ? ORDER BY event_time DESC, id DESC LIMIT ?";
@@ -53,33 +58,24 @@ public class PostgresAuditLog implements AuditLog {
         require(event.actor(), "actor");
         require(event.action(), "action");
         require(event.outcome(), "outcome");
-        try (Connection con = dataSource.getConnection()) {
-            con.setAutoCommit(false);
-            try (PreparedStatement async = con.prepareStatement("SET LOCAL synchronous_commit TO OFF");
-                    PreparedStatement ps = con.prepareStatement(INSERT)) {
-                async.execute();
-                if (event.time() == null) {
-                    ps.setNull(1, Types.TIMESTAMP_WITH_TIMEZONE);
-                } else {
-                    ps.setObject(1, OffsetDateTime.ofInstant(event.time().truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC));
-                }
-                ps.setString(2, event.actor());
-                ps.setString(3, event.actorRole());
-                ps.setString(4, event.action());
-                ps.setString(5, event.channel());
-                ps.setString(6, event.patientId());
-                ps.setString(7, event.studyUid());
-                ps.setString(8, event.outcome());
-                ps.setString(9, event.detail());
-                ps.setString(10, event.sourceAddress());
-                ps.executeUpdate();
-                con.commit();
-            } catch (SQLException e) {
-                con.rollback();
-                throw e;
-            } finally {
-                con.setAutoCommit(true);
+        try (Connection con = dataSource.getConnection();
+                PreparedStatement ps = con.prepareStatement(INSERT)) {
+            con.setAutoCommit(true); // whatever the pool's default: the event commits on its own
+            if (event.time() == null) {
+                ps.setNull(1, Types.TIMESTAMP_WITH_TIMEZONE);
+            } else {
+                ps.setObject(1, OffsetDateTime.ofInstant(event.time().truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC));
             }
+            ps.setString(2, event.actor());
+            ps.setString(3, event.actorRole());
+            ps.setString(4, event.action());
+            ps.setString(5, event.channel());
+            ps.setString(6, event.patientId());
+            ps.setString(7, event.studyUid());
+            ps.setString(8, event.outcome());
+            ps.setString(9, event.detail());
+            ps.setString(10, event.sourceAddress());
+            ps.executeUpdate();
         } catch (SQLException e) {
             throw new DataAccessResourceFailureException("could not write audit event " + event.action()
                     + " by " + event.actor(), e);
