@@ -15,16 +15,15 @@ RUNS=${2:-3}
 scripts/setup-debian.sh test
 command -v wrk >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
 command -v psql >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq postgresql-client >/dev/null; }
-# BENCH_SKIP_BUILD=1: use what the last build left (pacs-bridge classes, modules installed in ~/.m2)
-[ "${BENCH_SKIP_BUILD:-0}" = 1 ] || mvn -q -B -DskipTests install
-mvn -q -B -pl pacs-bridge test-compile
-# the node runs from the module classes and the resolved dependencies (the same code as the jar)
-mvn -q -B -pl pacs-bridge dependency:build-classpath -Dmdep.outputFile="$PWD/pacs-bridge/target/bench-classpath.txt"
+# BENCH_SKIP_BUILD=1: use what the last build left in pacs-bridge/target
+# "package" alone: it compiles the test classes too (a second phase on the same command line would make
+# the repackager drop the module jars from pacs-bridge.jar); nothing is installed into ~/.m2
+[ "${BENCH_SKIP_BUILD:-0}" = 1 ] || mvn -q -B -DskipTests package
 WORK=$(mktemp -d /var/tmp/dicomweb-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-# a private copy of the built classes, so a build running meanwhile in the same tree cannot pull them away
+# a private copy of the build, so a build running meanwhile in the same tree cannot pull it away
+cp pacs-bridge/target/pacs-bridge.jar "$WORK/node.jar"
 cp -r pacs-bridge/target/classes "$WORK/classes"; cp -r pacs-bridge/target/test-classes "$WORK/test-classes"
-NODE_CP="$WORK/classes:$(cat pacs-bridge/target/bench-classpath.txt)"
 CP="$WORK/classes:$WORK/test-classes:/usr/share/java/pixelmed.jar"
 echo "generating $COUNT + 200 instances in $WORK"
 STUDY=$(java -cp "$CP" org.imagingnode.bridge.dicom.GenerateStudy "$WORK/setA" "$COUNT" 4 BENCH-A)
@@ -35,7 +34,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_http() { for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$1/dicomweb/studies?PatientID=x" && return 0; sleep 0.1; done; echo "node never answered on $1" >&2; tail -30 "$WORK"/node*.log >&2; return 1; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 # wrk's latency distribution (ms) and requests/s
-wrk_stats() { # url
+wrk_stats() { # url: 5 s of warm-up (JIT, caches, the database's plans), then 10 s measured
+  wrk -t2 -c4 -d5s -H 'Accept: application/dicom+json' "$1" >/dev/null
   local out; out=$(wrk -t2 -c4 -d10s --latency -H 'Accept: application/dicom+json' "$1")
   local p50 p99 rps
   p50=$(awk '/^ +50%/{print $2}' <<<"$out"); p99=$(awk '/^ +99%/{print $2}' <<<"$out"); rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
@@ -50,7 +50,7 @@ for run in $(seq 1 "$RUNS"); do
   echo "run $run/$RUNS"
   HTTP=$(free_port); DIMSE=$(free_port); PG=$(free_port)
   DATA="$WORK/node$run"; mkdir -p "$DATA"
-  java -Xmx1g -cp "$NODE_CP" org.imagingnode.bridge.NodeApplication --node.data-dir="$DATA" --node.ae-title=NODE \
+  java -Xmx1g -jar "$WORK/node.jar" --node.data-dir="$DATA" --node.ae-title=NODE \
     --node.dimse.port="$DIMSE" --node.dimse.bind-address=127.0.0.1 --server.port="$HTTP" --server.address=127.0.0.1 \
     --node.security.mode=open-dev --node.database.embedded-port="$PG" \
     --node.http.limits.requests-per-second=1000000 --node.http.limits.burst=1000000 \

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -60,6 +61,11 @@ import org.springframework.web.bind.annotation.RestController;
 public class StowController {
     private static final Logger log = LoggerFactory.getLogger(StowController.class);
     private static final JsonFactory JSON = new JsonFactory();
+    /**
+     * Parts of one request being made durable and indexed while the next ones are received: the
+     * fsyncs and commits of several instances overlap instead of adding up.
+     */
+    private static final int PARTS_IN_FLIGHT = 4;
 
     /** PS3.18 / PS3.4 failure reasons. */
     static final int PROCESSING_FAILURE = 0x0110;
@@ -105,24 +111,33 @@ public class StowController {
         byte[] boundary = boundaryOf(rq.getContentType());
         Caller caller = guard.caller(rq);
         String channel = guard.channel(rq);
+        List<CompletableFuture<Outcome>> parts = new ArrayList<>();
         List<Outcome> outcomes = new ArrayList<>();
-        MultipartInput body;
         try {
-            body = MultipartInput.builder().setInputStream(rq.getInputStream()).setBoundary(boundary).get();
+            MultipartInput body = MultipartInput.builder().setInputStream(rq.getInputStream()).setBoundary(boundary).get();
             boolean more = body.skipPreamble();
             while (more) {
                 Map<String, String> headers = headers(body.readHeaders());
                 try (InputStream part = body.newInputStream()) {
-                    outcomes.add(storePart(part, headers, targetStudy, caller, channel));
+                    parts.add(storePart(part, headers, targetStudy, caller, channel));
+                }
+                while (parts.size() - outcomes.size() >= PARTS_IN_FLIGHT) {
+                    outcomes.add(parts.get(outcomes.size()).join());
                 }
                 more = body.readBoundary();
             }
         } catch (MultipartInput.MalformedStreamException e) {
-            if (outcomes.isEmpty()) {
+            if (parts.isEmpty()) {
                 throw DicomWebException.badRequest("malformed multipart body: " + e.getMessage());
             }
-            outcomes.add(new Outcome(null, null, null, null, CANNOT_UNDERSTAND,
-                    "malformed multipart body after " + outcomes.size() + " part(s)"));
+            parts.add(CompletableFuture.completedFuture(new Outcome(null, null, null, null, CANNOT_UNDERSTAND,
+                    "malformed multipart body after " + parts.size() + " part(s)")));
+        } finally {
+            // whatever happens to the request, the parts handed to ingest finish before it ends
+            CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+        }
+        for (int i = outcomes.size(); i < parts.size(); i++) {
+            outcomes.add(parts.get(i).join());
         }
         if (outcomes.isEmpty()) {
             throw DicomWebException.badRequest("the request holds no application/dicom part");
@@ -133,12 +148,16 @@ public class StowController {
         respond(rq, rs, status, outcomes, targetStudy);
     }
 
-    private Outcome storePart(InputStream part, Map<String, String> headers, String targetStudy, Caller caller,
-            String channel) throws IOException {
+    /**
+     * Receives one part into the spool and hands it to ingest; the outcome completes once the
+     * instance is durable and indexed (or refused).
+     */
+    private CompletableFuture<Outcome> storePart(InputStream part, Map<String, String> headers, String targetStudy,
+            Caller caller, String channel) throws IOException {
         String contentType = headers.getOrDefault("content-type", "application/dicom").toLowerCase(Locale.ROOT);
         if (!contentType.startsWith("application/dicom") || contentType.startsWith("application/dicom+")) {
             part.transferTo(OutputStream.nullOutputStream());
-            return new Outcome(null, null, null, null, CANNOT_UNDERSTAND,
+            return refused(null, null, null, null, CANNOT_UNDERSTAND,
                     "part of type " + contentType + " is not supported (application/dicom only)");
         }
         FileMeta meta;
@@ -148,20 +167,22 @@ public class StowController {
             meta = reader.meta();
         } catch (MalformedDicomException e) {
             part.transferTo(OutputStream.nullOutputStream());
-            return new Outcome(null, null, null, null, CANNOT_UNDERSTAND, e.getMessage());
+            return refused(null, null, null, null, CANNOT_UNDERSTAND, e.getMessage());
         }
         String sopClass = meta.sopClassUid();
         String sop = meta.sopInstanceUid();
         if (!Uids.isValid(sopClass) || !Uids.isValid(sop)) {
             part.transferTo(OutputStream.nullOutputStream());
-            return new Outcome(sopClass, sop, null, null, CANNOT_UNDERSTAND,
+            return refused(sopClass, sop, null, null, CANNOT_UNDERSTAND,
                     "File Meta Information lacks a valid Media Storage SOP Class/Instance UID");
         }
         if (!TransferSyntax.isAcceptedForStorage(meta.transferSyntaxUid())) {
             part.transferTo(OutputStream.nullOutputStream());
-            return new Outcome(sopClass, sop, null, null, TRANSFER_SYNTAX_NOT_SUPPORTED,
+            return refused(sopClass, sop, null, null, TRANSFER_SYNTAX_NOT_SUPPORTED,
                     "transfer syntax " + meta.transferSyntaxUid() + " is not accepted");
         }
+        // the index look-up for idempotency runs while the data set is received
+        var lookAhead = ingest.lookAhead(sop);
         Path file = spool.newFile();
         MessageDigest sha = sha256();
         byte[] header = Part10.header(sopClass, sop, meta.transferSyntaxUid());
@@ -170,6 +191,7 @@ public class StowController {
             out.write(header);
             reader.dataset().transferTo(out);
         } catch (IOException | RuntimeException e) {
+            lookAhead.cancel(false);
             Files.deleteIfExists(file);
             throw e;
         }
@@ -182,20 +204,32 @@ public class StowController {
             patientId = ds.getString(Tag.PatientID);
             issuer = ds.getString(Tag.IssuerOfPatientID);
         } catch (MalformedDicomException e) {
+            lookAhead.cancel(false);
             Files.deleteIfExists(file);
-            return new Outcome(sopClass, sop, null, null, CANNOT_UNDERSTAND, e.getMessage());
+            return refused(sopClass, sop, null, null, CANNOT_UNDERSTAND, e.getMessage());
         }
         if (targetStudy != null && !targetStudy.equals(studyUid)) {
+            lookAhead.cancel(false);
             Files.deleteIfExists(file);
-            return new Outcome(sopClass, sop, studyUid, patientId, STUDY_UID_MISMATCH,
+            return refused(sopClass, sop, studyUid, patientId, STUDY_UID_MISMATCH,
                     "the instance belongs to another study than the one addressed");
         }
         if (!guard.permits(caller, channel, Action.STORE, patientId, issuer, studyUid)) {
+            lookAhead.cancel(false);
             Files.deleteIfExists(file);
-            return new Outcome(sopClass, sop, studyUid, patientId, NOT_AUTHORIZED, "not authorised to store here");
+            return refused(sopClass, sop, studyUid, patientId, NOT_AUTHORIZED, "not authorised to store here");
         }
-        IngestResult r = ingest.ingest(new IngestRequest(file, HexFormat.of().formatHex(sha.digest()), header.length,
-                meta.transferSyntaxUid(), sopClass, sop, new IngestSource(caller.id(), "STOW-RS", caller.address())));
+        String sha256 = HexFormat.of().formatHex(sha.digest());
+        return ingest.ingestAsync(new IngestRequest(file, sha256, header.length, meta.transferSyntaxUid(), sopClass, sop,
+                new IngestSource(caller.id(), "STOW-RS", caller.address())), lookAhead)
+                .thenApply(r -> outcomeOf(r, sopClass, sop, studyUid, patientId))
+                .exceptionally(e -> {
+                    log.error("ingest of STOW-RS instance {} failed", sop, e);
+                    return new Outcome(sopClass, sop, studyUid, patientId, PROCESSING_FAILURE, "internal error");
+                });
+    }
+
+    private static Outcome outcomeOf(IngestResult r, String sopClass, String sop, String studyUid, String patientId) {
         if (r.success()) {
             return new Outcome(sopClass, sop, r.studyInstanceUid(), r.patientId(), null, null);
         }
@@ -205,6 +239,11 @@ public class StowController {
             default -> OUT_OF_RESOURCES;
         };
         return new Outcome(sopClass, sop, studyUid, patientId, reason, r.message());
+    }
+
+    private static CompletableFuture<Outcome> refused(String sopClass, String sop, String studyUid, String patientId,
+            int failure, String message) {
+        return CompletableFuture.completedFuture(new Outcome(sopClass, sop, studyUid, patientId, failure, message));
     }
 
     private void audit(Caller caller, String channel, List<Outcome> outcomes) {

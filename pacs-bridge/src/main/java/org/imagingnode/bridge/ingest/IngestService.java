@@ -11,6 +11,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -59,6 +60,13 @@ public class IngestService {
         return t;
     });
 
+    /** Ingests objects while their channel receives the next ones (STOW-RS parts of one request). */
+    private final ExecutorService workers = Executors.newFixedThreadPool(8, r -> {
+        Thread t = new Thread(r, "ingest-worker");
+        t.setDaemon(true);
+        return t;
+    });
+
     private final MeterRegistry meters;
     private final AtomicInteger inProgress;
 
@@ -79,6 +87,8 @@ public class IngestService {
     @PreDestroy
     void stop() {
         lookups.shutdownNow();
+        // objects being ingested finish: their senders may already count on them
+        workers.shutdown();
     }
 
     /**
@@ -91,6 +101,20 @@ public class IngestService {
 
     public IngestResult ingest(IngestRequest request) {
         return ingest(request, null);
+    }
+
+    /**
+     * {@link #ingest(IngestRequest, CompletableFuture)} on one of the pipeline's workers, so that the
+     * channel can receive its next object while this one is made durable and indexed. The caller
+     * bounds how many it has in flight.
+     */
+    public CompletableFuture<IngestResult> ingestAsync(IngestRequest request,
+            CompletableFuture<Optional<InstanceLocation>> lookAhead) {
+        try {
+            return CompletableFuture.supplyAsync(() -> ingest(request, lookAhead), workers);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.completedFuture(ingest(request, lookAhead)); // shutting down: ingest here
+        }
     }
 
     /**

@@ -450,6 +450,38 @@ class DicomWebTest extends NodeIntegrationTest {
         assertThat(plain.statusCode()).isEqualTo(415);
     }
 
+    @Test
+    void stowOfManyPartsAnswersForEachInTheOrderSentAndStoresThemAll() throws Exception {
+        // more parts than the node ingests at once, with a refused one in the middle
+        TestObjects.Spec first = new TestObjects.Spec();
+        first.rows = 16;
+        first.columns = 16;
+        List<Path> parts = new ArrayList<>();
+        List<String> sent = new ArrayList<>();
+        TestObjects.Spec spec = first;
+        for (int i = 0; i < 11; i++) {
+            if (i == 5) {
+                Path garbage = work.resolve("many-garbage.dcm");
+                Files.write(garbage, "not DICOM".repeat(20).getBytes(StandardCharsets.US_ASCII));
+                parts.add(garbage);
+                continue;
+            }
+            parts.add(TestObjects.write(spec, work.resolve("many-" + i + ".dcm")));
+            sent.add(spec.sopInstanceUid);
+            spec = spec.sameSeries();
+        }
+
+        HttpResponse<byte[]> r = stow("/studies", parts);
+
+        assertThat(r.statusCode()).isEqualTo(202);
+        JsonNode body = JSON.readTree(r.body());
+        List<String> referenced = new ArrayList<>();
+        body.path("00081199").path("Value").forEach(item -> referenced.add(str(item, "00081155")));
+        assertThat(referenced).containsExactlyElementsOf(sent);
+        assertThat(body.path("00081198").path("Value")).hasSize(1);
+        assertThat(json(study(first) + "/instances")).hasSize(sent.size());
+    }
+
     // ------------------------------------------------------------------ WADO-URI, CORS, audit
 
     @Test
