@@ -208,6 +208,18 @@ class IndexPublicationTest {
         assertThat(entries(professional("810000000004"))).isEmpty();
     }
 
+    @Test
+    @Order(5)
+    void only_a_professional_may_declare_a_report_validated() throws Exception {
+        String path = "/api/sharing/studies/" + studyUid + "/report-validated";
+        assertThat(index.send("POST", path, Map.of(), null).statusCode()).isEqualTo(401);
+        String patient = index.devToken(Map.of("subject", "p", "patientId", PATIENT.id(), "patientIdIssuer", INS));
+        assertThat(index.send("POST", path, Map.of("Authorization", patient), null).statusCode()).isEqualTo(403);
+        // a professional, for a study this node does not hold: as if it did not exist
+        assertThat(index.send("POST", path, Map.of("Authorization", professional("810000000005")), null).statusCode())
+                .isEqualTo(404);
+    }
+
     static Map<String, String> with(Map<String, String> headers, String authorization) {
         Map<String, String> m = new java.util.HashMap<>(headers);
         m.put("Authorization", authorization);

@@ -130,4 +130,37 @@ class ManifestServiceTest extends NodeIntegrationTest {
         assertThat(index.studiesChangedSinceDerived(ManifestService.SOURCE, Instant.now().minusSeconds(60), 10_000))
                 .doesNotContain(specs.get(0).studyUid);
     }
+
+    @Test
+    void aValidatedReportBuildsTheManifestAtOnceAndItCarriesTheNationalIdentifier() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.rows = 16;
+        s.columns = 16;
+        s.issuer = "SITE-M";
+        s.accession = "A" + (System.nanoTime() % 1_000_000_000L);
+        s.otherPatientIds.add(new String[] {"1" + (System.nanoTime() % 100_000_000_000_000L),
+                org.imagingnode.bridge.space.SpaceProperties.INS_NIR, null});
+        store(List.of(s));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpResponse<String> rs = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                "http://127.0.0.1:" + httpPort + "/api/sharing/report-validated?accessionNumber=" + s.accession))
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
+        assertThat(rs.body()).contains(StudyManifest.sopInstanceUid(s.studyUid));
+        assertThat(manifestValues(s.studyUid, "0008,1155")).contains(s.sopInstanceUid);
+        // OtherPatientIDsSequence > PatientID, IssuerOfPatientID, and the issuer's UniversalEntityID
+        assertThat(manifestValues(s.studyUid, "0010,0020")).contains(s.otherPatientIds.get(0)[0]);
+        assertThat(manifestValues(s.studyUid, "0040,0032")).containsExactly(s.otherPatientIds.get(0)[1]);
+
+        for (String bad : new String[] {"/api/sharing/report-validated?accessionNumber=NOPE-" + System.nanoTime() % 1000,
+            "/api/sharing/studies/1.2.3.999999/report-validated"}) {
+            assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + httpPort
+                    + bad)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).as(bad).isEqualTo(404);
+        }
+        assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + httpPort
+                + "/api/sharing/studies/not-a-uid/report-validated")).POST(java.net.http.HttpRequest.BodyPublishers
+                .noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(400);
+    }
 }
