@@ -7,11 +7,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import org.imagingnode.bridge.security.Action;
+import org.imagingnode.bridge.security.DimseCallers;
+
 /**
  * The remote AEs the node knows: who may call it and with which permissions, and where C-MOVE
- * destinations live. Deny by default: an AE that is not listed has no permission at all.
+ * destinations live. Deny by default: an AE that is not listed has no permission at all. The node's
+ * authorisation point ({@link org.imagingnode.bridge.security.AccessGuard}) decides DIMSE operations with it.
  */
-public final class AeRegistry {
+public final class AeRegistry implements DimseCallers {
 
     /** A C-MOVE destination. */
     public record RemoteAe(String aeTitle, String host, int port) {
@@ -94,6 +98,15 @@ public final class AeRegistry {
 
     public boolean may(String aeTitle, Permission permission) {
         return callers.getOrDefault(aeTitle, Set.of()).contains(permission);
+    }
+
+    @Override
+    public boolean permits(String callingAeTitle, Action action) {
+        return may(callingAeTitle, switch (action) {
+            case STORE -> Permission.STORE;
+            case QUERY -> Permission.QUERY;
+            case RETRIEVE -> Permission.RETRIEVE;
+        });
     }
 
     public Optional<RemoteAe> destination(String aeTitle) {

@@ -9,6 +9,7 @@ import org.imagingnode.bridge.NodeProperties;
 import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.ingest.IngestService;
+import org.imagingnode.bridge.security.AccessGuard;
 import org.imagingnode.storage.BlobStore;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.ssl.SslBundles;
@@ -32,14 +33,14 @@ public class DimseConfig {
 
     @Bean
     DimseServer dimseServer(DimseProperties props, NodeProperties node, AeRegistry registry, IngestService ingest,
-            SpoolArea spool, InstanceIndex index, BlobStore blobs, AuditLog audit, SslBundles ssl, MeterRegistry meters) {
+            SpoolArea spool, InstanceIndex index, BlobStore blobs, AuditLog audit, AccessGuard guard, SslBundles ssl,
+            MeterRegistry meters) {
         SSLContext tls = props.tlsPort() == null ? null : ssl.getBundle(props.tlsBundle()).createSslContext();
         InstanceSender sender = new InstanceSender(blobs);
         return new DimseServer(props, node.aeTitle(), registry,
-                new StoreScp(ingest, spool, registry, props.maxDataSetSize().toBytes()),
-                new FindScp(index, registry, audit, node.aeTitle()),
-                new RetrieveScp(index, sender, registry, audit, node.aeTitle(),
-                        (int) props.requestTimeout().toMillis()),
-                audit, tls, meters);
+                new StoreScp(ingest, spool, props.maxDataSetSize().toBytes()),
+                new FindScp(index, node.aeTitle()),
+                new RetrieveScp(index, sender, registry, node.aeTitle(), (int) props.requestTimeout().toMillis()),
+                audit, guard, tls, meters);
     }
 }

@@ -6,7 +6,9 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import javax.net.ServerSocketFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
 import java.net.Socket;
 import java.time.Instant;
 import java.util.Set;
@@ -27,6 +29,7 @@ import org.imagingnode.bridge.dimse.association.AssociationAbortedException;
 import org.imagingnode.bridge.dimse.association.AssociationParameters;
 import org.imagingnode.bridge.dimse.association.AssociationRejectedException;
 import org.imagingnode.bridge.dimse.association.Command;
+import org.imagingnode.bridge.security.AccessGuard;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -47,6 +50,7 @@ public class DimseServer implements SmartLifecycle {
     private final FindScp find;
     private final RetrieveScp retrieve;
     private final AuditLog audit;
+    private final AccessGuard guard;
     private final Semaphore slots;
     private final AtomicInteger associationIds = new AtomicInteger();
     private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
@@ -63,7 +67,7 @@ public class DimseServer implements SmartLifecycle {
 
     /** @param tls the server's TLS context for the DICOM TLS port, or null when TLS is off */
     DimseServer(DimseProperties props, String aeTitle, AeRegistry registry, StoreScp store, FindScp find,
-            RetrieveScp retrieve, AuditLog audit, SSLContext tls, MeterRegistry meters) {
+            RetrieveScp retrieve, AuditLog audit, AccessGuard guard, SSLContext tls, MeterRegistry meters) {
         this.tls = tls;
         this.meters = meters;
         meters.gaugeCollectionSize("dimse.associations.active", Tags.empty(), open);
@@ -75,6 +79,7 @@ public class DimseServer implements SmartLifecycle {
         this.find = find;
         this.retrieve = retrieve;
         this.audit = audit;
+        this.guard = guard;
         this.slots = new Semaphore(props.maxAssociations());
     }
 
@@ -201,7 +206,7 @@ public class DimseServer implements SmartLifecycle {
         AssociationParameters rq = a.request();
         meters.counter("dimse.associations", "outcome", "accepted").increment();
         log.info("association {} -> {} from {} accepted", rq.callingAeTitle(), rq.calledAeTitle(), peer);
-        AssociationContext ctx = new AssociationContext(a);
+        AssociationContext ctx = new AssociationContext(a, tlsSubject(socket), guard);
         try {
             Association.Message msg;
             while ((msg = a.receive()) != null) {
@@ -217,8 +222,20 @@ public class DimseServer implements SmartLifecycle {
             log.error("association with {} failed", rq.callingAeTitle(), e);
             a.abort();
         } finally {
-            ctx.flushStoreAudit(audit);
+            ctx.flushStoreAudit();
         }
+    }
+
+    /** The subject of the client certificate of a DICOM TLS connection, or null (plain TCP, or no certificate). */
+    private static String tlsSubject(Socket socket) {
+        if (socket instanceof SSLSocket ssl) {
+            try {
+                return ssl.getSession().getPeerPrincipal().getName();
+            } catch (SSLPeerUnverifiedException e) {
+                return null;
+            }
+        }
+        return null;
     }
 
     private void dispatch(AssociationContext ctx, Association.Message msg) throws IOException {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
 
-import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.MalformedDicomException;
 import org.imagingnode.bridge.dimse.association.Association;
@@ -14,6 +13,7 @@ import org.imagingnode.bridge.index.IndexQuery;
 import org.imagingnode.bridge.index.IndexRow;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.QueryLevel;
+import org.imagingnode.bridge.security.Action;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,23 +22,18 @@ final class FindScp {
     private static final Logger log = LoggerFactory.getLogger(FindScp.class);
 
     private final InstanceIndex index;
-    private final AeRegistry registry;
-    private final AuditLog audit;
     private final String aeTitle;
 
-    FindScp(InstanceIndex index, AeRegistry registry, AuditLog audit, String aeTitle) {
+    FindScp(InstanceIndex index, String aeTitle) {
         this.index = index;
-        this.registry = registry;
-        this.audit = audit;
         this.aeTitle = aeTitle;
     }
 
     void handle(AssociationContext ctx, Association.Message msg) throws IOException {
         Association a = ctx.association;
-        if (!registry.may(ctx.callingAe, Permission.QUERY)) {
+        if (!ctx.authorized(Action.QUERY, "C-FIND")) {
             a.dataSet().transferTo(OutputStream.nullOutputStream());
             FinalResponses.send(a, msg, Command.C_FIND_RSP, Status.REFUSED_NOT_AUTHORIZED, "calling AE may not query", null);
-            audit.record(ctx.event("query", null, null, "denied", "C-FIND refused: no query permission"));
             return;
         }
         DicomDataset identifier;
@@ -64,6 +59,7 @@ final class FindScp {
             return;
         } catch (RuntimeException e) {
             log.error("C-FIND from {} failed: {}", ctx.callingAe, e.toString());
+            ctx.audit(Action.QUERY, null, null, "failure", "C-FIND " + level + ": index unavailable");
             FinalResponses.send(a, msg, Command.C_FIND_RSP, Status.OUT_OF_RESOURCES, "index unavailable", null);
             return;
         }
@@ -81,9 +77,9 @@ final class FindScp {
             sent++;
         }
         FinalResponses.send(a, msg, Command.C_FIND_RSP, cancelled ? Status.CANCEL : Status.SUCCESS, null, null);
-        audit.record(ctx.event("query", Identifiers.singleValue(query.conditions(), IndexAttribute.PatientID),
+        ctx.audit(Action.QUERY, Identifiers.singleValue(query.conditions(), IndexAttribute.PatientID),
                 Identifiers.singleValue(query.conditions(), IndexAttribute.StudyInstanceUID), "success",
-                "C-FIND " + level + ": " + sent + " matches" + (cancelled ? " (cancelled)" : "")));
+                "C-FIND " + level + ": " + sent + " matches" + (cancelled ? " (cancelled)" : ""));
     }
 
     private static boolean isCancel(Association a) throws IOException {

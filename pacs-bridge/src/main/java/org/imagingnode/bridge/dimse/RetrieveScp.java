@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.MalformedDicomException;
 import org.imagingnode.bridge.dicom.TransferSyntax;
@@ -24,6 +23,7 @@ import org.imagingnode.bridge.index.IndexAttribute;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.index.QueryLevel;
+import org.imagingnode.bridge.security.Action;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,16 +39,14 @@ final class RetrieveScp {
     private final InstanceIndex index;
     private final InstanceSender sender;
     private final AeRegistry registry;
-    private final AuditLog audit;
     private final String aeTitle;
     private final int connectTimeoutMillis;
 
-    RetrieveScp(InstanceIndex index, InstanceSender sender, AeRegistry registry, AuditLog audit, String aeTitle,
+    RetrieveScp(InstanceIndex index, InstanceSender sender, AeRegistry registry, String aeTitle,
             int connectTimeoutMillis) {
         this.index = index;
         this.sender = sender;
         this.registry = registry;
-        this.audit = audit;
         this.aeTitle = aeTitle;
         this.connectTimeoutMillis = connectTimeoutMillis;
     }
@@ -84,10 +82,9 @@ final class RetrieveScp {
             throws IOException {
         Association a = ctx.association;
         String action = moveDestination == null ? "C-GET" : "C-MOVE";
-        if (!registry.may(ctx.callingAe, Permission.RETRIEVE)) {
+        if (!ctx.authorized(Action.RETRIEVE, action)) {
             a.dataSet().transferTo(OutputStream.nullOutputStream());
             FinalResponses.send(a, msg, responseField, Status.REFUSED_NOT_AUTHORIZED, "calling AE may not retrieve", null);
-            audit.record(ctx.event("retrieve", null, null, "denied", action + " refused: no retrieve permission"));
             return;
         }
         List<Condition> keys;
@@ -109,9 +106,9 @@ final class RetrieveScp {
             if (target == null) {
                 FinalResponses.send(a, msg, responseField, Status.MOVE_DESTINATION_UNKNOWN,
                         "move destination '" + moveDestination + "' unknown", null);
-                audit.record(ctx.event("retrieve", Identifiers.singleValue(keys, IndexAttribute.PatientID),
+                ctx.audit(Action.RETRIEVE, Identifiers.singleValue(keys, IndexAttribute.PatientID),
                         Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID), "failure",
-                        "C-MOVE refused: unknown destination " + moveDestination));
+                        "C-MOVE refused: unknown destination " + moveDestination);
                 return;
             }
         }
@@ -152,10 +149,10 @@ final class RetrieveScp {
         Map<String, Integer> perStudy = new LinkedHashMap<>();
         instances.forEach(i -> perStudy.merge(i.studyInstanceUid(), 1, Integer::sum));
         String patient = Identifiers.singleValue(keys, IndexAttribute.PatientID);
-        perStudy.forEach((study, n) -> audit.record(ctx.event("retrieve", patient, study,
+        perStudy.forEach((study, n) -> ctx.audit(Action.RETRIEVE, patient, study,
                 progress.failed == 0 ? "success" : "failure",
                 action + (moveDestination != null ? " to " + moveDestination : "") + ": " + n + " instances, "
-                        + progress.completed + " sent in all, " + progress.failed + " failed")));
+                        + progress.completed + " sent in all, " + progress.failed + " failed"));
     }
 
     private void sendAll(Association requestor, Association target, Association.Message msg, int responseField,

@@ -18,6 +18,7 @@ import org.imagingnode.bridge.ingest.IngestRequest;
 import org.imagingnode.bridge.ingest.IngestResult;
 import org.imagingnode.bridge.ingest.IngestService;
 import org.imagingnode.bridge.ingest.IngestSource;
+import org.imagingnode.bridge.security.Action;
 
 /**
  * C-STORE SCP: streams the data set into a spool file (hashing it on the way), hands it to the
@@ -27,14 +28,12 @@ import org.imagingnode.bridge.ingest.IngestSource;
 final class StoreScp {
     private final IngestService ingest;
     private final SpoolArea spool;
-    private final AeRegistry registry;
     private final long maxDataSetBytes;
 
-    StoreScp(IngestService ingest, SpoolArea spool, AeRegistry registry, long maxDataSetBytes) {
+    StoreScp(IngestService ingest, SpoolArea spool, long maxDataSetBytes) {
         this.maxDataSetBytes = maxDataSetBytes;
         this.ingest = ingest;
         this.spool = spool;
-        this.registry = registry;
     }
 
     void handle(AssociationContext ctx, Association.Message msg) throws IOException {
@@ -42,7 +41,7 @@ final class StoreScp {
         Command rq = msg.command();
         String sopClass = rq.getString(Command.AffectedSOPClassUID);
         String sopInstance = rq.getString(Command.AffectedSOPInstanceUID);
-        if (!registry.may(ctx.callingAe, Permission.STORE)) {
+        if (!ctx.authorized(Action.STORE, "C-STORE of " + sopInstance)) {
             a.dataSet().transferTo(OutputStream.nullOutputStream());
             respond(a, msg, Status.REFUSED_NOT_AUTHORIZED, "calling AE may not store", null);
             return;
@@ -67,7 +66,7 @@ final class StoreScp {
             throw e;
         }
         IngestResult r = ingest.ingest(new IngestRequest(file, HexFormat.of().formatHex(sha.digest()), header.length,
-                ts, sopClass, sopInstance, new IngestSource(ctx.callingAe, "DIMSE", ctx.remoteAddress)), existing);
+                ts, sopClass, sopInstance, new IngestSource(ctx.callingAe, "DIMSE", ctx.caller.address())), existing);
         ctx.countStore(r.studyInstanceUid(), r.patientId(), r.success());
         int status = switch (r.outcome()) {
             case STORED, UNCHANGED, REPLACED -> Status.SUCCESS;

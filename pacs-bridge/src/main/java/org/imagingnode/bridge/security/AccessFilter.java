@@ -42,15 +42,8 @@ public class AccessFilter extends OncePerRequestFilter {
         request.setAttribute(AccessGuard.CALLER, caller);
         request.setAttribute(AccessGuard.CHANNEL, channel);
         Action action = actionOf(request.getMethod(), path);
-        Decision d;
-        try {
-            d = guard.policy().decide(AccessRequest.endpoint(caller, channel, action));
-        } catch (RuntimeException e) {
-            d = Decision.deny("policy error");
-        }
+        Decision d = guard.authorize(AccessRequest.endpoint(caller, channel, action), request.getMethod() + " " + path);
         if (!d.allowed()) {
-            guard.audit(caller, channel, action, null, null, "denied",
-                    request.getMethod() + " " + path + ": " + d.reason());
             boolean anonymous = "anonymous".equals(caller.role());
             response.setStatus(anonymous ? HttpServletResponse.SC_UNAUTHORIZED : HttpServletResponse.SC_FORBIDDEN);
             if (anonymous) {

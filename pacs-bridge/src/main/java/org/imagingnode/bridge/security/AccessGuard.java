@@ -10,10 +10,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies the {@link AccessPolicy} and writes the audit trail: every decision of the HTTP edges goes
- * through here, allowed or denied. {@link AccessFilter} makes the endpoint-level decision of each
- * request; handlers then call {@link #check} for each patient/study they touch, and {@link #audit}
- * once the access is done.
+ * The one authorisation point: applies the access policy and writes the audit trail for every channel.
+ * HTTP callers (DICOMweb, WADO-URI, viewers) are decided by the {@link AccessPolicy} of
+ * {@code node.security.mode}; DIMSE callers ({@link Caller#dimse}) by the per-AE permissions
+ * ({@link DimseCallers}). {@link AccessFilter} makes the endpoint-level decision of each HTTP request;
+ * handlers then call {@link #check} for each patient/study they touch, and {@link #audit} once the access
+ * is done. The DIMSE services call {@link #authorize} for each operation and {@link #audit} for its outcome.
  */
 public class AccessGuard {
     private static final Logger log = LoggerFactory.getLogger(AccessGuard.class);
@@ -22,16 +24,47 @@ public class AccessGuard {
     /** Request attribute holding the channel ("DICOMweb" or "WADO-URI"), set by {@link AccessFilter}. */
     public static final String CHANNEL = AccessGuard.class.getName() + ".channel";
 
+    /** The channel of DIMSE operations in the audit trail. */
+    public static final String DIMSE = "DIMSE";
+
     private final AccessPolicy policy;
+    private final AccessPolicy dimsePolicy;
     private final AuditLog audit;
 
+    /** A guard for HTTP callers only: every DIMSE caller is denied. */
     public AccessGuard(AccessPolicy policy, AuditLog audit) {
+        this(policy, audit, (ae, action) -> false);
+    }
+
+    public AccessGuard(AccessPolicy policy, AuditLog audit, DimseCallers dimseCallers) {
         this.policy = policy;
+        this.dimsePolicy = new DimsePolicy(dimseCallers);
         this.audit = audit;
     }
 
+    /** The policy of HTTP callers ({@code node.security.mode}), which also identifies them. */
     public AccessPolicy policy() {
         return policy;
+    }
+
+    /** Decides one access without auditing it; a failing policy denies. */
+    public Decision decide(AccessRequest request) {
+        try {
+            return (request.caller().isDimse() ? dimsePolicy : policy).decide(request);
+        } catch (RuntimeException e) {
+            log.error("access policy failed; denying: {}", e.toString());
+            return Decision.deny("policy error");
+        }
+    }
+
+    /** Decides one access; a denial is audited (with the request's channel) before it is returned. */
+    public Decision authorize(AccessRequest request, String what) {
+        Decision d = decide(request);
+        if (!d.allowed()) {
+            audit(request.caller(), request.channel(), request.action(), request.patientId(),
+                    request.studyInstanceUid(), "denied", what == null ? d.reason() : what + ": " + d.reason());
+        }
+        return d;
     }
 
     /** The caller the filter identified (anonymous if the request did not go through the filter). */
@@ -48,12 +81,7 @@ public class AccessGuard {
     /** Decides without auditing (for filtering query results; the query itself is audited once). */
     public boolean permits(Caller caller, String channel, Action action, String patientId, String issuer,
             String studyUid) {
-        try {
-            return policy.decide(new AccessRequest(caller, channel, action, patientId, issuer, studyUid)).allowed();
-        } catch (RuntimeException e) {
-            log.error("access policy failed; denying: {}", e.toString());
-            return false;
-        }
+        return decide(new AccessRequest(caller, channel, action, patientId, issuer, studyUid)).allowed();
     }
 
     /**
@@ -62,16 +90,8 @@ public class AccessGuard {
      */
     public void check(HttpServletRequest request, Action action, String patientId, String issuer, String studyUid) {
         Caller caller = caller(request);
-        String channel = channel(request);
-        Decision d;
-        try {
-            d = policy.decide(new AccessRequest(caller, channel, action, patientId, issuer, studyUid));
-        } catch (RuntimeException e) {
-            log.error("access policy failed; denying: {}", e.toString());
-            d = Decision.deny("policy error");
-        }
+        Decision d = authorize(new AccessRequest(caller, channel(request), action, patientId, issuer, studyUid), null);
         if (!d.allowed()) {
-            audit(caller, channel, action, patientId, studyUid, "denied", d.reason());
             boolean authenticated = !"anonymous".equals(caller.role());
             if (authenticated && policy instanceof ConcealingPolicy) {
                 throw new ConcealedResourceException(); // 404: the refusal must not confirm the study exists
@@ -89,8 +109,10 @@ public class AccessGuard {
     public void audit(Caller caller, String channel, Action action, String patientId, String studyUid, String outcome,
             String detail) {
         try {
+            String withTls = caller.tlsSubject() == null ? detail
+                    : (detail == null ? "" : detail + "; ") + "TLS client " + caller.tlsSubject();
             audit.record(new AuditEvent(Instant.now(), caller.id(), caller.role(), action.auditName(), channel,
-                    patientId, studyUid, outcome, detail, caller.address()));
+                    patientId, studyUid, outcome, withTls, caller.address()));
         } catch (RuntimeException e) {
             // the access already happened (or was refused); losing its trace must be loud
             log.error("could not audit {} {} by {}: {}", channel, action.auditName(), caller.id(), e.toString());

@@ -1,7 +1,8 @@
 package org.imagingnode.bridge.security;
 
 /**
- * The one authorisation point of the HTTP edges (DICOMweb, WADO-URI): every request is first
+ * The rules of the HTTP edges (DICOMweb, WADO-URI, viewers), applied by {@link AccessGuard}, the node's one
+ * authorisation point (which decides DIMSE callers by their per-AE permissions): every request is first
  * {@linkplain #authenticate identified}, then {@linkplain #decide decided} once at the endpoint level
  * (no resource yet) and again for each patient/study it touches. Deny by default: an implementation
  * that does not know an answer denies.

@@ -4,7 +4,7 @@ package org.imagingnode.bridge.security;
  * One access to decide. At the endpoint level (before the resource is known) patient and study are
  * null; per-resource checks name the patient (PatientID + issuer as indexed) and the study.
  *
- * @param channel "DICOMweb" or "WADO-URI"
+ * @param channel "DICOMweb", "WADO-URI", "viewer" or "DIMSE"
  */
 public record AccessRequest(Caller caller, String channel, Action action, String patientId,
         String issuerOfPatientId, String studyInstanceUid) {

@@ -53,8 +53,8 @@ public class SecurityConfig {
     }
 
     @Bean
-    AccessGuard accessGuard(AccessPolicy policy, AuditLog audit) {
-        return new AccessGuard(policy, audit);
+    AccessGuard accessGuard(AccessPolicy policy, AuditLog audit, ObjectProvider<DimseCallers> dimseCallers) {
+        return new AccessGuard(policy, audit, dimseCallers.getIfAvailable(() -> (ae, action) -> false));
     }
 
     @Bean

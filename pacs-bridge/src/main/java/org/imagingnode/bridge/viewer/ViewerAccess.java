@@ -80,15 +80,9 @@ class ViewerAccess {
         Caller caller = guard.policy().authenticate(authorization, rq.getRemoteAddr());
         rq.setAttribute(AccessGuard.CALLER, caller);
         rq.setAttribute(AccessGuard.CHANNEL, CHANNEL);
-        Decision d;
-        try {
-            d = guard.policy().decide(AccessRequest.endpoint(caller, CHANNEL, Action.RETRIEVE));
-        } catch (RuntimeException e) {
-            d = Decision.deny("policy error");
-        }
+        Decision d = guard.authorize(AccessRequest.endpoint(caller, CHANNEL, Action.RETRIEVE),
+                rq.getMethod() + " " + rq.getRequestURI());
         if (!d.allowed()) {
-            guard.audit(caller, CHANNEL, Action.RETRIEVE, null, null, "denied",
-                    rq.getMethod() + " " + rq.getRequestURI() + ": " + d.reason());
             throw new AccessDeniedException("access denied", !"anonymous".equals(caller.role()));
         }
         return caller;

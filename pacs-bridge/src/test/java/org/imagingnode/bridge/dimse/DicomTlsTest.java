@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.testing.Dcmtk;
@@ -56,6 +57,9 @@ class DicomTlsTest extends NodeIntegrationTest {
     @Autowired
     InstanceIndex index;
 
+    @Autowired
+    AuditLog audit;
+
     private Dcmtk.Result storeOverTls(String... tlsOptions) throws Exception {
         TestObjects.Spec s = new TestObjects.Spec();
         Path f = TestObjects.write(s, CERTS.resolve(s.sopInstanceUid + ".dcm"));
@@ -72,6 +76,12 @@ class DicomTlsTest extends NodeIntegrationTest {
                 "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1", Integer.toString(dimse.tlsPort()), f.toString());
         assertThat(r.ok()).as(r.output()).isTrue();
         assertThat(index.findInstance(s.sopInstanceUid)).isPresent();
+        // the audit trail names the AE and the certificate it authenticated with
+        assertThat(audit.forStudy(s.studyUid, 10)).singleElement().satisfies(e -> {
+            assertThat(e.actor()).isEqualTo("STORESCU");
+            assertThat(e.channel()).isEqualTo("DIMSE");
+            assertThat(e.detail()).endsWith("TLS client CN=client");
+        });
     }
 
     @Test
