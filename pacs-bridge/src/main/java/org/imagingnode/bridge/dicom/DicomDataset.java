@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.pixelmed.dicom.Attribute;
 import com.pixelmed.dicom.AttributeFactory;
@@ -29,6 +31,7 @@ import com.pixelmed.dicom.TagFromName;
  */
 public final class DicomDataset {
     private static final DicomDictionary DICTIONARY = AttributeList.getDictionary();
+    private static final Map<Integer, String> VRS = new ConcurrentHashMap<>();
     /** Data sets the node writes (query responses) are always UTF-8. */
     private static final String[] UTF8 = {"ISO_IR 192"};
 
@@ -199,8 +202,19 @@ public final class DicomDataset {
 
     /** The Value Representation of a tag from the dictionary ("UN" if unknown). */
     public static String vrOf(int tag) {
+        // the dictionary's own map is slow to search (its tags hash badly): its answers are kept, and
+        // only its answers, so tags met in untrusted data sets cannot grow the cache
+        String known = VRS.get(tag);
+        if (known != null) {
+            return known;
+        }
         byte[] vr = DICTIONARY.getValueRepresentationFromTag(t(tag));
-        return vr == null ? "UN" : new String(vr, java.nio.charset.StandardCharsets.US_ASCII);
+        if (vr == null) {
+            return "UN";
+        }
+        String name = new String(vr, java.nio.charset.StandardCharsets.US_ASCII);
+        VRS.put(tag, name);
+        return name;
     }
 
     /** Sets a string attribute (values joined by '\' in DICOM); a null or empty value makes it zero-length. */

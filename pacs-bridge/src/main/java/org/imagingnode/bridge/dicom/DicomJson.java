@@ -3,6 +3,7 @@ package org.imagingnode.bridge.dicom;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Iterator;
 
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -21,6 +22,7 @@ import com.pixelmed.dicom.SequenceItem;
  * (base64) or "BulkDataURI" for binary values. Group 0002 (file meta) and group lengths are left out.
  */
 public final class DicomJson {
+    private static final HexFormat HEX = HexFormat.of().withUpperCase();
 
     /** Decides which binary values are sent as a BulkDataURI instead of inline. */
     @FunctionalInterface
@@ -55,6 +57,11 @@ public final class DicomJson {
         writeList(dataset.attributes(), json, bulk, true, trailing);
     }
 
+    /** The JSON key of a tag: eight upper-case hex digits (PS3.18 F.2.2). */
+    public static String key(int tag) {
+        return HEX.toHexDigits(tag);
+    }
+
     private static void writeList(AttributeList list, JsonGenerator json, BulkData bulk, boolean topLevel,
             java.util.List<TrailingBulkData> trailing) throws IOException {
         json.writeStartObject();
@@ -67,7 +74,7 @@ public final class DicomJson {
                 continue;
             }
             int tag = group << 16 | t.getElement();
-            json.writeFieldName(String.format("%08X", tag));
+            json.writeFieldName(key(tag));
             try {
                 writeAttribute(tag, a, json, bulk, topLevel);
             } catch (DicomException e) {
@@ -78,7 +85,7 @@ public final class DicomJson {
             if (list.get(new AttributeTag(t.tag() >>> 16, t.tag() & 0xFFFF)) != null) {
                 continue;
             }
-            json.writeFieldName(String.format("%08X", t.tag()));
+            json.writeFieldName(key(t.tag()));
             json.writeStartObject();
             json.writeStringField("vr", t.vr());
             json.writeStringField("BulkDataURI", t.uri());

@@ -199,7 +199,7 @@ public class QidoController {
         for (Map.Entry<Integer, Object> e : values.entrySet()) {
             int tag = e.getKey();
             String vr = DicomDataset.vrOf(tag);
-            json.writeFieldName(String.format("%08X", tag));
+            json.writeFieldName(DicomJson.key(tag));
             json.writeStartObject();
             json.writeStringField("vr", vr);
             Object v = e.getValue();

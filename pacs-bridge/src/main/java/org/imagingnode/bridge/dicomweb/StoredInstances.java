@@ -222,7 +222,7 @@ class StoredInstances {
         try (JsonGenerator json = JSON.createGenerator(out)) {
             boolean addressable = l != null;
             DicomJson.write(header, json, (tag, length) -> addressable && length >= BULK_THRESHOLD
-                    && length != 0xFFFFFFFFL ? instanceUrl + "/bulkdata/" + String.format("%08X", tag) : null, trailing);
+                    && length != 0xFFFFFFFFL ? instanceUrl + "/bulkdata/" + DicomJson.key(tag) : null, trailing);
         }
         byte[] bytes = out.toByteArray();
         metadata.put(key, bytes);
