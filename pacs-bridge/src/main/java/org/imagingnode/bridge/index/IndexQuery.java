@@ -11,16 +11,29 @@ import java.util.Set;
  *
  * @param returnAttributes attributes wanted in each row, besides the level's unique keys, which are always returned
  * @param limit            at most this many rows (0 = no limit)
- * @param offset           rows to skip, in the index's stable order
+ * @param offset           rows to skip, in the index's stable order (over visible rows)
+ * @param visibility       what the caller may see, applied before limit and offset
  */
 public record IndexQuery(QueryLevel level, List<Condition> conditions, Set<IndexAttribute> returnAttributes,
-        int limit, int offset) {
+        int limit, int offset, Visibility visibility) {
     public IndexQuery {
         Objects.requireNonNull(level);
+        Objects.requireNonNull(visibility, "visibility (Visibility.ALL for no restriction)");
         conditions = List.copyOf(conditions);
         returnAttributes = Set.copyOf(returnAttributes);
         if (limit < 0 || offset < 0) {
             throw new IllegalArgumentException("limit and offset must not be negative");
         }
+    }
+
+    /** A query with no visibility restriction (the caller checked access otherwise, or may see everything). */
+    public IndexQuery(QueryLevel level, List<Condition> conditions, Set<IndexAttribute> returnAttributes, int limit,
+            int offset) {
+        this(level, conditions, returnAttributes, limit, offset, Visibility.ALL);
+    }
+
+    /** The same query, restricted to what a caller may see. */
+    public IndexQuery visibleTo(Visibility v) {
+        return new IndexQuery(level, conditions, returnAttributes, limit, offset, visibility.and(v));
     }
 }

@@ -168,7 +168,8 @@ final class IndexSql {
             }
         }
         inner.append(" FROM ").append(FROM[level.ordinal()]);
-        appendWhere(inner, query.conditions(), params);
+        int restricting = appendWhere(inner, query.conditions(), params);
+        appendVisibility(inner, restricting == 0, level, query.visibility(), params);
         inner.append(" ORDER BY ").append(ORDER[level.ordinal()]);
         if (query.limit() > 0) {
             inner.append(" LIMIT ?");
@@ -207,6 +208,29 @@ final class IndexSql {
         }
         sql.append(" ORDER BY ").append(ORDER[QueryLevel.IMAGE.ordinal()]);
         return new Statement(sql.toString(), params, List.of());
+    }
+
+    /**
+     * Appends the caller's visibility to the WHERE clause, before ORDER/LIMIT/OFFSET, so that pages are pages of
+     * visible rows. At the PATIENT level (no study alias) a patient is visible when one of their studies is.
+     */
+    private static void appendVisibility(StringBuilder sql, boolean first, QueryLevel level, Visibility v,
+            List<Object> params) {
+        if (v.isAll()) {
+            return;
+        }
+        sql.append(first ? " WHERE " : " AND ");
+        if (level == QueryLevel.PATIENT) {
+            sql.append("EXISTS (SELECT 1 FROM study st WHERE st.patient_fk = p.pk AND (").append(v.predicate())
+                    .append("))");
+        } else {
+            sql.append('(').append(v.predicate()).append(')');
+        }
+        params.addAll(v.params());
+        if (v.seriesInstanceUid() != null && level.compareTo(QueryLevel.SERIES) >= 0) {
+            sql.append(" AND se.series_instance_uid = ?");
+            params.add(v.seriesInstanceUid());
+        }
     }
 
     /** Appends " WHERE ..." for the restricting conditions; returns how many restrict. */

@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletRequest;
 
 import org.imagingnode.bridge.audit.AuditEvent;
 import org.imagingnode.bridge.audit.AuditLog;
+import org.imagingnode.bridge.index.Visibility;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,16 @@ public class AccessGuard {
         } catch (RuntimeException e) {
             log.error("access policy failed; denying: {}", e.toString());
             return Decision.deny("policy error");
+        }
+    }
+
+    /** What of the index the caller may find (see {@link AccessPolicy#visibility}); a failing policy: nothing. */
+    public Visibility visibility(Caller caller, String channel, Action action) {
+        try {
+            return (caller.isDimse() ? dimsePolicy : policy).visibility(caller, channel, action);
+        } catch (RuntimeException e) {
+            log.error("access policy failed; nothing visible: {}", e.toString());
+            return Visibility.NONE;
         }
     }
 

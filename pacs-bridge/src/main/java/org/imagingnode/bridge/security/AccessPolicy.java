@@ -1,5 +1,7 @@
 package org.imagingnode.bridge.security;
 
+import org.imagingnode.bridge.index.Visibility;
+
 /**
  * The rules of the HTTP edges (DICOMweb, WADO-URI, viewers), applied by {@link AccessGuard}, the node's one
  * authorisation point (which decides DIMSE callers by their per-AE permissions): every request is first
@@ -25,6 +27,14 @@ public interface AccessPolicy {
 
     /** Allow or deny one access. Must be cheap: it runs for every request and every resource. */
     Decision decide(AccessRequest request);
+
+    /**
+     * What of the index a caller may find, as a restriction of the query's SQL (so that limit and offset page
+     * over visible rows): the same rules as {@link #decide} for each study. Deny by default: nothing.
+     */
+    default Visibility visibility(Caller caller, String channel, Action action) {
+        return Visibility.NONE;
+    }
 
     /** One line for the start-up log: what this policy lets through. */
     String describe();

@@ -1,5 +1,7 @@
 package org.imagingnode.bridge.security;
 
+import org.imagingnode.bridge.index.Visibility;
+
 /**
  * {@code node.security.mode=open-dev}: everything is allowed, for local development and tests only.
  * Accesses are still audited.
@@ -8,6 +10,11 @@ public final class OpenDevPolicy implements AccessPolicy {
     @Override
     public Decision decide(AccessRequest request) {
         return Decision.allow("open-dev");
+    }
+
+    @Override
+    public Visibility visibility(Caller caller, String channel, Action action) {
+        return Visibility.ALL;
     }
 
     @Override

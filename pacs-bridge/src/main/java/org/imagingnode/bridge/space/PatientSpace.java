@@ -18,6 +18,7 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import org.imagingnode.bridge.index.Visibility;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -249,13 +250,46 @@ public class PatientSpace {
      * confirmed guardian or the trusted person of.
      */
     public boolean patientMaySee(String localPatientId, String localIssuer, NationalId caller) {
-        return Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM patient_link k"
-                + " JOIN national_identity n ON n.pk = k.identity_fk"
-                + " WHERE k.local_patient_id = ? AND k.local_issuer = ? AND ((n.national_id = ? AND n.issuer = ?)"
-                + "   OR EXISTS (SELECT 1 FROM delegation d JOIN national_identity g ON g.pk = d.delegate_fk"
-                + "     WHERE d.identity_fk = n.pk AND g.national_id = ? AND g.issuer = ?"
-                + "     AND (d.kind = 'trusted' OR d.confirmed_at IS NOT NULL))))", Boolean.class,
+        return Boolean.TRUE.equals(jdbc.queryForObject("SELECT " + PATIENT_SEES.formatted("?", "?"), Boolean.class,
                 nz(localPatientId), nz(localIssuer), caller.id(), caller.issuer(), caller.id(), caller.issuer()));
+    }
+
+    /**
+     * The one rule of {@link #patientMaySee}, over a local patient named by {@code %1$s} (PatientID) and
+     * {@code %2$s} (issuer): columns of a query, or placeholders; then the person twice (self, delegate).
+     */
+    private static final String PATIENT_SEES = "EXISTS (SELECT 1 FROM patient_link k"
+            + " JOIN national_identity n ON n.pk = k.identity_fk"
+            + " WHERE k.local_patient_id = %1$s AND k.local_issuer = %2$s AND ((n.national_id = ? AND n.issuer = ?)"
+            + "   OR EXISTS (SELECT 1 FROM delegation d JOIN national_identity g ON g.pk = d.delegate_fk"
+            + "     WHERE d.identity_fk = n.pk AND g.national_id = ? AND g.issuer = ?"
+            + "     AND (d.kind = 'trusted' OR d.confirmed_at IS NOT NULL))))";
+
+    /** The studies a person may see (see {@link #patientMaySee}), as a query restriction. */
+    public Visibility patientVisibility(NationalId who) {
+        return Visibility.where(PATIENT_SEES.formatted("p.patient_id", "p.issuer"), who.id(), who.issuer(), who.id(),
+                who.issuer());
+    }
+
+    /**
+     * The studies a professional may see, as a query restriction: the rules of the policy's per-study decision
+     * ({@link #professionalView}): a linked study unless its person blocked the professional or hid the study,
+     * everything of a person during an emergency grant of theirs; studies linked to nobody only when
+     * {@code seesUnlinked} (staff of the source site).
+     */
+    public Visibility professionalVisibility(String professionalId, boolean seesUnlinked) {
+        String linked = "EXISTS (SELECT 1 FROM patient_link k WHERE k.local_patient_id = p.patient_id"
+                + " AND k.local_issuer = p.issuer AND (EXISTS (SELECT 1 FROM break_glass g WHERE g.identity_fk = k.identity_fk"
+                + "   AND g.professional_id = ? AND g.expires_at > now())"
+                + " OR (NOT EXISTS (SELECT 1 FROM blocked_professional b WHERE b.identity_fk = k.identity_fk"
+                + "   AND b.professional_id = ?)"
+                + "  AND NOT EXISTS (SELECT 1 FROM hidden_study h WHERE h.identity_fk = k.identity_fk"
+                + "   AND h.study_uid = st.study_instance_uid))))";
+        if (!seesUnlinked) {
+            return Visibility.where(linked, professionalId, professionalId);
+        }
+        return Visibility.where(linked + " OR NOT EXISTS (SELECT 1 FROM patient_link k WHERE k.local_patient_id ="
+                + " p.patient_id AND k.local_issuer = p.issuer)", professionalId, professionalId);
     }
 
     /**

@@ -9,6 +9,7 @@ import com.nimbusds.jwt.SignedJWT;
 import org.imagingnode.bridge.auth.InvalidTokenException;
 import org.imagingnode.bridge.auth.TokenVerifier;
 import org.imagingnode.bridge.auth.VerifiedToken;
+import org.imagingnode.bridge.index.Visibility;
 import org.imagingnode.bridge.security.AccessRequest;
 import org.imagingnode.bridge.security.Action;
 import org.imagingnode.bridge.security.Caller;
@@ -145,6 +146,49 @@ public class PatientSpacePolicy implements ConcealingPolicy {
     }
 
     private record Remembered(Decision decision, long generation, long at) {
+    }
+
+    /** The same rules as {@link #decide}, for a whole query: what the caller may find. */
+    @Override
+    public Visibility visibility(Caller caller, String channel, Action action) {
+        if (action == Action.STORE) {
+            return Visibility.NONE;
+        }
+        return switch (caller.role()) {
+            case PATIENT -> {
+                NationalId who = NationalId.parseCx(caller.id());
+                yield who == null ? Visibility.NONE : space.patientVisibility(who);
+            }
+            case PROFESSIONAL -> space.professionalVisibility(caller.id(),
+                    props.organisation() != null && props.organisation().equals(organisationOf(caller)));
+            case VIEWER -> viewerVisibility(caller);
+            case SHARE_LINK -> space.shareGrant(bearer(caller.authorization()))
+                    .map(g -> Visibility.where("st.study_instance_uid = ?", g.studyInstanceUid()))
+                    .orElse(Visibility.NONE);
+            default -> Visibility.NONE;
+        };
+    }
+
+    /** A viewer token's scope, and within it what the person it was issued to may see. */
+    private Visibility viewerVisibility(Caller caller) {
+        ViewerToken v;
+        try {
+            v = viewerTokens.verify(bearer(caller.authorization()));
+        } catch (InvalidViewerTokenException | RuntimeException e) {
+            return Visibility.NONE;
+        }
+        ViewerScope s = v.scope();
+        Visibility scope = switch (s.level()) {
+            case PATIENT -> Visibility.where("p.patient_id = ? AND p.issuer = ?", s.patientId(),
+                    s.issuerOfPatientId() == null ? "" : s.issuerOfPatientId());
+            case STUDY -> Visibility.where("st.study_instance_uid = ?", s.studyInstanceUid());
+            case SERIES -> Visibility.where("st.study_instance_uid = ?", s.studyInstanceUid())
+                    .onlySeries(s.seriesInstanceUid());
+        };
+        NationalId patient = NationalId.parseCx(v.subject());
+        // unlinked studies: the launch was allowed for this professional minutes ago (as decide says)
+        return scope.and(patient != null ? space.patientVisibility(patient)
+                : space.professionalVisibility(v.subject(), true));
     }
 
     private Decision decideStudy(Caller caller, String role, String pid, String issuer, String study, Action action) {

@@ -422,6 +422,39 @@ class PostgresInstanceIndexFindTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("empty");
     }
 
+    // ---- visibility (what the access policy lets a caller find) ----
+
+    private static List<Object> visible(QueryLevel level, IndexAttribute key, Visibility v, int limit, int offset) {
+        return INDEX.find(new IndexQuery(level, List.of(new Condition.Wildcard(PatientID, T + "-*")), Set.of(), limit,
+                offset, v)).stream().map(r -> r.get(key)).toList();
+    }
+
+    @Test
+    void visibilityRestrictsRowsBeforeLimitAndOffset() {
+        Visibility notS1 = Visibility.where("st.study_instance_uid <> ?", S1);
+        assertThat(visible(QueryLevel.STUDY, StudyInstanceUID, notS1, 0, 0)).containsExactly(S2, S3, S4, S5);
+        // pages of visible rows: S1 (first in order) never shortens the first page
+        assertThat(visible(QueryLevel.STUDY, StudyInstanceUID, notS1, 2, 0)).containsExactly(S2, S3);
+        assertThat(visible(QueryLevel.STUDY, StudyInstanceUID, notS1, 2, 2)).containsExactly(S4, S5);
+        assertThat(visible(QueryLevel.STUDY, StudyInstanceUID, Visibility.NONE, 0, 0)).isEmpty();
+    }
+
+    @Test
+    void atPatientLevelAPatientIsVisibleWhenOneOfTheirStudiesIs() {
+        assertThat(visible(QueryLevel.PATIENT, PatientID, Visibility.where("st.study_instance_uid = ?", S2), 0, 0))
+                .containsExactly(P1);
+    }
+
+    @Test
+    void aSeriesRestrictionLimitsSeriesAndInstancesButNotTheStudy() {
+        Visibility oneSeries = Visibility.where("st.study_instance_uid = ?", S4).onlySeries(S4_CT);
+        assertThat(visible(QueryLevel.STUDY, StudyInstanceUID, oneSeries, 0, 0)).containsExactly(S4);
+        assertThat(visible(QueryLevel.SERIES, SeriesInstanceUID, oneSeries, 0, 0)).containsExactly(S4_CT);
+        assertThat(visible(QueryLevel.IMAGE, SeriesInstanceUID, oneSeries, 0, 0)).containsExactly(S4_CT);
+        assertThat(visible(QueryLevel.SERIES, SeriesInstanceUID, oneSeries.and(Visibility.ALL.onlySeries(S4_MR)), 0, 0))
+                .isEmpty();
+    }
+
     @Test
     void returnKeysNeedNoValidation() {
         assertThat(find(QueryLevel.PATIENT, Set.of(IssuerOfPatientID, BodyPartExamined), 0, 0)).hasSize(4);
