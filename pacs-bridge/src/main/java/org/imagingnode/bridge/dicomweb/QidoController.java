@@ -120,7 +120,8 @@ public class QidoController {
         List<IndexRow> visible = new ArrayList<>(rows.size());
         for (IndexRow r : rows) {
             if (guard.permits(caller, channel, Action.QUERY, (String) r.get(IndexAttribute.PatientID),
-                    (String) r.get(IndexAttribute.IssuerOfPatientID), (String) r.get(IndexAttribute.StudyInstanceUID))) {
+                    (String) r.get(IndexAttribute.IssuerOfPatientID), (String) r.get(IndexAttribute.StudyInstanceUID),
+                    (String) r.get(IndexAttribute.SeriesInstanceUID))) {
                 visible.add(r);
             }
         }

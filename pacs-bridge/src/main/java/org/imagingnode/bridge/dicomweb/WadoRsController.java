@@ -120,7 +120,7 @@ public class WadoRsController {
             throws IOException {
         DicomAccept accept = negotiateDicom(rq, sop != null);
         StoredInstances.StudyRef ref = store.study(study);
-        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study);
+        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, series);
         List<InstanceLocation> instances = store.locate(study, series, sop);
         List<String> targets = new ArrayList<>(instances.size());
         for (InstanceLocation loc : instances) {
@@ -212,7 +212,7 @@ public class WadoRsController {
             throws IOException {
         QidoController.negotiateJson(rq);
         StoredInstances.StudyRef ref = store.study(study);
-        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study);
+        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, series);
         List<InstanceLocation> instances = store.locate(study, series, sop);
         String base = Urls.base(rq, props);
         List<byte[]> parts = new ArrayList<>(instances.size());
@@ -248,7 +248,7 @@ public class WadoRsController {
             @PathVariable String frames, HttpServletRequest rq, HttpServletResponse rs) throws IOException {
         List<Integer> numbers = frameList(frames);
         StoredInstances.StudyRef ref = store.study(study);
-        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study);
+        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, series);
         InstanceLocation loc = store.instance(study, series, sop);
         StoredInstances.Layout layout = store.layout(loc);
         if (!layout.hasPixelData()) {
@@ -418,7 +418,7 @@ public class WadoRsController {
         }
         int t = (int) Long.parseLong(tag, 16);
         StoredInstances.StudyRef ref = store.study(study);
-        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study);
+        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, series);
         InstanceLocation loc = store.instance(study, series, sop);
         StoredInstances.Layout layout = store.layout(loc);
         DatasetLayout.Element e = layout.layout().element(t)
@@ -533,7 +533,7 @@ public class WadoRsController {
             int frame, boolean thumbnail) throws IOException {
         ImageRenderer.Format format = negotiateImage(accept(rq));
         StoredInstances.StudyRef ref = store.study(study);
-        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study);
+        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, series);
         List<InstanceLocation> all = store.locate(study, series, sop);
         InstanceLocation loc;
         if (sop != null) {

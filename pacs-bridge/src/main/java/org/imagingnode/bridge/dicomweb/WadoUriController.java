@@ -52,8 +52,10 @@ public class WadoUriController {
         }
         String wanted = chooseContentType(rq.getParameter("contentType"));
         StoredInstances.StudyRef ref = store.study(study);
-        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study);
         InstanceLocation loc = store.instance(study, series == null || series.isBlank() ? null : series, object);
+        // decided with the object's own series (seriesUID is optional here): a series-scoped credential opens
+        // objects of its series only
+        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, loc.seriesInstanceUid());
         if (wanted.equals("application/dicom")) {
             String t = WadoRsController.targetSyntax(loc.transferSyntaxUid(), blankToNull(rq.getParameter("transferSyntax")));
             if (t == null) {

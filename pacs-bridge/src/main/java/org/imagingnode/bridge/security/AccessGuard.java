@@ -92,7 +92,13 @@ public class AccessGuard {
     /** Decides without auditing (for filtering query results; the query itself is audited once). */
     public boolean permits(Caller caller, String channel, Action action, String patientId, String issuer,
             String studyUid) {
-        return decide(new AccessRequest(caller, channel, action, patientId, issuer, studyUid)).allowed();
+        return permits(caller, channel, action, patientId, issuer, studyUid, null);
+    }
+
+    /** The same for one series of the study (null: the study as a whole). */
+    public boolean permits(Caller caller, String channel, Action action, String patientId, String issuer,
+            String studyUid, String seriesUid) {
+        return decide(new AccessRequest(caller, channel, action, patientId, issuer, studyUid, seriesUid)).allowed();
     }
 
     /**
@@ -100,8 +106,18 @@ public class AccessGuard {
      * not audited here: the handler audits it once it is done, with its outcome.
      */
     public void check(HttpServletRequest request, Action action, String patientId, String issuer, String studyUid) {
+        check(request, action, patientId, issuer, studyUid, null);
+    }
+
+    /**
+     * The same for one series of the study, or an object of it ({@code seriesUid} null: the study as a whole,
+     * which a credential scoped to one series does not open).
+     */
+    public void check(HttpServletRequest request, Action action, String patientId, String issuer, String studyUid,
+            String seriesUid) {
         Caller caller = caller(request);
-        Decision d = authorize(new AccessRequest(caller, channel(request), action, patientId, issuer, studyUid), null);
+        Decision d = authorize(new AccessRequest(caller, channel(request), action, patientId, issuer, studyUid,
+                seriesUid), null);
         if (!d.allowed()) {
             boolean authenticated = !"anonymous".equals(caller.role());
             if (authenticated && policy instanceof ConcealingPolicy) {

@@ -130,14 +130,14 @@ public class PatientSpacePolicy implements ConcealingPolicy {
         String study = r.studyInstanceUid();
         // a query or a viewer asks the same question for every instance of a study: remember answers briefly
         String key = role + '\u0000' + caller.id() + '\u0000' + caller.authorization() + '\u0000' + pid + '\u0000'
-                + issuer + '\u0000' + study + '\u0000' + r.action();
+                + issuer + '\u0000' + study + '\u0000' + r.seriesInstanceUid() + '\u0000' + r.action();
         long generation = space.generation();
         long now = System.nanoTime();
         Remembered m = memory.get(key);
         if (m != null && m.generation() == generation && now - m.at() < MEMORY_NANOS) {
             return m.decision();
         }
-        Decision d = decideStudy(caller, role, pid, issuer, study, r.action());
+        Decision d = decideStudy(caller, role, pid, issuer, study, r.seriesInstanceUid(), r.action());
         if (memory.size() > MEMORY_SIZE) {
             memory.clear();
         }
@@ -191,11 +191,12 @@ public class PatientSpacePolicy implements ConcealingPolicy {
                 : space.professionalVisibility(v.subject(), true));
     }
 
-    private Decision decideStudy(Caller caller, String role, String pid, String issuer, String study, Action action) {
+    private Decision decideStudy(Caller caller, String role, String pid, String issuer, String study, String series,
+            Action action) {
         return switch (role) {
             case PATIENT -> patient(NationalId.parseCx(caller.id()), pid, issuer, action);
             case PROFESSIONAL -> professional(caller, pid, issuer, study, action);
-            case VIEWER -> viewer(caller, pid, issuer, study, action);
+            case VIEWER -> viewer(caller, pid, issuer, study, series, action);
             case SHARE_LINK -> shareLink(caller, study, action);
             default -> Decision.deny("not authenticated");
         };
@@ -253,7 +254,7 @@ public class PatientSpacePolicy implements ConcealingPolicy {
         };
     }
 
-    private Decision viewer(Caller caller, String pid, String issuer, String study, Action action) {
+    private Decision viewer(Caller caller, String pid, String issuer, String study, String series, Action action) {
         if (action == Action.STORE) {
             return Decision.deny("viewer tokens do not store");
         }
@@ -266,8 +267,11 @@ public class PatientSpacePolicy implements ConcealingPolicy {
         ViewerScope s = v.scope();
         boolean covered = switch (s.level()) {
             case PATIENT -> s.covers(pid, issuer, null, null);
-            // per-study decisions name no series: a series token is held to its study here
-            case STUDY, SERIES -> s.studyInstanceUid().equals(study);
+            case STUDY -> s.studyInstanceUid().equals(study);
+            // a series token opens its series and the objects in it; of the study as a whole, only the row a
+            // query finds (its series and instances are held to the series by the query's visibility)
+            case SERIES -> series == null ? action == Action.QUERY && s.studyInstanceUid().equals(study)
+                    : s.covers(pid, issuer, study, series);
         };
         if (!covered) {
             return Decision.deny("outside the viewer token's scope");

@@ -125,7 +125,7 @@ class ViewerAccess {
             return contents;
         }
         StudyContents.Owner owner = contents.get().owner();
-        guard.check(rq, Action.RETRIEVE, owner.patientId(), owner.issuerOfPatientId(), studyUid);
+        guard.check(rq, Action.RETRIEVE, owner.patientId(), owner.issuerOfPatientId(), studyUid, seriesUid);
         return contents;
     }
 }
