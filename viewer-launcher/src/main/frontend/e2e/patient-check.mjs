@@ -29,6 +29,10 @@ try {
   result.status = await page.textContent('#status');
   result.heading = await page.textContent('h1');
   result.before = await rows(page);
+  // thumbnails are plain <img> elements on signed URLs: each must load without any header
+  await page.waitForFunction(() => [...document.querySelectorAll('#studies tbody img')]
+    .every((img) => img.complete && img.naturalWidth > 0), null, { timeout: 15000 }).catch(() => {});
+  result.thumbnails = await page.$$eval('#studies tbody img', (imgs) => imgs.map((img) => img.naturalWidth));
   result.history = await page.$$eval('#history tbody tr', (trs) => trs.length);
 
   await page.click('#studies tbody tr:nth-child(1) button.hide');

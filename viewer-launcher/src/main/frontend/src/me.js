@@ -57,8 +57,8 @@ async function loadStudies() {
     const img = document.createElement('img');
     img.alt = '';
     thumb.append(img);
-    fetch(`${root}${s.thumbnailUrl.replace(/^\//, '')}`, { headers: { Accept: 'image/jpeg', Authorization: `Bearer ${token}` } })
-      .then((r) => (r.ok ? r.blob() : null)).then((b) => { if (b) img.src = URL.createObjectURL(b); }).catch(() => {});
+    // the URL carries its own short-lived token for this one thumbnail (never the patient's)
+    img.src = `${root}${s.thumbnailUrl.replace(/^\//, '')}`;
     const actions = document.createElement('td');
     actions.className = 'actions';
     actions.append(

@@ -38,7 +38,11 @@ public class AccessFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         String path = path(request);
         String channel = path.equals(wadoUriPath) ? "WADO-URI" : "DICOMweb";
-        Caller caller = guard.policy().authenticate(request.getHeader("Authorization"), request.getRemoteAddr());
+        String authorization = request.getHeader("Authorization");
+        String urlToken = authorization == null && channel.equals("DICOMweb") ? request.getParameter("token") : null;
+        Caller caller = urlToken != null
+                ? guard.policy().authenticateUrl(urlToken, path.substring(dicomWebPrefix.length()), request.getRemoteAddr())
+                : guard.policy().authenticate(authorization, request.getRemoteAddr());
         request.setAttribute(AccessGuard.CALLER, caller);
         request.setAttribute(AccessGuard.CHANNEL, channel);
         Action action = actionOf(request.getMethod(), path);

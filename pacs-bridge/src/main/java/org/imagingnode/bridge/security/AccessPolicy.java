@@ -25,6 +25,15 @@ public interface AccessPolicy {
         return Caller.anonymous(authorization, remoteAddress);
     }
 
+    /**
+     * Who is calling, from credentials carried in a URL's {@code token} parameter rather than a header (an
+     * {@code <img>} sends no header). {@code path} is the resource's path under the DICOMweb base (e.g.
+     * {@code /studies/1.2.3/thumbnail}): such credentials are bound to one resource. Default: none accepted.
+     */
+    default Caller authenticateUrl(String token, String path, String remoteAddress) {
+        return Caller.anonymous(null, remoteAddress);
+    }
+
     /** Allow or deny one access. Must be cheap: it runs for every request and every resource. */
     Decision decide(AccessRequest request);
 

@@ -34,7 +34,7 @@ import org.springframework.web.bind.annotation.RestController;
  *
  * <ul>
  * <li>{@code GET /studies}: the person's studies from every site (date, modalities, description, site,
- * report status, thumbnail URL, hidden flag)</li>
+ * report status, hidden flag, and a thumbnail URL an {@code <img>} can load: see {@link ThumbnailLinks})</li>
  * <li>{@code PUT|DELETE /studies/{study}/hidden}: hide a study from professionals, or show it again</li>
  * <li>{@code GET /blocked-professionals}, {@code PUT|DELETE /blocked-professionals/{id}}</li>
  * <li>{@code GET /history}: who accessed what, when, from where; emergency accesses flagged</li>
@@ -54,12 +54,15 @@ public class PatientApiController {
     private final PatientSpace space;
     private final SpaceProperties props;
     private final DicomWebProperties dicomWeb;
+    private final ThumbnailLinks thumbnails;
 
-    PatientApiController(SpaceApi api, PatientSpace space, SpaceProperties props, DicomWebProperties dicomWeb) {
+    PatientApiController(SpaceApi api, PatientSpace space, SpaceProperties props, DicomWebProperties dicomWeb,
+            ThumbnailLinks thumbnails) {
         this.api = api;
         this.space = space;
         this.props = props;
         this.dicomWeb = dicomWeb;
+        this.thumbnails = thumbnails;
     }
 
     /** The person acted for, after checking the caller may (else 401/403, audited). */
@@ -84,6 +87,7 @@ public class PatientApiController {
     public ResponseEntity<List<Map<String, Object>>> studies(@RequestParam(name = "for", required = false) String forWhom,
             HttpServletRequest rq) {
         NationalId who = subject(rq, "query", forWhom, false);
+        Caller caller = api.caller(rq);
         List<Map<String, Object>> out = new ArrayList<>();
         for (PatientSpace.StudySummary s : space.studies(who)) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -97,7 +101,9 @@ public class PatientApiController {
             m.put("site", s.site());
             m.put("reportStatus", s.reportStatus());
             m.put("hidden", s.hidden());
-            m.put("thumbnailUrl", dicomWeb.basePath() + "/studies/" + s.studyInstanceUid() + "/thumbnail");
+            // an <img> sends no header: the URL carries a short-lived token for this one thumbnail
+            m.put("thumbnailUrl", dicomWeb.basePath() + "/studies/" + s.studyInstanceUid() + "/thumbnail?token="
+                    + thumbnails.issue(s.studyInstanceUid(), caller.id()));
             m.put("retrieveUrl", dicomWeb.basePath() + "/studies/" + s.studyInstanceUid());
             out.add(m);
         }

@@ -58,6 +58,9 @@ public class PatientSpacePolicy implements ConcealingPolicy {
     public static final String PROFESSIONAL = "professional";
     public static final String VIEWER = "viewer";
     public static final String SHARE_LINK = "share-link";
+    public static final String THUMBNAIL_LINK = "thumbnail-link";
+    private static final java.util.regex.Pattern STUDY_THUMBNAIL =
+            java.util.regex.Pattern.compile("/studies/([0-9.]{1,64})/thumbnail");
 
     /** How long a per-study decision is remembered (changes made on this node forget them at once). */
     private static final long MEMORY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
@@ -68,13 +71,24 @@ public class PatientSpacePolicy implements ConcealingPolicy {
     private final TokenVerifier tokens;
     private final ViewerTokenService viewerTokens;
     private final SpaceProperties props;
+    private final ThumbnailLinks thumbnails;
 
     public PatientSpacePolicy(PatientSpace space, TokenVerifier tokens, ViewerTokenService viewerTokens,
-            SpaceProperties props) {
+            SpaceProperties props, ThumbnailLinks thumbnails) {
         this.space = space;
         this.tokens = tokens;
         this.viewerTokens = viewerTokens;
         this.props = props;
+        this.thumbnails = thumbnails;
+    }
+
+    /** A thumbnail link ({@link ThumbnailLinks}) on the thumbnail of the study it was signed for; nothing else. */
+    @Override
+    public Caller authenticateUrl(String token, String path, String remoteAddress) {
+        java.util.regex.Matcher m = STUDY_THUMBNAIL.matcher(path == null ? "" : path);
+        return m.matches() ? thumbnails.verify(token, m.group(1))
+                .map(subject -> new Caller(subject, THUMBNAIL_LINK, token, remoteAddress))
+                .orElseGet(() -> Caller.anonymous(null, remoteAddress)) : Caller.anonymous(null, remoteAddress);
     }
 
     @Override
@@ -119,6 +133,8 @@ public class PatientSpacePolicy implements ConcealingPolicy {
         if (r.isEndpointLevel()) {
             return switch (role) {
                 case PROFESSIONAL -> Decision.allow("professional");
+                case THUMBNAIL_LINK -> r.action() == Action.RETRIEVE ? Decision.allow(role)
+                        : Decision.deny("a thumbnail link only shows a thumbnail");
                 case PATIENT, VIEWER, SHARE_LINK -> r.action() == Action.STORE ? Decision.deny(role + " may not store")
                         : Decision.allow(role);
                 case "anonymous" -> Decision.deny("no valid bearer token");
@@ -198,6 +214,9 @@ public class PatientSpacePolicy implements ConcealingPolicy {
             case PROFESSIONAL -> professional(caller, pid, issuer, study, action);
             case VIEWER -> viewer(caller, pid, issuer, study, series, action);
             case SHARE_LINK -> shareLink(caller, study, action);
+            case THUMBNAIL_LINK -> thumbnails.verify(caller.authorization(), study).isPresent()
+                    ? patient(NationalId.parseCx(caller.id()), pid, issuer, action)
+                    : Decision.deny("outside the thumbnail link");
             default -> Decision.deny("not authenticated");
         };
     }

@@ -1,8 +1,12 @@
 package org.imagingnode.bridge.space;
 
+import java.time.Clock;
+import java.util.Base64;
+
 import org.imagingnode.bridge.auth.TokenVerifier;
 import org.imagingnode.bridge.security.AccessPolicyMode;
 import org.imagingnode.viewer.ViewerTokenService;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -36,7 +40,14 @@ public class SpaceConfig {
 
     @Bean
     TokensMode tokensMode(PatientSpace space, TokenVerifier tokens, ViewerTokenService viewerTokens,
-            SpaceProperties props) {
-        return new TokensMode(new PatientSpacePolicy(space, tokens, viewerTokens, props));
+            SpaceProperties props, ThumbnailLinks thumbnails) {
+        return new TokensMode(new PatientSpacePolicy(space, tokens, viewerTokens, props, thumbnails));
+    }
+
+    /** Signed thumbnail URLs, keyed from the site's viewer secret (random per start when it is not set). */
+    @Bean
+    ThumbnailLinks thumbnailLinks(@Value("${node.viewer.token-secret:}") String secret) {
+        byte[] key = secret.isBlank() ? ViewerTokenService.randomSecret() : Base64.getDecoder().decode(secret.strip());
+        return new ThumbnailLinks(key, Clock.systemUTC());
     }
 }

@@ -72,8 +72,8 @@ class PatientSpaceEndToEndTest extends TokensNode {
         studies.forEach(n -> uids.add(n.get("studyInstanceUID").asText()));
         assertThat(uids).containsExactlyInAnyOrder(janeA.studyUid, janeB.studyUid);
         for (JsonNode n : studies) {
-            assertThat(n.get("thumbnailUrl").asText()).isEqualTo("/dicomweb/studies/" + n.get("studyInstanceUID").asText()
-                    + "/thumbnail");
+            assertThat(n.get("thumbnailUrl").asText()).startsWith("/dicomweb/studies/"
+                    + n.get("studyInstanceUID").asText() + "/thumbnail?token=" + ThumbnailLinks.PREFIX);
             assertThat(n.get("reportStatus").asText()).isEqualTo("none");
             assertThat(n.get("studyDate").asText()).isEqualTo("2026-01-15");
         }
@@ -86,6 +86,41 @@ class PatientSpaceEndToEndTest extends TokensNode {
         assertThat(get(wado(janeB), janeToken).statusCode()).isEqualTo(200);
         assertThat(get(wadoUri(janeA), janeToken).statusCode()).isEqualTo(200);
         assertThat(studyUids(get("/dicomweb/studies", johnToken))).containsExactly(johnA.studyUid);
+    }
+
+    @Test
+    void a_thumbnail_url_of_the_patients_list_loads_without_a_header_and_opens_that_thumbnail_only() throws Exception {
+        String url = null;
+        for (JsonNode n : JSON.readTree(get("/api/patient/studies", janeToken).body())) {
+            if (n.get("studyInstanceUID").asText().equals(janeA.studyUid)) {
+                url = n.get("thumbnailUrl").asText();
+            }
+        }
+        assertThat(url).isNotNull();
+        String token = url.substring(url.indexOf("?token=") + 7);
+        assertThat(janeToken).doesNotContain(token);
+        HttpResponse<String> img = get(url, null);
+        assertThat(img.statusCode()).isEqualTo(200);
+        assertThat(img.headers().firstValue("Content-Type")).hasValue("image/jpeg");
+
+        // not another study, not the study's images or metadata, not as a bearer token, not tampered with
+        for (String other : List.of("/dicomweb/studies/" + janeB.studyUid + "/thumbnail?token=" + token,
+                "/dicomweb/studies/" + janeA.studyUid + "?token=" + token,
+                "/dicomweb/studies/" + janeA.studyUid + "/metadata?token=" + token,
+                "/dicomweb/studies/" + janeA.studyUid + "/series/" + janeA.seriesUid + "/thumbnail?token=" + token,
+                "/dicomweb/studies?token=" + token,
+                url.substring(0, url.length() - 2) + (url.endsWith("AA") ? "BB" : "AA"))) {
+            HttpResponse<String> rs = get(other, null);
+            assertThat(rs.statusCode()).as(other).isEqualTo(401);
+        }
+        assertThat(get(url.substring(0, url.indexOf('?')), "Bearer " + token).statusCode()).isEqualTo(401);
+
+        assertThat(audit.forStudy(janeA.studyUid, 500)).anySatisfy(e -> {
+            assertThat(e.actor()).isEqualTo(jane.cx());
+            assertThat(e.actorRole()).isEqualTo("thumbnail-link");
+            assertThat(e.outcome()).isEqualTo("success");
+            assertThat(e.detail()).contains("thumbnail");
+        });
     }
 
     @Test

@@ -239,6 +239,8 @@ class ViewerTokensModeTest {
         r.get("before").forEach(row -> listed.add(row.get("study").asText()));
         assertThat(listed).containsExactlyInAnyOrder(first.studyUid, second.studyUid);
         assertThat(r.get("before").toString()).contains("Scanner thorax", "IRM cerveau", "MR");
+        assertThat(r.get("thumbnails")).as("thumbnails loaded by <img> from their signed URLs").hasSize(2)
+                .allSatisfy(w -> assertThat(w.asInt()).isPositive());
         // newest first: the MRI of 2025 is the first row, and the one hidden by the click
         String hiddenStudy = r.at("/before/0/study").asText();
         String sharedStudy = r.at("/before/1/study").asText();
