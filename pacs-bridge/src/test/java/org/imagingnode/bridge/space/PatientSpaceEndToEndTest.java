@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.imagingnode.bridge.audit.AuditEvent;
 import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.testing.TokensNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Random;
 
 import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.testing.TokensNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.testing.TokensNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;

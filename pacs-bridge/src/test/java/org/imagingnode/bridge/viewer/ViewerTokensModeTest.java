@@ -3,33 +3,21 @@ package org.imagingnode.bridge.viewer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.imagingnode.bridge.dicom.TestObjects;
-import org.imagingnode.bridge.dimse.DimseServer;
-import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.testing.TokensNode;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
@@ -38,38 +26,7 @@ import org.w3c.dom.NodeList;
  * from the dev issuer): only a caller the policy lets see a study gets a launch, and the viewer token it
  * carries opens that study over DICOMweb and WADO-URI, and nothing else.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class ViewerTokensModeTest {
-    private static final String SITE_ORG = "FINESS-750000042";
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Path DATA_DIR;
-
-    static {
-        try {
-            DATA_DIR = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "viewer-tokens-node");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    @DynamicPropertySource
-    static void tokensNode(DynamicPropertyRegistry registry) {
-        registry.add("node.data-dir", DATA_DIR::toString);
-        registry.add("node.ae-title", () -> "VIEWERNODE");
-        registry.add("node.dimse.port", () -> "0");
-        registry.add("node.dimse.bind-address", () -> "127.0.0.1");
-        registry.add("node.dimse.calling-aes", () -> "STORESCU=store");
-        registry.add("node.security.mode", () -> "tokens");
-        registry.add("node.auth.dev-issuer.enabled", () -> "true");
-        registry.add("node.space.organisation", () -> SITE_ORG);
-    }
-
-    @Autowired
-    DimseServer dimse;
-
-    @LocalServerPort
-    int httpPort;
+class ViewerTokensModeTest extends TokensNode {
 
     @Test
     void only_a_caller_allowed_to_see_the_study_gets_a_launch_and_its_token_opens_that_study_only() throws Exception {
@@ -260,39 +217,5 @@ class ViewerTokensModeTest {
         assertThat(r.at("/shared/state").asText()).isEqualTo("ready");
         assertThat(r.at("/shared/study").asText()).isEqualTo(sharedStudy);
         assertThat(r.at("/shared/count").asInt()).isEqualTo(1);
-    }
-
-    private void store(TestObjects.Spec... specs) throws Exception {
-        Path dir = Files.createTempDirectory("viewer-objects");
-        List<String> files = new java.util.ArrayList<>();
-        for (TestObjects.Spec s : specs) {
-            files.add(TestObjects.write(s, dir.resolve(s.sopInstanceUid + ".dcm")).toString());
-        }
-        List<String> cmd = Dcmtk.args("storescu", "-aet", "STORESCU", "-aec", "VIEWERNODE", "127.0.0.1",
-                Integer.toString(dimse.port()), files);
-        Dcmtk.Result r = Dcmtk.run(60, cmd.toArray(String[]::new));
-        assertThat(r.ok()).as(r.output()).isTrue();
-    }
-
-    private String token(Map<String, Object> claims) throws Exception {
-        HttpResponse<String> rs = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
-                + "/dev/tokens")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(claims))).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
-        JsonNode body = JSON.readTree(rs.body());
-        return "Bearer " + body.get("token").asText();
-    }
-
-    private HttpResponse<String> get(String path, String authorization) throws Exception {
-        return getUrl("http://127.0.0.1:" + httpPort + path, authorization);
-    }
-
-    private static HttpResponse<String> getUrl(String url, String authorization) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET();
-        if (authorization != null) {
-            b.header("Authorization", authorization);
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

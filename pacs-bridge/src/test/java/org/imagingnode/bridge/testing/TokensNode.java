@@ -1,4 +1,4 @@
-package org.imagingnode.bridge.space;
+package org.imagingnode.bridge.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,7 +21,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dimse.DimseServer;
-import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.space.NationalId;
+import org.imagingnode.bridge.space.SpaceProperties;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -29,22 +30,22 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * Base of the tests that run the whole node in {@code node.security.mode=tokens}, with the dev token issuer
- * on (tokens are real RS256 JWTs asked from {@code POST /dev/tokens} over HTTP) and this site's organisation
- * {@value #SITE_ORG}. Its own database and data folder; every subclass shares this one node.
+ * Base of the tests that run the whole node in {@code node.security.mode=tokens} (patient space, viewers), with
+ * the dev token issuer on (tokens are real RS256 JWTs asked from {@code POST /dev/tokens} over HTTP) and this
+ * site's organisation {@value #SITE_ORG}. Its own database and data folder; every subclass shares this one node.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-abstract class TokensNode {
-    static final String NODE_AE = "SPACENODE";
-    static final String SITE_ORG = "FINESS-750000001";
-    static final String INS = SpaceProperties.INS_NIR;
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    static final ObjectMapper JSON = new ObjectMapper();
+public abstract class TokensNode {
+    protected static final String NODE_AE = "SPACENODE";
+    protected static final String SITE_ORG = "FINESS-750000001";
+    protected static final String INS = SpaceProperties.INS_NIR;
+    protected static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    protected static final ObjectMapper JSON = new ObjectMapper();
     private static final Path DATA_DIR;
 
     static {
         try {
-            DATA_DIR = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "space-node");
+            DATA_DIR = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "tokens-node");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -63,17 +64,17 @@ abstract class TokensNode {
     }
 
     @Autowired
-    DimseServer dimse;
+    protected DimseServer dimse;
 
     @LocalServerPort
-    int httpPort;
+    protected int httpPort;
 
-    String url(String path) {
+    protected String url(String path) {
         return "http://127.0.0.1:" + httpPort + path;
     }
 
     /** Sends the objects to the node with DCMTK's storescu. */
-    void store(TestObjects.Spec... specs) throws Exception {
+    protected void store(TestObjects.Spec... specs) throws Exception {
         Path dir = Files.createTempDirectory("space-objects");
         List<String> cmd = new ArrayList<>(Dcmtk.args("storescu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1",
                 Integer.toString(dimse.port())));
@@ -85,7 +86,7 @@ abstract class TokensNode {
     }
 
     /** A study of one instance of a local patient whose data set names the national identity (or none). */
-    static TestObjects.Spec study(String localId, String site, NationalId ins) {
+    protected static TestObjects.Spec study(String localId, String site, NationalId ins) {
         TestObjects.Spec s = new TestObjects.Spec();
         s.patientId = localId;
         s.issuer = site;
@@ -97,12 +98,12 @@ abstract class TokensNode {
         return s;
     }
 
-    static NationalId person() {
+    protected static NationalId person() {
         return new NationalId(Long.toString(100_000_000_000_000L + (System.nanoTime() % 899_999_999_999_999L)), INS);
     }
 
     /** A real signed token from the node's dev issuer, as "Bearer ...". */
-    String token(Map<String, Object> request) throws Exception {
+    protected String token(Map<String, Object> request) throws Exception {
         HttpResponse<String> rs = HTTP.send(HttpRequest.newBuilder(URI.create(url("/dev/tokens")))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(request))).build(),
@@ -111,20 +112,29 @@ abstract class TokensNode {
         return "Bearer " + JSON.readTree(rs.body()).get("token").asText();
     }
 
-    String patientToken(NationalId who) throws Exception {
+    protected String patientToken(NationalId who) throws Exception {
         return token(Map.of("subject", "patient-" + who.id(), "patientId", who.id(), "patientIdIssuer", who.issuer()));
     }
 
-    String professionalToken(String rpps, String organisation) throws Exception {
+    protected String professionalToken(String rpps, String organisation) throws Exception {
         return token(Map.of("subject", "pro-" + rpps, "professionalId", rpps, "profession", "radiologist",
                 "organisation", organisation));
     }
 
-    HttpResponse<String> get(String path, String authorization) throws Exception {
+    protected HttpResponse<String> get(String path, String authorization) throws Exception {
         return send("GET", path, authorization, null);
     }
 
-    HttpResponse<String> send(String method, String path, String authorization, Object jsonBody) throws Exception {
+    /** A GET of an absolute URL (as a viewer follows the URLs the node gave it). */
+    protected static HttpResponse<String> getUrl(String url, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET();
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    protected HttpResponse<String> send(String method, String path, String authorization, Object jsonBody) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(30));
         if (authorization != null) {
             b.header("Authorization", authorization);
@@ -139,7 +149,7 @@ abstract class TokensNode {
     }
 
     /** The StudyInstanceUIDs of a QIDO-RS answer. */
-    static List<String> studyUids(HttpResponse<String> qido) throws Exception {
+    protected static List<String> studyUids(HttpResponse<String> qido) throws Exception {
         assertThat(qido.statusCode()).as(qido.body()).isEqualTo(200);
         List<String> out = new ArrayList<>();
         for (JsonNode n : JSON.readTree(qido.body())) {
@@ -148,11 +158,11 @@ abstract class TokensNode {
         return out;
     }
 
-    static String enc(String s) {
+    protected static String enc(String s) {
         return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    static Map<String, Object> map(Object... kv) {
+    protected static Map<String, Object> map(Object... kv) {
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
             m.put((String) kv[i], kv[i + 1]);
