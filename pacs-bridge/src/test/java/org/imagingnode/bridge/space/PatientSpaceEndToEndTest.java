@@ -87,6 +87,22 @@ class PatientSpaceEndToEndTest extends TokensNode {
         assertThat(get(wado(janeB), janeToken).statusCode()).isEqualTo(200);
         assertThat(get(wadoUri(janeA), janeToken).statusCode()).isEqualTo(200);
         assertThat(studyUids(get("/dicomweb/studies", johnToken))).containsExactly(johnA.studyUid);
+
+        // audited: the retrievals by study, the API list and the queries by the patient's own identity
+        assertThat(audit.forStudy(janeB.studyUid, 500)).anySatisfy(e -> {
+            assertThat(e.actor()).isEqualTo(jane.cx());
+            assertThat(e.actorRole()).isEqualTo("patient");
+            assertThat(e.action()).isEqualTo("retrieve");
+            assertThat(e.channel()).isEqualTo("DICOMweb");
+            assertThat(e.outcome()).isEqualTo("success");
+            assertThat(e.sourceAddress()).isEqualTo("127.0.0.1");
+        });
+        assertThat(audit.forPatient(jane.cx(), 500)).anySatisfy(e -> {
+            assertThat(e.actor()).isEqualTo(jane.cx());
+            assertThat(e.channel()).isEqualTo("API");
+            assertThat(e.action()).isEqualTo("query");
+            assertThat(e.detail()).contains("list of studies, 2");
+        });
     }
 
     @Test
@@ -305,6 +321,25 @@ class PatientSpaceEndToEndTest extends TokensNode {
         assertThat(get(wado(janeA), shortBearer).statusCode()).isEqualTo(200);
         Thread.sleep(1500);
         assertThat(get(wado(janeA), shortBearer).statusCode()).isEqualTo(401);
+
+        // audited: created and revoked by Jane, used under the link's own name, refused once revoked
+        String id = link.get("id").asText();
+        List<AuditEvent> events = audit.forStudy(janeA.studyUid, 1000);
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.action()).isEqualTo("share-link-create");
+            assertThat(e.actor()).isEqualTo(jane.cx());
+            assertThat(e.detail()).contains(id);
+        });
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.actor()).isEqualTo("share-link:" + id);
+            assertThat(e.actorRole()).isEqualTo("share-link");
+            assertThat(e.action()).isEqualTo("retrieve");
+            assertThat(e.outcome()).isEqualTo("success");
+        });
+        assertThat(audit.forPatient(jane.cx(), 1000)).anySatisfy(e -> {
+            assertThat(e.action()).isEqualTo("share-link-revoke");
+            assertThat(e.detail()).contains(id);
+        });
         assertThat(send("POST", "/api/patient/studies/" + janeA.studyUid + "/share-links", janeToken,
                 map("lifetimeSeconds", 0)).statusCode()).isEqualTo(400);
     }

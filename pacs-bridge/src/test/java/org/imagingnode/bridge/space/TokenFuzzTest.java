@@ -109,6 +109,45 @@ class TokenFuzzTest extends TokensNode {
     }
 
     @Test
+    void forged_mutated_or_replayed_thumbnail_links_are_401_and_never_an_image() throws Exception {
+        String link = null;
+        for (var n : JSON.readTree(get("/api/patient/studies", ownerToken).body())) {
+            link = n.get("thumbnailUrl").asText();
+        }
+        String real = link.substring(link.indexOf("?token=") + 7);
+        List<String> tokens = new ArrayList<>(List.of("", "th.", "th...", "th.1.2.3", "th.-1.a.b", "th.9999999999.."
+                + "x", real + ".", real.replace("th.", "sl."), "th." + "9".repeat(40) + ".a.b", "%00", "th.%0a.x.y"));
+        for (int i = 0; i < 60; i++) {
+            char[] c = real.toCharArray();
+            int k = 3 + random.nextInt(c.length - 3);
+            c[k] = (char) ('0' + random.nextInt(75));
+            tokens.add(new String(c));
+        }
+        tokens.removeIf(real::equals);
+        List<String> paths = List.of("/dicomweb/studies/" + mine.studyUid + "/thumbnail",
+                "/dicomweb/studies/" + theirs.studyUid + "/thumbnail");
+        for (String t : tokens) {
+            for (String path : paths) {
+                HttpResponse<String> rs = get(path + "?token=" + encodeLoosely(t), null);
+                assertNoLeak(rs, path + " with " + abbreviate(t));
+                assertThat(rs.statusCode()).as(path + " with " + abbreviate(t)).isIn(400, 401);
+                assertThat(rs.headers().firstValue("Content-Type").orElse("")).doesNotStartWith("image/");
+            }
+        }
+        // the real link: only on its own study's thumbnail
+        for (String path : List.of("/dicomweb/studies/" + theirs.studyUid + "/thumbnail",
+                "/dicomweb/studies/" + theirs.studyUid + "/metadata", "/dicomweb/studies",
+                "/dicomweb/studies/" + mine.studyUid + "/series/" + mine.seriesUid + "/instances/" + mine.sopInstanceUid,
+                "/wado?requestType=WADO&studyUID=" + mine.studyUid + "&seriesUID=" + mine.seriesUid + "&objectUID="
+                        + mine.sopInstanceUid)) {
+            HttpResponse<String> rs = get(path + (path.contains("?") ? "&" : "?") + "token=" + real, null);
+            assertNoLeak(rs, path);
+            assertThat(rs.statusCode()).as(path).isEqualTo(401);
+        }
+        assertThat(get(link, null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void malformed_query_strings_with_a_valid_token_are_refused_cleanly_and_never_reach_another_patient()
             throws Exception {
         String[] keys = {"PatientID", "PatientName", "StudyInstanceUID", "StudyDate", "ModalitiesInStudy", "limit",
