@@ -1,5 +1,6 @@
 package org.imagingnode.bridge.dimse;
 
+import java.net.InetAddress;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -22,25 +23,44 @@ public final class AeRegistry implements DimseCallers {
     }
 
     private final Map<String, Set<Permission>> callers;
+    /** The addresses some callers are bound to; a caller not in here may connect from anywhere. */
+    private final Map<String, CallerOrigin> origins;
     private final Map<String, RemoteAe> destinations;
 
-    public AeRegistry(Map<String, Set<Permission>> callers, Map<String, RemoteAe> destinations) {
+    private AeRegistry(Map<String, Set<Permission>> callers, Map<String, CallerOrigin> origins,
+            Map<String, RemoteAe> destinations) {
         this.callers = Map.copyOf(callers);
+        this.origins = Map.copyOf(origins);
         this.destinations = Map.copyOf(destinations);
     }
 
     /**
-     * Parses the compact forms of {@link DimseProperties}: {@code "AE=perm|perm, AE2=perm"} and
+     * Parses the compact forms of {@link DimseProperties}: {@code "AE=perm|perm, AE2=perm@origin"}
+     * (origin: an IP address, a CIDR network or a host name the AE must connect from) and
      * {@code "AE=host:port, ..."}.
      *
      * @throws IllegalArgumentException naming the faulty entry
      */
     public static AeRegistry parse(String callingAes, String moveDestinations) {
         Map<String, Set<Permission>> callers = new LinkedHashMap<>();
+        Map<String, CallerOrigin> origins = new LinkedHashMap<>();
         for (String entry : entries(callingAes)) {
-            String[] kv = keyValue(entry, "node.dimse.calling-aes", "AE=store|query|retrieve");
+            String[] kv = keyValue(entry, "node.dimse.calling-aes", "AE=store|query|retrieve[@address]");
+            if (callers.containsKey(kv[0])) {
+                throw new IllegalArgumentException("node.dimse.calling-aes: " + kv[0] + " is listed twice");
+            }
+            String permissions = kv[1];
+            int at = permissions.indexOf('@');
+            if (at >= 0) {
+                try {
+                    origins.put(kv[0], CallerOrigin.parse(permissions.substring(at + 1)));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("node.dimse.calling-aes: " + kv[0] + ": " + e.getMessage(), e);
+                }
+                permissions = permissions.substring(0, at);
+            }
             Set<Permission> perms = EnumSet.noneOf(Permission.class);
-            for (String p : kv[1].split("[|+]")) {
+            for (String p : permissions.split("[|+]")) {
                 try {
                     perms.add(Permission.valueOf(p.strip().toUpperCase(Locale.ROOT)));
                 } catch (IllegalArgumentException e) {
@@ -73,7 +93,7 @@ public final class AeRegistry implements DimseCallers {
             }
             destinations.put(kv[0], new RemoteAe(kv[0], host, port));
         }
-        return new AeRegistry(callers, destinations);
+        return new AeRegistry(callers, origins, destinations);
     }
 
     private static String[] entries(String list) {
@@ -94,6 +114,17 @@ public final class AeRegistry implements DimseCallers {
 
     public boolean isKnownCaller(String aeTitle) {
         return callers.containsKey(aeTitle);
+    }
+
+    /** Whether a known caller connects from where it is bound to (anywhere, when it is not bound). */
+    public boolean isAtItsOrigin(String aeTitle, InetAddress from) {
+        CallerOrigin origin = origins.get(aeTitle);
+        return origin == null || origin.matches(from);
+    }
+
+    /** Where a caller is bound to connect from, for messages; empty when it is not bound. */
+    public Optional<String> originOf(String aeTitle) {
+        return Optional.ofNullable(origins.get(aeTitle)).map(CallerOrigin::toString);
     }
 
     public boolean may(String aeTitle, Permission permission) {

@@ -13,7 +13,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param bindAddress      address to listen on
  * @param callingAes       allowed calling AEs and what each may do, e.g.
  *                         {@code "MODALITY1=store, VIEWER=query|retrieve, PACS=store|query|retrieve"}
- *                         (env NODE_DIMSE_CALLING_AES); an AE not listed is rejected at association
+ *                         (env NODE_DIMSE_CALLING_AES); an AE not listed is rejected at association;
+ *                         {@code CT1=store@10.0.3.17} (or a CIDR network, or a host name) also rejects
+ *                         the title from any other address
  * @param moveDestinations C-MOVE destinations, e.g. {@code "PACS=10.0.0.5:104, WS1=ws1.local:11112"}
  *                         (env NODE_DIMSE_MOVE_DESTINATIONS)
  * @param maxAssociations  concurrent associations; more are rejected (transient, local limit exceeded)

@@ -47,6 +47,13 @@ final class ServiceNegotiator implements Association.Negotiator {
                     AssociationRejectedException.REASON_CALLING_AE_NOT_RECOGNIZED,
                     "calling AE title '" + caller + "' is not registered");
         }
+        if (!registry.isAtItsOrigin(caller, socket.getInetAddress())) {
+            throw new AssociationRejectedException(AssociationRejectedException.RESULT_PERMANENT,
+                    AssociationRejectedException.SOURCE_SERVICE_USER,
+                    AssociationRejectedException.REASON_CALLING_AE_NOT_RECOGNIZED,
+                    "calling AE title '" + caller + "' may only connect from " + registry.originOf(caller).orElseThrow()
+                            + ", not " + socket.getInetAddress().getHostAddress());
+        }
         List<PresentationContext> accepted = new ArrayList<>();
         for (PresentationContext pc : rq.presentationContexts()) {
             accepted.add(negotiate(caller, pc));

@@ -77,6 +77,15 @@ class DimseServicesTest extends NodeIntegrationTest {
     }
 
     @Test
+    void anAeBoundToAnAddressIsAcceptedFromThereOnly() throws Exception {
+        assertThat(tool("echoscu", "-aet", "LOOPBACKCT", "-aec", NODE_AE, "127.0.0.1", dimsePort()).ok()).isTrue();
+        // the same title from another address than the one it is bound to: an impostor
+        Dcmtk.Result r = tool("echoscu", "-aet", "REMOTECT", "-aec", NODE_AE, "127.0.0.1", dimsePort());
+        assertThat(r.ok()).isFalse();
+        assertThat(r.output()).containsIgnoringCase("Calling AE Title Not Recognized");
+    }
+
+    @Test
     void wrongCalledAeIsRejectedAtAssociation() throws Exception {
         Dcmtk.Result r = tool("echoscu", "-aet", "STORESCU", "-aec", "SOMEONE", "127.0.0.1", dimsePort());
         assertThat(r.ok()).isFalse();
