@@ -15,16 +15,35 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * the endpoint-level decision made (401/403 and an audit event when denied). Handlers then check each
  * patient/study through {@link AccessGuard#check}. CORS preflight requests are answered by the CORS
  * filter, which runs before this one.
+ *
+ * <p>A request another node makes for one of its users (sharing: a consumer node retrieving a study held
+ * here) carries the user's own credentials in {@code Authorization}, decided by the policy like any other,
+ * and the node's token in {@value #NODE_AUTHORIZATION}: that token must be valid (else 401), the channel is
+ * then {@value #REMOTE_CHANNEL} and the audit trail names the node.
  */
 public class AccessFilter extends OncePerRequestFilter {
+    /** The header in which another node proves itself on requests it makes for one of its users. */
+    public static final String NODE_AUTHORIZATION = "X-Node-Authorization";
+    /** The audit channel of requests made through another node. */
+    public static final String REMOTE_CHANNEL = "remote";
+
+    /** Checks another node's token; returns its node id, or throws with a reason for the audit trail. */
+    @FunctionalInterface
+    public interface NodeAuthenticator {
+        String nodeOf(String header) throws Exception;
+    }
+
     private final AccessGuard guard;
     private final String dicomWebPrefix;
     private final String wadoUriPath;
+    private final NodeAuthenticator nodes;
 
-    public AccessFilter(AccessGuard guard, String dicomWebPrefix, String wadoUriPath) {
+    /** @param nodes checks node tokens; null when this node accepts none */
+    public AccessFilter(AccessGuard guard, String dicomWebPrefix, String wadoUriPath, NodeAuthenticator nodes) {
         this.guard = guard;
         this.dicomWebPrefix = dicomWebPrefix;
         this.wadoUriPath = wadoUriPath;
+        this.nodes = nodes;
     }
 
     @Override
@@ -43,6 +62,27 @@ public class AccessFilter extends OncePerRequestFilter {
         Caller caller = urlToken != null
                 ? guard.policy().authenticateUrl(urlToken, path.substring(dicomWebPrefix.length()), request.getRemoteAddr())
                 : guard.policy().authenticate(authorization, request.getRemoteAddr());
+        String nodeHeader = request.getHeader(NODE_AUTHORIZATION);
+        if (nodeHeader != null) {
+            String node;
+            try {
+                if (nodes == null) {
+                    throw new IllegalStateException("this node accepts no node tokens");
+                }
+                node = nodes.nodeOf(nodeHeader);
+            } catch (Exception e) {
+                guard.audit(caller, REMOTE_CHANNEL, actionOf(request.getMethod(), path), null, null, "denied",
+                        request.getMethod() + " " + path + ": node token refused: " + e.getMessage());
+                response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
+                response.setContentType("text/plain;charset=UTF-8");
+                response.getOutputStream().write("node authentication failed".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+            channel = REMOTE_CHANNEL;
+            // who asked, and through which node: what the patient's access history shows as "from where"
+            caller = new Caller(caller.id(), caller.role(), caller.authorization(),
+                    "node " + node + " (" + request.getRemoteAddr() + ")");
+        }
         request.setAttribute(AccessGuard.CALLER, caller);
         request.setAttribute(AccessGuard.CHANNEL, channel);
         Action action = actionOf(request.getMethod(), path);

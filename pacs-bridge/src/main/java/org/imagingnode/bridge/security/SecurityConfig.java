@@ -3,6 +3,7 @@ package org.imagingnode.bridge.security;
 import java.util.Locale;
 
 import org.imagingnode.bridge.audit.AuditLog;
+import org.imagingnode.bridge.sharing.nodeauth.NodeTokenVerifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -60,9 +61,11 @@ public class SecurityConfig {
     @Bean
     FilterRegistrationBean<AccessFilter> accessFilter(AccessGuard guard,
             @Value("${node.dicomweb.base-path:/dicomweb}") String basePath,
-            @Value("${node.dicomweb.wado-uri-path:/wado}") String wadoUriPath) {
-        FilterRegistrationBean<AccessFilter> reg = new FilterRegistrationBean<>(
-                new AccessFilter(guard, basePath, wadoUriPath));
+            @Value("${node.dicomweb.wado-uri-path:/wado}") String wadoUriPath,
+            ObjectProvider<NodeTokenVerifier> nodeTokens) {
+        NodeTokenVerifier verifier = nodeTokens.getIfAvailable();
+        FilterRegistrationBean<AccessFilter> reg = new FilterRegistrationBean<>(new AccessFilter(guard, basePath,
+                wadoUriPath, verifier == null ? null : header -> verifier.verify(header).nodeId()));
         reg.setOrder(ACCESS_FILTER_ORDER);
         reg.addUrlPatterns("/*");
         reg.setName("nodeAccessFilter");

@@ -38,9 +38,17 @@ class AccessFilterTest {
     RecordingAudit audit = new RecordingAudit();
 
     MockHttpServletResponse run(AccessPolicy policy, String method, String path) throws Exception {
-        AccessFilter filter = new AccessFilter(new AccessGuard(policy, audit), "/dicomweb", "/wado");
+        return run(policy, method, path, null, null);
+    }
+
+    MockHttpServletResponse run(AccessPolicy policy, String method, String path, AccessFilter.NodeAuthenticator nodes,
+            String nodeHeader) throws Exception {
+        AccessFilter filter = new AccessFilter(new AccessGuard(policy, audit), "/dicomweb", "/wado", nodes);
         MockHttpServletRequest rq = new MockHttpServletRequest(method, path);
         rq.setRemoteAddr("127.0.0.9");
+        if (nodeHeader != null) {
+            rq.addHeader(AccessFilter.NODE_AUTHORIZATION, nodeHeader);
+        }
         MockHttpServletResponse rs = new MockHttpServletResponse();
         MockFilterChain chain = new MockFilterChain();
         filter.doFilter(rq, rs, chain);
@@ -109,6 +117,38 @@ class AccessFilterTest {
         assertThat(config.accessPolicy(" open-dev ")).isInstanceOf(OpenDevPolicy.class);
         assertThatThrownBy(() -> config.accessPolicy("open")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("node.security.mode");
+    }
+
+    @Test
+    void aRequestMadeThroughAnotherNodeNeedsThatNodesValidTokenAndIsAuditedAsRemote() throws Exception {
+        AccessFilter.NodeAuthenticator nodes = header -> {
+            if (!header.equals("Bearer good")) {
+                throw new IllegalArgumentException("invalid node token from NODE-X");
+            }
+            return "NODE-B";
+        };
+        AccessPolicy auditsEverything = new AccessPolicy() {
+            @Override
+            public Decision decide(AccessRequest r) {
+                return Decision.deny("seen");
+            }
+
+            @Override
+            public String describe() {
+                return "test";
+            }
+        };
+        assertThat(run(new OpenDevPolicy(), "GET", "/dicomweb/studies", nodes, "Bearer forged").getStatus())
+                .isEqualTo(401);
+        assertThat(run(new OpenDevPolicy(), "GET", "/dicomweb/studies", null, "Bearer good").getStatus())
+                .isEqualTo(401); // this node accepts no node tokens at all
+        assertThat(run(auditsEverything, "GET", "/dicomweb/studies/1.2/metadata", nodes, "Bearer good").getStatus())
+                .isEqualTo(401);
+        assertThat(audit.events).hasSize(3);
+        assertThat(audit.events.get(0).channel()).isEqualTo("remote");
+        assertThat(audit.events.get(0).detail()).contains("node token refused: invalid node token from NODE-X");
+        assertThat(audit.events.get(2).channel()).isEqualTo("remote");
+        assertThat(audit.events.get(2).sourceAddress()).isEqualTo("node NODE-B (127.0.0.9)");
     }
 
     @Test
