@@ -8,7 +8,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 import jakarta.servlet.http.HttpServletRequest;
@@ -49,45 +52,47 @@ public class QidoController {
     private final InstanceIndex index;
     private final AccessGuard guard;
     private final DicomWebProperties props;
+    private final RemoteStudies remote;
 
-    QidoController(InstanceIndex index, AccessGuard guard, DicomWebProperties props) {
+    QidoController(InstanceIndex index, AccessGuard guard, DicomWebProperties props, Optional<RemoteStudies> remote) {
         this.index = index;
         this.guard = guard;
         this.props = props;
+        this.remote = remote.orElse(null);
     }
 
     @GetMapping("/studies")
     public void studies(HttpServletRequest rq, HttpServletResponse rs) throws IOException {
-        search(rq, rs, QueryLevel.STUDY, List.of(), true);
+        search(rq, rs, QueryLevel.STUDY, List.of(), true, null);
     }
 
     @GetMapping("/series")
     public void allSeries(HttpServletRequest rq, HttpServletResponse rs) throws IOException {
-        search(rq, rs, QueryLevel.SERIES, List.of(), true);
+        search(rq, rs, QueryLevel.SERIES, List.of(), true, null);
     }
 
     @GetMapping("/instances")
     public void allInstances(HttpServletRequest rq, HttpServletResponse rs) throws IOException {
-        search(rq, rs, QueryLevel.IMAGE, List.of(), true);
+        search(rq, rs, QueryLevel.IMAGE, List.of(), true, null);
     }
 
     @GetMapping("/studies/{study}/series")
     public void seriesOfStudy(@PathVariable String study, HttpServletRequest rq, HttpServletResponse rs)
             throws IOException {
-        search(rq, rs, QueryLevel.SERIES, List.of(uid(IndexAttribute.StudyInstanceUID, study)), false);
+        search(rq, rs, QueryLevel.SERIES, List.of(uid(IndexAttribute.StudyInstanceUID, study)), false, study);
     }
 
     @GetMapping("/studies/{study}/instances")
     public void instancesOfStudy(@PathVariable String study, HttpServletRequest rq, HttpServletResponse rs)
             throws IOException {
-        search(rq, rs, QueryLevel.IMAGE, List.of(uid(IndexAttribute.StudyInstanceUID, study)), true);
+        search(rq, rs, QueryLevel.IMAGE, List.of(uid(IndexAttribute.StudyInstanceUID, study)), true, study);
     }
 
     @GetMapping("/studies/{study}/series/{series}/instances")
     public void instancesOfSeries(@PathVariable String study, @PathVariable String series, HttpServletRequest rq,
             HttpServletResponse rs) throws IOException {
         search(rq, rs, QueryLevel.IMAGE, List.of(uid(IndexAttribute.StudyInstanceUID, study),
-                uid(IndexAttribute.SeriesInstanceUID, series)), false);
+                uid(IndexAttribute.SeriesInstanceUID, series)), false, study);
     }
 
     private static Condition uid(IndexAttribute a, String value) {
@@ -95,8 +100,9 @@ public class QidoController {
         return new Condition.SingleValue(a, value);
     }
 
+    /** @param study the study the path names (its series or instances are searched), or null */
     private void search(HttpServletRequest rq, HttpServletResponse rs, QueryLevel level, List<Condition> scope,
-            boolean withParents) throws IOException {
+            boolean withParents, String study) throws IOException {
         negotiateJson(rq);
         Map<String, List<String>> params = new LinkedHashMap<>();
         rq.getParameterMap().forEach((k, v) -> params.put(k, List.of(v)));
@@ -115,6 +121,14 @@ public class QidoController {
             rows = rows.subList(0, q.requestedLimit());
             warnings.add("299 imaging-node: \"There are more matches than returned; ask for the next ones with offset\"");
         }
+        if (rows.isEmpty() && study != null && remote != null) {
+            // not a study of this node: one the caller found through the index is searched at its source
+            Optional<RemoteStudies.Study> r = remote.find(study, caller);
+            if (r.isPresent()) {
+                proxy(rq, rs, r.get(), study, level);
+                return;
+            }
+        }
         // each row is still decided per study (deny by default): a row the SQL let through and the policy
         // refuses means the two disagree, which is a bug worth a loud log line, never a leak
         List<IndexRow> visible = new ArrayList<>(rows.size());
@@ -129,21 +143,45 @@ public class QidoController {
             log.warn("QIDO-RS: the policy withheld {} row(s) its query visibility let through (caller {})",
                     rows.size() - visible.size(), caller);
         }
+        String base = Urls.base(rq, props);
+        List<byte[]> remoteMatches = List.of();
+        if (level == QueryLevel.STUDY && study == null && remote != null) {
+            Set<String> local = new HashSet<>();
+            rows.forEach(r -> local.add((String) r.get(IndexAttribute.StudyInstanceUID)));
+            remoteMatches = remote.studies(caller, params, local, base, warnings);
+        }
         guard.audit(caller, channel, Action.QUERY, singlePatient(visible), singleStudy(visible), "success",
                 "QIDO-RS " + level.name().toLowerCase(java.util.Locale.ROOT) + " query: " + visible.size() + " match(es)"
-                        + (visible.size() < rows.size() ? ", " + (rows.size() - visible.size()) + " withheld" : ""));
+                        + (visible.size() < rows.size() ? ", " + (rows.size() - visible.size()) + " withheld" : "")
+                        + (remoteMatches.isEmpty() ? "" : ", " + remoteMatches.size() + " remote"));
         for (String w : warnings) {
             rs.addHeader("Warning", w);
         }
         rs.setStatus(200);
         rs.setContentType("application/dicom+json");
-        String base = Urls.base(rq, props);
         try (OutputStream out = rs.getOutputStream(); JsonGenerator json = JSON.createGenerator(out)) {
             json.writeStartArray();
             for (IndexRow r : visible) {
                 writeRow(json, r, level, q, base);
             }
+            for (byte[] m : remoteMatches) {
+                json.writeRawValue(new String(m, java.nio.charset.StandardCharsets.UTF_8));
+            }
             json.writeEndArray();
+        }
+    }
+
+    /** Streams the source node's answer to this query about one of its studies (URLs pointing at this node). */
+    private void proxy(HttpServletRequest rq, HttpServletResponse rs, RemoteStudies.Study r, String study,
+            QueryLevel level) throws IOException {
+        boolean complete = false;
+        try {
+            r.proxy(Urls.belowBase(rq, props), "application/dicom+json", Urls.base(rq, props), rs);
+            complete = true;
+        } finally {
+            guard.audit(rq, Action.QUERY, r.patient(), study, complete ? "success" : "failure", "QIDO-RS "
+                    + level.name().toLowerCase(java.util.Locale.ROOT) + " query of a remote study (node "
+                    + r.sourceNode() + ")");
         }
     }
 

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonFactory;
@@ -88,16 +89,21 @@ class StoredInstances {
 
     /** The study, or 404. */
     StudyRef study(String studyUid) {
+        return findStudy(studyUid).orElseThrow(() -> DicomWebException.notFound("no study " + studyUid));
+    }
+
+    /** The study if this node holds it (400 for a malformed UID). */
+    Optional<StudyRef> findStudy(String studyUid) {
         requireUid(studyUid, "StudyInstanceUID");
         List<IndexRow> rows = index.find(new IndexQuery(QueryLevel.STUDY,
                 List.of(new Condition.SingleValue(IndexAttribute.StudyInstanceUID, studyUid)),
                 Set.of(IndexAttribute.PatientID, IndexAttribute.IssuerOfPatientID), 1, 0));
         if (rows.isEmpty()) {
-            throw DicomWebException.notFound("no study " + studyUid);
+            return Optional.empty();
         }
         IndexRow r = rows.get(0);
-        return new StudyRef(studyUid, (String) r.get(IndexAttribute.PatientID),
-                (String) r.get(IndexAttribute.IssuerOfPatientID));
+        return Optional.of(new StudyRef(studyUid, (String) r.get(IndexAttribute.PatientID),
+                (String) r.get(IndexAttribute.IssuerOfPatientID)));
     }
 
     /** The instances of a study, series or instance (series and sop may be null), in retrieve order; 404 when none. */

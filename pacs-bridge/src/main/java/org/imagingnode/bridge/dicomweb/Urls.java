@@ -25,6 +25,13 @@ final class Urls {
         return sb.toString();
     }
 
+    /** The request's path below the DICOMweb base, with its query: what a source node is asked for a remote study. */
+    static String belowBase(HttpServletRequest request, DicomWebProperties props) {
+        String uri = request.getRequestURI().substring(request.getContextPath().length() + props.basePath().length());
+        String query = request.getQueryString();
+        return query == null ? uri : uri + "?" + query;
+    }
+
     static String study(String base, String study) {
         return base + "/studies/" + study;
     }

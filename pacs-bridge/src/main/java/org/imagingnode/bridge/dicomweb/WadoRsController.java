@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -45,11 +46,64 @@ public class WadoRsController {
     private final StoredInstances store;
     private final AccessGuard guard;
     private final DicomWebProperties props;
+    private final RemoteStudies remote;
 
-    WadoRsController(StoredInstances store, AccessGuard guard, DicomWebProperties props) {
+    WadoRsController(StoredInstances store, AccessGuard guard, DicomWebProperties props,
+            Optional<RemoteStudies> remote) {
         this.store = store;
         this.guard = guard;
         this.props = props;
+        this.remote = remote.orElse(null);
+    }
+
+    /** One instance a request addresses: located at once when local, fetched from its source node when remote. */
+    @FunctionalInterface
+    private interface Item {
+        InstanceLocation get() throws IOException;
+    }
+
+    /**
+     * What a request addresses, once the caller's access is decided: here by the policy for a local study, by the
+     * source node for a remote one ({@code remote} non-null).
+     */
+    private record Target(String patient, RemoteStudies.Study remote, List<Item> items) {
+        String from() {
+            return remote == null ? "" : " (remote study, node " + remote.sourceNode() + ")";
+        }
+    }
+
+    private Target resolve(HttpServletRequest rq, String study, String series, String sop) {
+        Optional<StoredInstances.StudyRef> local = store.findStudy(study);
+        if (local.isPresent()) {
+            StoredInstances.StudyRef ref = local.get();
+            guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, series);
+            List<Item> items = store.locate(study, series, sop).stream().<Item>map(l -> () -> l).toList();
+            return new Target(ref.patientId(), null, items);
+        }
+        RemoteStudies.Study r = remoteStudy(rq, study);
+        List<Item> items = r.instances(series, sop).stream().<Item>map(ref -> () -> r.fetch(ref)).toList();
+        return new Target(r.patient(), r, items);
+    }
+
+    /** The remote study of that UID, or 404 exactly as for a study this node does not know. */
+    private RemoteStudies.Study remoteStudy(HttpServletRequest rq, String study) {
+        StoredInstances.requireUid(study, "StudyInstanceUID");
+        return (remote == null ? Optional.<RemoteStudies.Study>empty() : remote.find(study, guard.caller(rq)))
+                .orElseThrow(() -> DicomWebException.notFound("no study " + study));
+    }
+
+    /** Streams the source node's answer to this very request (its path below the DICOMweb base, and its query). */
+    private void proxy(HttpServletRequest rq, HttpServletResponse rs, RemoteStudies.Study r, String study, String what)
+            throws IOException {
+        boolean complete = false;
+        try {
+            r.proxy(Urls.belowBase(rq, props), String.join(", ", Collections.list(rq.getHeaders("Accept"))),
+                    Urls.base(rq, props), rs);
+            complete = true;
+        } finally {
+            guard.audit(rq, Action.RETRIEVE, r.patient(), study, complete ? "success" : "failure",
+                    "WADO-RS " + what + " (remote study, node " + r.sourceNode() + ")" + (complete ? "" : ", failed"));
+        }
     }
 
     // ---------------------------------------------------------------- instances (multipart/related application/dicom)
@@ -119,29 +173,31 @@ public class WadoRsController {
     private void retrieve(HttpServletRequest rq, HttpServletResponse rs, String study, String series, String sop)
             throws IOException {
         DicomAccept accept = negotiateDicom(rq, sop != null);
-        StoredInstances.StudyRef ref = store.study(study);
-        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, series);
-        List<InstanceLocation> instances = store.locate(study, series, sop);
-        List<String> targets = new ArrayList<>(instances.size());
-        for (InstanceLocation loc : instances) {
-            String t = targetSyntax(loc.transferSyntaxUid(), accept.transferSyntax());
-            if (t == null) {
-                throw DicomWebException.notAcceptable("instance " + loc.sopInstanceUid() + " is stored in "
-                        + loc.transferSyntaxUid() + " and cannot be sent in " + accept.transferSyntax()
-                        + " (the node does not transcode compressed objects); ask for transfer-syntax=*");
+        Target target = resolve(rq, study, series, sop);
+        List<Item> instances = target.items();
+        if (accept.transferSyntax() != null && !accept.transferSyntax().equals("*")) {
+            // a syntax the node may not be able to produce: check them all before answering (fetches remote ones)
+            for (Item item : instances) {
+                InstanceLocation loc = item.get();
+                sendableSyntax(loc, accept);
             }
-            targets.add(t);
         }
         String what = sop != null ? "instance" : series != null ? "series" : "study";
         boolean complete = false;
         try {
+            InstanceLocation first = instances.get(0).get(); // a remote source that fails now still gets a clean error
             rs.setStatus(200);
             if (accept.singlePart()) {
-                InstanceLocation loc = instances.get(0);
-                String t = targets.get(0);
+                InstanceLocation loc = first;
+                String t = sendableSyntax(loc, accept);
                 rs.setContentType("application/dicom; transfer-syntax=" + t);
                 if (t.equals(loc.transferSyntaxUid())) {
                     rs.setContentLengthLong(loc.blobSize());
+                    if (loc.sha256() != null && loc.sha256().length() == 64) {
+                        // RFC 9530: lets a consumer node check what it caches
+                        rs.setHeader("Content-Digest", "sha-256=:" + java.util.Base64.getEncoder()
+                                .encodeToString(java.util.HexFormat.of().parseHex(loc.sha256())) + ":");
+                    }
                 }
                 OutputStream out = rs.getOutputStream();
                 MultipartWriter copier = new MultipartWriter(out, "unused");
@@ -152,8 +208,8 @@ public class WadoRsController {
                 rs.setContentType(MultipartWriter.contentType(boundary, "application/dicom"));
                 MultipartWriter mp = new MultipartWriter(rs.getOutputStream(), boundary);
                 for (int k = 0; k < instances.size(); k++) {
-                    InstanceLocation loc = instances.get(k);
-                    String t = targets.get(k);
+                    InstanceLocation loc = k == 0 ? first : instances.get(k).get();
+                    String t = sendableSyntax(loc, accept);
                     boolean asStored = t.equals(loc.transferSyntaxUid());
                     mp.startPart("application/dicom; transfer-syntax=" + t, asStored ? loc.blobSize() : -1, null);
                     writeObject(loc, t, mp.body(), mp);
@@ -163,10 +219,20 @@ public class WadoRsController {
             }
             complete = true;
         } finally {
-            guard.audit(rq, Action.RETRIEVE, ref.patientId(), study, complete ? "success" : "failure",
-                    "WADO-RS " + what + " retrieve, " + instances.size() + " instance(s)"
+            guard.audit(rq, Action.RETRIEVE, target.patient(), study, complete ? "success" : "failure",
+                    "WADO-RS " + what + " retrieve, " + instances.size() + " instance(s)" + target.from()
                             + (complete ? "" : ", interrupted"));
         }
+    }
+
+    private static String sendableSyntax(InstanceLocation loc, DicomAccept accept) {
+        String t = targetSyntax(loc.transferSyntaxUid(), accept.transferSyntax());
+        if (t == null) {
+            throw DicomWebException.notAcceptable("instance " + loc.sopInstanceUid() + " is stored in "
+                    + loc.transferSyntaxUid() + " and cannot be sent in " + accept.transferSyntax()
+                    + " (the node does not transcode compressed objects); ask for transfer-syntax=*");
+        }
+        return t;
     }
 
     /** Writes one Part 10 object: the stored bytes, or the data set re-encoded in another uncompressed syntax. */
@@ -211,7 +277,13 @@ public class WadoRsController {
     private void metadata(HttpServletRequest rq, HttpServletResponse rs, String study, String series, String sop)
             throws IOException {
         QidoController.negotiateJson(rq);
-        StoredInstances.StudyRef ref = store.study(study);
+        String what = (sop != null ? "instance" : series != null ? "series" : "study") + " metadata";
+        Optional<StoredInstances.StudyRef> local = store.findStudy(study);
+        if (local.isEmpty()) {
+            proxy(rq, rs, remoteStudy(rq, study), study, what);
+            return;
+        }
+        StoredInstances.StudyRef ref = local.get();
         guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, series);
         List<InstanceLocation> instances = store.locate(study, series, sop);
         String base = Urls.base(rq, props);
@@ -223,8 +295,7 @@ public class WadoRsController {
             parts.add(json);
             total += json.length + 1;
         }
-        guard.audit(rq, Action.RETRIEVE, ref.patientId(), study, "success", "WADO-RS "
-                + (sop != null ? "instance" : series != null ? "series" : "study") + " metadata, "
+        guard.audit(rq, Action.RETRIEVE, ref.patientId(), study, "success", "WADO-RS " + what + ", "
                 + instances.size() + " instance(s)");
         rs.setStatus(200);
         rs.setContentType("application/dicom+json");
@@ -247,9 +318,8 @@ public class WadoRsController {
     public void frames(@PathVariable String study, @PathVariable String series, @PathVariable String sop,
             @PathVariable String frames, HttpServletRequest rq, HttpServletResponse rs) throws IOException {
         List<Integer> numbers = frameList(frames);
-        StoredInstances.StudyRef ref = store.study(study);
-        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, series);
-        InstanceLocation loc = store.instance(study, series, sop);
+        Target target = resolve(rq, study, series, sop);
+        InstanceLocation loc = target.items().get(0).get();
         StoredInstances.Layout layout = store.layout(loc);
         if (!layout.hasPixelData()) {
             throw DicomWebException.notFound("instance " + sop + " has no pixel data");
@@ -278,8 +348,8 @@ public class WadoRsController {
             }
         }
         mp.close();
-        guard.audit(rq, Action.RETRIEVE, ref.patientId(), study, "success",
-                "WADO-RS frames " + abbreviate(frames) + " of one instance");
+        guard.audit(rq, Action.RETRIEVE, target.patient(), study, "success",
+                "WADO-RS frames " + abbreviate(frames) + " of one instance" + target.from());
     }
 
     private void writeFragments(MultipartWriter mp, InstanceLocation loc, String partType,
@@ -417,9 +487,8 @@ public class WadoRsController {
             throw DicomWebException.badRequest("bulk data is addressed by an eight-digit tag, e.g. 7FE00010");
         }
         int t = (int) Long.parseLong(tag, 16);
-        StoredInstances.StudyRef ref = store.study(study);
-        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, series);
-        InstanceLocation loc = store.instance(study, series, sop);
+        Target target = resolve(rq, study, series, sop);
+        InstanceLocation loc = target.items().get(0).get();
         StoredInstances.Layout layout = store.layout(loc);
         DatasetLayout.Element e = layout.layout().element(t)
                 .orElseThrow(() -> DicomWebException.notFound("instance " + sop + " has no attribute " + tag));
@@ -467,7 +536,7 @@ public class WadoRsController {
             mp.endPart();
             mp.close();
         }
-        guard.audit(rq, Action.RETRIEVE, ref.patientId(), study, "success", "WADO-RS bulk data " + tag);
+        guard.audit(rq, Action.RETRIEVE, target.patient(), study, "success", "WADO-RS bulk data " + tag + target.from());
     }
 
     // ---------------------------------------------------------------- rendered and thumbnails
@@ -532,7 +601,12 @@ public class WadoRsController {
     private void render(HttpServletRequest rq, HttpServletResponse rs, String study, String series, String sop,
             int frame, boolean thumbnail) throws IOException {
         ImageRenderer.Format format = negotiateImage(accept(rq));
-        StoredInstances.StudyRef ref = store.study(study);
+        Optional<StoredInstances.StudyRef> local = store.findStudy(study);
+        if (local.isEmpty()) { // the source renders its own images: nothing to fetch whole for a picture
+            proxy(rq, rs, remoteStudy(rq, study), study, thumbnail ? "thumbnail" : "rendered");
+            return;
+        }
+        StoredInstances.StudyRef ref = local.get();
         guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, series);
         List<InstanceLocation> all = store.locate(study, series, sop);
         InstanceLocation loc;

@@ -11,6 +11,7 @@ import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.ingest.IngestService;
 import org.imagingnode.bridge.security.AccessGuard;
 import org.imagingnode.storage.BlobStore;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
@@ -34,13 +35,14 @@ public class DimseConfig {
     @Bean
     DimseServer dimseServer(DimseProperties props, NodeProperties node, AeRegistry registry, IngestService ingest,
             SpoolArea spool, InstanceIndex index, BlobStore blobs, AuditLog audit, AccessGuard guard, SslBundles ssl,
-            MeterRegistry meters) {
+            MeterRegistry meters, ObjectProvider<RemoteRetrieves> remote) {
         SSLContext tls = props.tlsPort() == null ? null : ssl.getBundle(props.tlsBundle()).createSslContext();
         InstanceSender sender = new InstanceSender(blobs);
         return new DimseServer(props, node.aeTitle(), registry,
                 new StoreScp(ingest, spool, props.maxDataSetSize().toBytes()),
                 new FindScp(index, node.aeTitle()),
-                new RetrieveScp(index, sender, registry, node.aeTitle(), (int) props.requestTimeout().toMillis()),
+                new RetrieveScp(index, sender, registry, node.aeTitle(), (int) props.requestTimeout().toMillis(),
+                        remote.getIfAvailable()),
                 audit, guard, tls, meters);
     }
 }

@@ -41,14 +41,17 @@ final class RetrieveScp {
     private final AeRegistry registry;
     private final String aeTitle;
     private final int connectTimeoutMillis;
+    private final RemoteRetrieves remote;
 
+    /** @param remote studies held by other nodes, retrieved through this one; null when sharing is off */
     RetrieveScp(InstanceIndex index, InstanceSender sender, AeRegistry registry, String aeTitle,
-            int connectTimeoutMillis) {
+            int connectTimeoutMillis, RemoteRetrieves remote) {
         this.index = index;
         this.sender = sender;
         this.registry = registry;
         this.aeTitle = aeTitle;
         this.connectTimeoutMillis = connectTimeoutMillis;
+        this.remote = remote;
     }
 
     /** Counts of one retrieve, reported in pending and final responses. */
@@ -120,7 +123,31 @@ final class RetrieveScp {
             FinalResponses.send(a, msg, responseField, Status.OUT_OF_RESOURCES, "index unavailable", null);
             return;
         }
-        Progress progress = new Progress(instances.size());
+        List<String> notFetched = List.of();
+        String from = "";
+        if (instances.isEmpty() && remote != null && Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID) != null) {
+            String study = Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID);
+            try {
+                RemoteRetrieves.Fetched fetched = remote.fetch(study,
+                        Identifiers.singleValue(keys, IndexAttribute.SeriesInstanceUID),
+                        Identifiers.singleValue(keys, IndexAttribute.SOPInstanceUID));
+                if (fetched != null) {
+                    instances = fetched.instances();
+                    notFetched = fetched.failedSopUids();
+                    from = " (remote study, node " + fetched.sourceNode() + ")";
+                }
+            } catch (RemoteRetrieves.Refused e) {
+                log.warn("{} from {} of remote study {} refused: {}", action, ctx.callingAe, study, e.getMessage());
+                FinalResponses.send(a, msg, responseField, e.notAuthorized() ? Status.REFUSED_NOT_AUTHORIZED
+                        : Status.OUT_OF_RESOURCES_MATCHES, e.getMessage(), null);
+                ctx.audit(Action.RETRIEVE, Identifiers.singleValue(keys, IndexAttribute.PatientID), study,
+                        e.notAuthorized() ? "denied" : "failure", action + " of a remote study refused: " + e.getMessage());
+                return;
+            }
+        }
+        Progress progress = new Progress(instances.size() + notFetched.size());
+        progress.failed = notFetched.size();
+        progress.failedUids.addAll(notFetched);
         if (target == null) {
             sendAll(a, a, msg, responseField, instances, progress, null);
         } else {
@@ -148,11 +175,15 @@ final class RetrieveScp {
         finishRetrieve(a, msg, responseField, progress);
         Map<String, Integer> perStudy = new LinkedHashMap<>();
         instances.forEach(i -> perStudy.merge(i.studyInstanceUid(), 1, Integer::sum));
+        if (!notFetched.isEmpty()) {
+            perStudy.merge(Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID), notFetched.size(), Integer::sum);
+        }
         String patient = Identifiers.singleValue(keys, IndexAttribute.PatientID);
+        String via = from;
         perStudy.forEach((study, n) -> ctx.audit(Action.RETRIEVE, patient, study,
                 progress.failed == 0 ? "success" : "failure",
                 action + (moveDestination != null ? " to " + moveDestination : "") + ": " + n + " instances, "
-                        + progress.completed + " sent in all, " + progress.failed + " failed"));
+                        + progress.completed + " sent in all, " + progress.failed + " failed" + via));
     }
 
     private void sendAll(Association requestor, Association target, Association.Message msg, int responseField,

@@ -8,6 +8,7 @@ final class Status {
     static final int REFUSED_NOT_AUTHORIZED = 0x0124;
     static final int SOP_CLASS_NOT_SUPPORTED = 0x0122;
     static final int OUT_OF_RESOURCES = 0xA700;
+    static final int OUT_OF_RESOURCES_MATCHES = 0xA701;
     static final int OUT_OF_RESOURCES_SUBOPERATIONS = 0xA702;
     static final int MOVE_DESTINATION_UNKNOWN = 0xA801;
     static final int DATA_SET_DOES_NOT_MATCH_SOP_CLASS = 0xA900;

@@ -7,10 +7,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import java.util.Optional;
+
 import jakarta.servlet.http.HttpServletRequest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.imagingnode.bridge.dicom.Uids;
 import org.imagingnode.bridge.dicomweb.DicomWebProperties;
+import org.imagingnode.bridge.dicomweb.RemoteStudies;
 import org.imagingnode.bridge.security.Caller;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.http.CacheControl;
@@ -49,20 +55,23 @@ import org.springframework.web.bind.annotation.RestController;
 @ConditionalOnProperty(name = "node.security.mode", havingValue = "tokens")
 public class PatientApiController {
     static final String CHANNEL = "API";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final SpaceApi api;
     private final PatientSpace space;
     private final SpaceProperties props;
     private final DicomWebProperties dicomWeb;
     private final ThumbnailLinks thumbnails;
+    private final RemoteStudies remote;
 
     PatientApiController(SpaceApi api, PatientSpace space, SpaceProperties props, DicomWebProperties dicomWeb,
-            ThumbnailLinks thumbnails) {
+            ThumbnailLinks thumbnails, Optional<RemoteStudies> remote) {
         this.api = api;
         this.space = space;
         this.props = props;
         this.dicomWeb = dicomWeb;
         this.thumbnails = thumbnails;
+        this.remote = remote.orElse(null);
     }
 
     /** The person acted for, after checking the caller may (else 401/403, audited). */
@@ -107,8 +116,68 @@ public class PatientApiController {
             m.put("retrieveUrl", dicomWeb.basePath() + "/studies/" + s.studyInstanceUid());
             out.add(m);
         }
-        api.audit(api.caller(rq), "query", who.cx(), null, "success", "patient API: list of studies, " + out.size());
-        return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(out);
+        int local = out.size();
+        List<String> warnings = new ArrayList<>();
+        if (remote != null) {
+            out.addAll(remoteStudies(rq, who, out, warnings));
+        }
+        api.audit(api.caller(rq), "query", who.cx(), null, "success", "patient API: list of studies, " + local
+                + (out.size() > local ? " and " + (out.size() - local) + " held by other nodes" : ""));
+        ResponseEntity.BodyBuilder ok = ResponseEntity.ok().cacheControl(CacheControl.noStore());
+        warnings.forEach(w -> ok.header("Warning", w));
+        return ok.body(out);
+    }
+
+    /**
+     * The person's studies other nodes hold, found in the patient-space index and described by their source nodes
+     * (which decide with the caller's token); opened through this node like local ones. Whether one is hidden is
+     * decided, and changed, at its source node.
+     */
+    private List<Map<String, Object>> remoteStudies(HttpServletRequest rq, NationalId who, List<Map<String, Object>> local,
+            List<String> warnings) {
+        Caller caller = api.caller(rq);
+        java.util.Set<String> known = new java.util.HashSet<>();
+        local.forEach(m -> known.add((String) m.get("studyInstanceUID")));
+        Map<String, List<String>> query = Map.of("PatientID", List.of(who.id()), "IssuerOfPatientID",
+                List.of(who.issuer()));
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (byte[] json : remote.studies(caller, query, known, dicomWeb.basePath(), warnings)) {
+            JsonNode d;
+            try {
+                d = JSON.readTree(json);
+            } catch (java.io.IOException e) {
+                continue;
+            }
+            String uid = value(d, "0020000D");
+            if (uid == null) {
+                continue;
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("studyInstanceUID", uid);
+            String date = value(d, "00080020");
+            m.put("studyDate", date == null || date.length() != 8 ? null
+                    : date.substring(0, 4) + "-" + date.substring(4, 6) + "-" + date.substring(6));
+            m.put("studyTime", value(d, "00080030"));
+            m.put("description", value(d, "00081030"));
+            m.put("accessionNumber", value(d, "00080050"));
+            List<String> modalities = new ArrayList<>();
+            d.path("00080061").path("Value").forEach(v -> modalities.add(v.asText()));
+            m.put("modalities", modalities);
+            m.put("numberOfInstances", d.path("00201208").path("Value").path(0).asInt(0));
+            m.put("site", remote.find(uid, caller).map(RemoteStudies.Study::sourceNode).orElse(null));
+            m.put("reportStatus", null);
+            m.put("hidden", null);
+            m.put("remote", true);
+            m.put("thumbnailUrl", dicomWeb.basePath() + "/studies/" + uid + "/thumbnail");
+            m.put("retrieveUrl", dicomWeb.basePath() + "/studies/" + uid);
+            out.add(m);
+        }
+        return out;
+    }
+
+    private static String value(JsonNode dicomJson, String tag) {
+        JsonNode v = dicomJson.path(tag).path("Value").path(0);
+        return v.isValueNode() ? v.asText() : null;
     }
 
     @PutMapping("/studies/{study}/hidden")

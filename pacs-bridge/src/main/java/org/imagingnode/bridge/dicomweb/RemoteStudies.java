@@ -1,0 +1,58 @@
+package org.imagingnode.bridge.dicomweb;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.security.Caller;
+
+/**
+ * Studies this node does not hold but can retrieve from the node that does (the sharing consumer implements
+ * it). The DICOMweb handlers turn to it when a study is not in the local index: the source node decides every
+ * access with the caller's own credentials, and a refusal is a 404 here as there.
+ */
+public interface RemoteStudies {
+
+    /** A remote study, for one caller. */
+    interface Study {
+        /** The node that holds it (for audit details and messages). */
+        String sourceNode();
+
+        /** The patient, as the audit trail names them here (national identifier in CX form). */
+        String patient();
+
+        /**
+         * The instances of the study (series and instance may be null), as the source lists them to the caller;
+         * 404 when the source refuses or has none. Each is fetched (or taken from the cache) by {@link #fetch}.
+         */
+        List<Ref> instances(String seriesUid, String sopInstanceUid);
+
+        /** The instance's bytes, verified and cached on this node. */
+        InstanceLocation fetch(Ref instance) throws IOException;
+
+        /**
+         * Streams the source's answer to {@code relativePath} (e.g. {@code /studies/{s}/series?limit=5}), its
+         * URLs pointing at the source rewritten to {@code thisBase} (this node's DICOMweb base).
+         */
+        void proxy(String relativePath, String accept, String thisBase, HttpServletResponse response) throws IOException;
+    }
+
+    /** One instance of a remote study. */
+    record Ref(String seriesUid, String sopInstanceUid) {
+    }
+
+    /** The remote study with that UID, for the caller, if this node knows one. */
+    Optional<Study> find(String studyUid, Caller caller);
+
+    /**
+     * The caller's remote studies that match a QIDO-RS study query naming one patient, as DICOM JSON objects
+     * (RetrieveURL pointing at {@code thisBase}), to merge with the local matches; studies in {@code localStudies}
+     * are left out. Unreachable sources are reported as {@code warnings} (HTTP Warning header values), not errors.
+     */
+    List<byte[]> studies(Caller caller, Map<String, List<String>> parameters, java.util.Set<String> localStudies,
+            String thisBase, List<String> warnings);
+}

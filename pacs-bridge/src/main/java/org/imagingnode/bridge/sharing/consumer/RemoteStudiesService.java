@@ -1,0 +1,601 @@
+package org.imagingnode.bridge.sharing.consumer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import jakarta.servlet.http.HttpServletResponse;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+
+import org.imagingnode.bridge.dicom.Uids;
+import org.imagingnode.bridge.dicomweb.DicomWebException;
+import org.imagingnode.bridge.dicomweb.RemoteStudies;
+import org.imagingnode.bridge.dimse.RemoteRetrieves;
+import org.imagingnode.bridge.dimse.SpoolArea;
+import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.ingest.Checksums;
+import org.imagingnode.bridge.security.Caller;
+import org.imagingnode.bridge.sharing.index.IndexEntry;
+import org.imagingnode.bridge.space.NationalId;
+import org.imagingnode.bridge.space.PatientSpace;
+import org.imagingnode.bridge.space.SpaceProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The consumer side of sharing: a professional (or patient) asking this node for a patient's studies also gets
+ * those the patient-space index lists at other nodes, and retrieves them through this node as if they were local.
+ *
+ * <ul>
+ * <li>QIDO-RS {@code /studies} naming one patient (PatientID of a national identity, or of a local patient linked
+ * to one): the index is asked with the caller's token; for each source node, the matching studies' attributes come
+ * from the source's own QIDO-RS (so the source's patient rules apply: a hidden study, a blocked professional are
+ * simply not listed), their RetrieveURL rewritten to this node.</li>
+ * <li>Any later request about such a study (QIDO-RS series/instances, WADO-RS instances, metadata, frames, bulk
+ * data, rendered, thumbnails) is asked of the source with the caller's own token, this node's token beside it:
+ * the source decides and audits. Instances are fetched whole into the {@link InstanceCache} (checked, then kept)
+ * and served from there; metadata, renderings and query answers are streamed through.</li>
+ * <li>C-GET and C-MOVE of such a study ({@link RemoteRetrieves}): its instances are fetched into the cache, then sent
+ * as local ones are, with the credentials of the professional who last found it here ({@link RetrievalGrants}).</li>
+ * </ul>
+ */
+public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
+    private static final Logger log = LoggerFactory.getLogger(RemoteStudiesService.class);
+    private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
+            .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final JsonFactory JSON_FACTORY = JSON.getFactory();
+    private static final int MAX_INDEX_ANSWER = 8 << 20;
+    private static final int MAX_QUERY_ANSWER = 32 << 20;
+    private static final Pattern DIGEST = Pattern.compile("(?i)(?:^|,)\\s*sha-256=:([A-Za-z0-9+/=]+):");
+    private static final String MORE_MATCHES = "more matches";
+    /** Query keys that name the patient here; the source knows the patient by its own identifiers. */
+    private static final Set<String> PATIENT_KEYS = Set.of("patientid", "00100020", "issuerofpatientid", "00100021");
+    private static final Set<String> NOT_FORWARDED = Set.of("offset", "studyinstanceuid", "0020000d");
+
+    private final SourceClient client;
+    private final RemoteStudyRegistry registry;
+    private final InstanceCache cache;
+    private final RetrievalGrants grants;
+    private final SpoolArea spool;
+    private final PatientSpace space;
+    private final SpaceProperties spaceProps;
+    private final ConsumerProperties props;
+    private final String ownNode;
+    private final Supplier<IndexLocation> index;
+    private final Map<String, CompletableFuture<InstanceLocation>> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, Listing> listings = new ConcurrentHashMap<>();
+
+    /** Where the patient-space index is: a DICOMweb-independent base URL and the node id it answers as. */
+    public record IndexLocation(String baseUrl, String node) {
+    }
+
+    private record Listing(List<Ref> refs, long at) {
+    }
+
+    public RemoteStudiesService(SourceClient client, RemoteStudyRegistry registry, InstanceCache cache,
+            RetrievalGrants grants, SpoolArea spool, PatientSpace space, SpaceProperties spaceProps,
+            ConsumerProperties props, String ownNode, Supplier<IndexLocation> index) {
+        this.client = client;
+        this.registry = registry;
+        this.cache = cache;
+        this.grants = grants;
+        this.spool = spool;
+        this.space = space;
+        this.spaceProps = spaceProps;
+        this.props = props;
+        this.ownNode = ownNode;
+        this.index = index;
+    }
+
+    // ------------------------------------------------------------------ finding a remote study
+
+    @Override
+    public Optional<Study> find(String studyUid, Caller caller) {
+        if (caller.authorization() == null || "anonymous".equals(caller.role())) {
+            return Optional.empty();
+        }
+        return registry.find(studyUid).filter(r -> !ownNode.equals(r.sourceNode()))
+                .map(r -> new Handle(r, caller.authorization()));
+    }
+
+    /**
+     * A remote study for a DIMSE peer (C-MOVE, C-GET), with the credentials of the professional who last found it
+     * here; empty when this node knows no such remote study.
+     *
+     * @throws DicomWebException 403 when it is known but nobody found it here recently
+     */
+    public Optional<Study> findForPeer(String studyUid) {
+        Optional<RemoteStudyRegistry.RemoteStudy> r = registry.find(studyUid)
+                .filter(s -> !ownNode.equals(s.sourceNode()));
+        if (r.isEmpty()) {
+            return Optional.empty();
+        }
+        String authorization = grants.authorizationFor(studyUid).orElseThrow(() -> new DicomWebException(403,
+                "study held by node " + r.get().sourceNode() + ": no professional has looked it up through this node"
+                        + " recently; search for it (QIDO-RS or the portal) first"));
+        return Optional.of(new Handle(r.get(), authorization));
+    }
+
+    @Override
+    public Fetched fetch(String studyUid, String seriesUid, String sopInstanceUid) throws Refused {
+        Study study;
+        List<Ref> refs;
+        try {
+            Optional<Study> found = findForPeer(studyUid);
+            if (found.isEmpty()) {
+                return null;
+            }
+            study = found.get();
+            refs = study.instances(seriesUid, sopInstanceUid);
+        } catch (DicomWebException e) {
+            if (e.status() == 404) {
+                return new Fetched(null, null, List.of(), List.of()); // nothing to retrieve, as for a local miss
+            }
+            throw new Refused(e.status() == 403, e.getMessage());
+        }
+        List<InstanceLocation> fetched = new ArrayList<>(refs.size());
+        List<String> failed = new ArrayList<>();
+        for (Ref ref : refs) {
+            try {
+                fetched.add(study.fetch(ref));
+            } catch (IOException | DicomWebException e) {
+                log.warn("instance {} of remote study {} not fetched from node {}: {}", ref.sopInstanceUid(), studyUid,
+                        study.sourceNode(), e.getMessage());
+                failed.add(ref.sopInstanceUid());
+            }
+        }
+        return new Fetched(study.sourceNode(), study.patient(), fetched, failed);
+    }
+
+    /** A remote study, for the holder of one Authorization header. */
+    private final class Handle implements Study {
+        private final RemoteStudyRegistry.RemoteStudy study;
+        private final String authorization;
+
+        Handle(RemoteStudyRegistry.RemoteStudy study, String authorization) {
+            this.study = study;
+            this.authorization = authorization;
+        }
+
+        @Override
+        public String sourceNode() {
+            return study.sourceNode();
+        }
+
+        @Override
+        public String patient() {
+            return study.nationalId() + "^^^&" + study.nationalIssuer() + "&ISO";
+        }
+
+        @Override
+        public List<Ref> instances(String seriesUid, String sopInstanceUid) {
+            String key = authorization + '\u0000' + study.studyUid() + '\u0000' + seriesUid + '\u0000' + sopInstanceUid;
+            Listing known = listings.get(key);
+            long now = System.nanoTime();
+            if (known != null && now - known.at() < props.authorizationMemory().toNanos()) {
+                return known.refs();
+            }
+            StringBuilder path = new StringBuilder("/studies/").append(study.studyUid());
+            if (seriesUid != null) {
+                path.append("/series/").append(seriesUid);
+            }
+            path.append("/instances?includefield=0020000E");
+            if (sopInstanceUid != null) {
+                path.append("&SOPInstanceUID=").append(sopInstanceUid);
+            }
+            List<Ref> refs = new ArrayList<>();
+            try {
+                while (true) {
+                    URI uri = URI.create(study.retrieveUrl() + path + "&offset=" + refs.size());
+                    Page page = client.fetch(study.sourceNode(), uri, authorization, "application/dicom+json",
+                            rs -> new Page(JSON.readTree(limited(rs.body(), MAX_QUERY_ANSWER)),
+                                    rs.headers().allValues("Warning").stream().anyMatch(w -> w.contains(MORE_MATCHES))));
+                    int before = refs.size();
+                    for (JsonNode n : page.json()) {
+                        String se = text(n, "0020000E");
+                        String sop = text(n, "00080018");
+                        if (se != null && sop != null && Uids.isValid(se) && Uids.isValid(sop)) {
+                            refs.add(new Ref(seriesUid != null ? seriesUid : se, sop));
+                        }
+                    }
+                    if (!page.more() || refs.size() == before) {
+                        break;
+                    }
+                }
+            } catch (SourceClient.RefusedException e) {
+                throw refused(e);
+            }
+            if (refs.isEmpty()) {
+                throw DicomWebException.notFound(sopInstanceUid != null ? "no instance " + sopInstanceUid
+                        : seriesUid != null ? "no series " + seriesUid + " in study " + study.studyUid()
+                        : "no study " + study.studyUid());
+            }
+            grants.grant(study.studyUid(), authorization);
+            if (listings.size() > 5000) {
+                listings.clear();
+            }
+            listings.put(key, new Listing(List.copyOf(refs), now));
+            return refs;
+        }
+
+        @Override
+        public InstanceLocation fetch(Ref instance) throws IOException {
+            Optional<InstanceLocation> cached = cache.get(instance.sopInstanceUid());
+            if (cached.isPresent()) {
+                return cached.get();
+            }
+            // one download per instance, however many requests want it at once
+            CompletableFuture<InstanceLocation> mine = new CompletableFuture<>();
+            CompletableFuture<InstanceLocation> running = inFlight.putIfAbsent(instance.sopInstanceUid(), mine);
+            if (running != null) {
+                try {
+                    return running.join();
+                } catch (CompletionException e) {
+                    throw rethrow(e.getCause());
+                }
+            }
+            try {
+                InstanceLocation loc = download(instance);
+                mine.complete(loc);
+                return loc;
+            } catch (RuntimeException | IOException e) {
+                mine.completeExceptionally(e);
+                throw e;
+            } finally {
+                inFlight.remove(instance.sopInstanceUid(), mine);
+            }
+        }
+
+        private InstanceLocation download(Ref instance) throws IOException {
+            URI uri = URI.create(study.retrieveUrl() + "/studies/" + study.studyUid() + "/series/"
+                    + instance.seriesUid() + "/instances/" + instance.sopInstanceUid());
+            long started = System.nanoTime();
+            try {
+                InstanceLocation loc = client.fetch(study.sourceNode(), uri, authorization,
+                        "application/dicom; transfer-syntax=*", rs -> receive(rs, instance));
+                log.info("instance {} of study {} fetched from node {}: {} KB in {} ms", instance.sopInstanceUid(),
+                        study.studyUid(), study.sourceNode(), loc.blobSize() >> 10,
+                        (System.nanoTime() - started) / 1_000_000);
+                return loc;
+            } catch (SourceClient.RefusedException e) {
+                throw refused(e);
+            }
+        }
+
+        /** Receives the whole instance into a spool file, hashing it, and hands it to the cache to be checked. */
+        private InstanceLocation receive(HttpResponse<InputStream> rs, Ref instance) throws IOException {
+            String type = rs.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+            if (!type.startsWith("application/dicom")) {
+                throw new InstanceCache.RejectedException("answered " + type + " instead of application/dicom");
+            }
+            Path file = spool.newFile();
+            MessageDigest sha = Checksums.sha256();
+            try (InputStream in = rs.body(); OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha)) {
+                in.transferTo(out);
+            } catch (IOException e) {
+                Files.deleteIfExists(file);
+                throw e;
+            }
+            long length = rs.headers().firstValueAsLong("Content-Length").orElse(-1);
+            String declaredSha = sha256Of(rs.headers().firstValue("Content-Digest").orElse(null));
+            return cache.put(new InstanceCache.Declared(study.studyUid(), instance.seriesUid(),
+                    instance.sopInstanceUid(), length, declaredSha), file, HexFormat.of().formatHex(sha.digest()));
+        }
+
+        @Override
+        public void proxy(String relativePath, String accept, String thisBase, HttpServletResponse response)
+                throws IOException {
+            URI uri = URI.create(study.retrieveUrl() + relativePath);
+            HttpResponse<InputStream> rs = client.open(study.sourceNode(), uri, authorization,
+                    accept == null || accept.isBlank() ? null : accept);
+            try (InputStream body = rs.body()) {
+                if (rs.statusCode() >= 400) {
+                    byte[] message = body.readNBytes(300);
+                    throw refused(new SourceClient.RefusedException(rs.statusCode(),
+                            new String(message, StandardCharsets.UTF_8).strip()));
+                }
+                grants.grant(study.studyUid(), authorization);
+                response.setStatus(rs.statusCode());
+                String type = rs.headers().firstValue("Content-Type").orElse("application/octet-stream");
+                response.setContentType(type);
+                rs.headers().allValues("Warning").forEach(w -> response.addHeader("Warning", w));
+                OutputStream out = response.getOutputStream();
+                if (type.toLowerCase(Locale.ROOT).contains("json")) {
+                    rewriteUrls(body, out, study.retrieveUrl(), thisBase);
+                } else {
+                    rs.headers().firstValueAsLong("Content-Length").ifPresent(response::setContentLengthLong);
+                    body.transferTo(out);
+                }
+                out.flush();
+            }
+        }
+
+        private DicomWebException refused(SourceClient.RefusedException e) {
+            if (e.status() == 401 || e.status() == 403 || e.status() == 404) {
+                if (e.status() != 404) {
+                    log.warn("node {} refused a request for study {} ({}): is the caller's token issuer, or this node,"
+                            + " trusted there?", study.sourceNode(), study.studyUid(), e.status());
+                }
+                return DicomWebException.notFound("no study " + study.studyUid());
+            }
+            int status = e.status() >= 400 && e.status() < 500 ? e.status() : 502;
+            return new DicomWebException(status, "node " + study.sourceNode() + " answered " + e.status()
+                    + (e.getMessage().isBlank() ? "" : ": " + e.getMessage()));
+        }
+    }
+
+    private record Page(JsonNode json, boolean more) {
+    }
+
+    private static IOException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        return t instanceof IOException io ? io : new IOException(t);
+    }
+
+    // ------------------------------------------------------------------ a patient's remote studies (QIDO-RS)
+
+    @Override
+    public List<byte[]> studies(Caller caller, Map<String, List<String>> parameters, Set<String> localStudies,
+            String thisBase, List<String> warnings) {
+        if (caller.authorization() == null
+                || !("professional".equals(caller.role()) || "patient".equals(caller.role()))) {
+            return List.of();
+        }
+        if (positive(value(parameters, "offset"))) {
+            return List.of(); // remote studies come with the first page
+        }
+        NationalId who = patientOf(caller, parameters);
+        if (who == null) {
+            return List.of();
+        }
+        List<IndexEntry> entries;
+        try {
+            entries = lookUp(who, caller.authorization());
+        } catch (SourceUnavailableException e) {
+            warnings.add(warning("studies held by other nodes are not listed: the patient-space index could not be"
+                    + " asked (" + e.getMessage() + ")"));
+            return List.of();
+        }
+        String onlyStudies = value(parameters, "StudyInstanceUID", "0020000D");
+        Set<String> wanted = onlyStudies == null ? null
+                : new java.util.HashSet<>(List.of(onlyStudies.split("[,\\\\]")));
+        Map<String, List<IndexEntry>> bySource = new LinkedHashMap<>();
+        for (IndexEntry e : entries) {
+            if (usable(e, who) && !ownNode.equals(e.sourceNode()) && !localStudies.contains(e.studyInstanceUid())
+                    && (wanted == null || wanted.contains(e.studyInstanceUid()))) {
+                bySource.computeIfAbsent(e.sourceNode() + ' ' + e.retrieveUrl(), k -> new ArrayList<>()).add(e);
+            }
+        }
+        String forwarded = forwardedQuery(parameters);
+        List<byte[]> out = new ArrayList<>();
+        for (List<IndexEntry> group : bySource.values()) {
+            IndexEntry first = group.get(0);
+            group.forEach(registry::remember);
+            Set<String> uids = new java.util.LinkedHashSet<>(group.stream().map(IndexEntry::studyInstanceUid).toList());
+            URI uri = URI.create(first.retrieveUrl() + "/studies?StudyInstanceUID=" + String.join(",", uids) + forwarded);
+            try {
+                JsonNode answer = client.fetch(first.sourceNode(), uri, caller.authorization(), "application/dicom+json",
+                        rs -> JSON.readTree(limited(rs.body(), MAX_QUERY_ANSWER)));
+                for (JsonNode study : answer) {
+                    String uid = text(study, "0020000D");
+                    if (uid == null || !uids.contains(uid)) {
+                        continue;
+                    }
+                    grants.grant(uid, caller.authorization());
+                    out.add(JSON.writeValueAsBytes(rewriteUrls(study, first.retrieveUrl(), thisBase)));
+                }
+            } catch (SourceUnavailableException e) {
+                warnings.add(warning("studies held by node " + first.sourceNode() + " are not listed: " + e.getMessage()));
+            } catch (SourceClient.RefusedException e) {
+                log.warn("node {} refused a study query ({}: {})", first.sourceNode(), e.status(), e.getMessage());
+            } catch (IOException e) {
+                warnings.add(warning("studies held by node " + first.sourceNode() + " are not listed: " + e.getMessage()));
+            }
+        }
+        return out;
+    }
+
+    /** The patient's entries in the index, asked with the caller's own token. */
+    List<IndexEntry> lookUp(NationalId who, String authorization) {
+        IndexLocation where = index.get();
+        URI uri = URI.create(where.baseUrl() + "/index/v1/patients/" + enc(who.issuer()) + "/" + enc(who.id())
+                + "/studies");
+        try {
+            return client.fetch(where.node(), uri, authorization, "application/json",
+                    rs -> JSON.readValue(limited(rs.body(), MAX_INDEX_ANSWER), new TypeReference<List<IndexEntry>>() {
+                    }));
+        } catch (SourceClient.RefusedException e) {
+            if (e.status() != 404) {
+                log.warn("the index (node {}) refused a lookup ({}): {}", where.node(), e.status(), e.getMessage());
+            }
+            return List.of();
+        }
+    }
+
+    /** The person a study query names: a national identity, a local patient linked to one, or a patient caller. */
+    NationalId patientOf(Caller caller, Map<String, List<String>> parameters) {
+        String pid = value(parameters, "PatientID", "00100020");
+        String issuer = value(parameters, "IssuerOfPatientID", "00100021");
+        if (pid == null) {
+            return "patient".equals(caller.role()) ? NationalId.parseCx(caller.id()) : null;
+        }
+        if (pid.isEmpty() || pid.matches(".*[*?,\\\\].*")) {
+            return null; // a pattern or a list names no one patient
+        }
+        try {
+            if (issuer != null && spaceProps.nationalIssuers().contains(issuer)) {
+                return new NationalId(pid, issuer);
+            }
+            return space.identityOf(pid, issuer == null ? "" : issuer).orElse(null);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * An index entry this node can follow: well-formed, of that patient, with a plain http(s) DICOMweb base (the
+     * caller's token goes there).
+     */
+    private static boolean usable(IndexEntry e, NationalId who) {
+        try {
+            if (e == null || !who.equals(e.validated().patient().nationalId())) {
+                return false;
+            }
+            URI u = URI.create(e.retrieveUrl());
+            return u.getHost() != null && u.getRawUserInfo() == null && u.getRawQuery() == null
+                    && u.getRawFragment() == null;
+        } catch (IllegalArgumentException ex) {
+            log.warn("index entry ignored: {}", ex.getMessage());
+            return false;
+        }
+    }
+
+    /** The caller's query keys for the source, without those that name the patient here, the paging and the UIDs. */
+    static String forwardedQuery(Map<String, List<String>> parameters) {
+        StringBuilder sb = new StringBuilder();
+        parameters.forEach((k, values) -> {
+            String lower = k.toLowerCase(Locale.ROOT);
+            if (PATIENT_KEYS.contains(lower) || NOT_FORWARDED.contains(lower)) {
+                return;
+            }
+            for (String v : values) {
+                sb.append('&').append(enc(k)).append('=').append(enc(v));
+            }
+        });
+        return sb.toString();
+    }
+
+    private static String value(Map<String, List<String>> parameters, String... names) {
+        for (Map.Entry<String, List<String>> p : parameters.entrySet()) {
+            for (String n : names) {
+                if (p.getKey().equalsIgnoreCase(n) && !p.getValue().isEmpty()) {
+                    return String.join(",", p.getValue()).strip();
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean positive(String s) {
+        try {
+            return s != null && Integer.parseInt(s.strip()) > 0;
+        } catch (NumberFormatException e) {
+            return false; // the local query reports it
+        }
+    }
+
+    private static String warning(String text) {
+        return "299 imaging-node: \"" + text.replace('"', '\'').replaceAll("[^\\x20-\\x7E]", "?") + "\"";
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** The value of a {@code Content-Digest} header's sha-256 member, in hex; null when absent or unreadable. */
+    static String sha256Of(String contentDigest) {
+        if (contentDigest == null) {
+            return null;
+        }
+        Matcher m = DIGEST.matcher(contentDigest);
+        if (!m.find()) {
+            return null;
+        }
+        try {
+            byte[] b = Base64.getDecoder().decode(m.group(1));
+            return b.length == 32 ? HexFormat.of().formatHex(b) : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** A URL of the source's DICOMweb resources, pointing at this node instead. */
+    static String rewriteUrl(String value, String sourceBase, String thisBase) {
+        if (value.startsWith(sourceBase + "/")) {
+            return thisBase + value.substring(sourceBase.length());
+        }
+        if (value.startsWith("http://") || value.startsWith("https://")) {
+            int i = value.indexOf("/studies/");
+            return i < 0 ? value : thisBase + value.substring(i);
+        }
+        return value;
+    }
+
+    /** Copies DICOM JSON, rewriting every URL of a source resource (RetrieveURL, BulkDataURI) to this node. */
+    static void rewriteUrls(InputStream in, OutputStream out, String sourceBase, String thisBase) throws IOException {
+        try (JsonParser p = JSON_FACTORY.createParser(in);
+                JsonGenerator g = JSON_FACTORY.createGenerator(out).disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)) {
+            JsonToken t;
+            while ((t = p.nextToken()) != null) {
+                if (t == JsonToken.VALUE_STRING) {
+                    g.writeString(rewriteUrl(p.getText(), sourceBase, thisBase));
+                } else {
+                    g.copyCurrentEvent(p);
+                }
+            }
+        }
+    }
+
+    private static JsonNode rewriteUrls(JsonNode node, String sourceBase, String thisBase) {
+        if (node instanceof ObjectNode o) {
+            o.fields().forEachRemaining(e -> e.setValue(rewriteUrls(e.getValue(), sourceBase, thisBase)));
+        } else if (node instanceof ArrayNode a) {
+            for (int i = 0; i < a.size(); i++) {
+                a.set(i, rewriteUrls(a.get(i), sourceBase, thisBase));
+            }
+        } else if (node.isTextual()) {
+            return TextNode.valueOf(rewriteUrl(node.asText(), sourceBase, thisBase));
+        }
+        return node;
+    }
+
+    private static String text(JsonNode dicomJson, String tag) {
+        JsonNode v = dicomJson.path(tag).path("Value").path(0);
+        return v.isTextual() ? v.asText() : null;
+    }
+
+    private static InputStream limited(InputStream in, int max) throws IOException {
+        byte[] b = in.readNBytes(max + 1);
+        if (b.length > max) {
+            throw new IOException("answer larger than " + (max >> 20) + " MB");
+        }
+        return new java.io.ByteArrayInputStream(b);
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+}

@@ -1,0 +1,74 @@
+package org.imagingnode.bridge.sharing.consumer;
+
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import com.nimbusds.jwt.SignedJWT;
+
+/**
+ * Who may have a remote study retrieved through this node by a DIMSE peer. A C-MOVE or C-GET carries no user
+ * identity, yet the source node decides with a professional's token: the professional who last found the study
+ * through this node (QIDO-RS, the patient API, a viewer) lends theirs, while it is valid, to the site's own PACS
+ * importing it. Kept in memory only, never written anywhere, and never longer than the token lives (12 hours at
+ * most); a study nobody found here recently cannot be moved (the peer is told to look it up first).
+ */
+public class RetrievalGrants {
+    private static final Duration LONGEST = Duration.ofHours(12);
+    private static final int MAX = 10_000;
+
+    private record Grant(String authorization, Instant until) {
+    }
+
+    private final Map<String, Grant> grants = new ConcurrentHashMap<>();
+    private final Clock clock;
+
+    public RetrievalGrants(Clock clock) {
+        this.clock = clock;
+    }
+
+    /** The caller with this Authorization header was just allowed the study by its source. */
+    public void grant(String studyUid, String authorization) {
+        Instant now = clock.instant();
+        Instant until = expiry(authorization).orElse(now.plus(Duration.ofHours(1)));
+        if (until.isAfter(now.plus(LONGEST))) {
+            until = now.plus(LONGEST);
+        }
+        if (!until.isAfter(now)) {
+            return;
+        }
+        if (grants.size() >= MAX) {
+            grants.values().removeIf(g -> !g.until().isAfter(now));
+            if (grants.size() >= MAX) {
+                grants.clear();
+            }
+        }
+        grants.put(studyUid, new Grant(authorization, until));
+    }
+
+    /** The Authorization header to retrieve the study with, if someone's is still valid. */
+    public Optional<String> authorizationFor(String studyUid) {
+        Grant g = grants.get(studyUid);
+        if (g == null || !g.until().isAfter(clock.instant())) {
+            return Optional.empty();
+        }
+        return Optional.of(g.authorization());
+    }
+
+    /** The {@code exp} of a bearer JWT, read without checking it (the source checks it; this only bounds the grant). */
+    static Optional<Instant> expiry(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return Optional.empty();
+        }
+        try {
+            java.util.Date exp = SignedJWT.parse(authorization.substring(7).strip()).getJWTClaimsSet().getExpirationTime();
+            return Optional.ofNullable(exp).map(java.util.Date::toInstant);
+        } catch (ParseException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+}

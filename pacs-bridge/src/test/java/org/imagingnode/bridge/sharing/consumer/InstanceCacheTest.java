@@ -1,0 +1,212 @@
+package org.imagingnode.bridge.sharing.consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.ingest.Checksums;
+import org.imagingnode.storage.FileSystemBlobStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * The consumer's cache of instances retrieved from other nodes, on a real filesystem blob store: only whole,
+ * checked instances enter it; it stays within its byte and age bounds, least recently used first; it survives a
+ * restart.
+ */
+class InstanceCacheTest {
+    @TempDir
+    Path dir;
+
+    private FileSystemBlobStore blobs;
+    private final MutableClock clock = new MutableClock();
+
+    @BeforeEach
+    void open() throws Exception {
+        blobs = new FileSystemBlobStore(dir.resolve("blobs"));
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        blobs.close();
+    }
+
+    private InstanceCache cache(DataSize max, Duration age) {
+        return new InstanceCache(blobs, new ConsumerProperties.Cache(max, age), clock);
+    }
+
+    /** A received instance: its file in a spool folder, and what its source declared. */
+    private record Received(Path file, InstanceCache.Declared declared, String sha, byte[] bytes) {
+    }
+
+    private Received receive(int pixels) throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.rows = pixels;
+        s.columns = pixels;
+        Path file = TestObjects.write(s, dir.resolve(s.sopInstanceUid + ".spool"));
+        byte[] bytes = Files.readAllBytes(file);
+        String sha = HexFormat.of().formatHex(Checksums.sha256().digest(bytes));
+        return new Received(file, new InstanceCache.Declared(s.studyUid, s.seriesUid, s.sopInstanceUid, bytes.length,
+                sha), sha, bytes);
+    }
+
+    @Test
+    void keepsACheckedInstanceAndServesItByteIdentical() throws Exception {
+        InstanceCache cache = cache(DataSize.ofMegabytes(10), Duration.ofDays(1));
+        Received r = receive(32);
+        InstanceLocation loc = cache.put(r.declared(), r.file(), r.sha());
+
+        assertThat(r.file()).doesNotExist();
+        assertThat(loc.blobKey()).startsWith("remote-cache/" + r.declared().studyUid() + "/");
+        assertThat(loc.transferSyntaxUid()).isEqualTo("1.2.840.10008.1.2.1");
+        assertThat(loc.sopClassUid()).isEqualTo(TestObjects.CT_IMAGE);
+        try (InputStream in = blobs.get(loc.blobKey())) {
+            assertThat(in.readAllBytes()).isEqualTo(r.bytes());
+        }
+        assertThat(cache.get(r.declared().sopInstanceUid())).contains(loc);
+        assertThat(cache.bytes()).isEqualTo(r.bytes().length);
+    }
+
+    @Test
+    void neverKeepsWhatDiffersFromWhatTheSourceDeclared() throws Exception {
+        InstanceCache cache = cache(DataSize.ofMegabytes(10), Duration.ofDays(1));
+
+        Received shorter = receive(32);
+        Files.write(shorter.file(), Arrays.copyOf(shorter.bytes(), shorter.bytes().length - 100));
+        assertThatThrownBy(() -> cache.put(shorter.declared(), shorter.file(), shorter.sha()))
+                .isInstanceOf(InstanceCache.RejectedException.class).hasMessageContaining("announced");
+
+        Received garbled = receive(32);
+        InstanceCache.Declared right = garbled.declared();
+        assertThatThrownBy(() -> cache.put(right, garbled.file(), "0".repeat(64)))
+                .isInstanceOf(InstanceCache.RejectedException.class).hasMessageContaining("SHA-256");
+
+        // no length or digest declared (a source that sends neither): a cut object is still caught by its structure
+        Received cut = receive(32);
+        byte[] truncated = Arrays.copyOf(cut.bytes(), cut.bytes().length - 100);
+        Files.write(cut.file(), truncated);
+        InstanceCache.Declared vague = new InstanceCache.Declared(cut.declared().studyUid(), cut.declared().seriesUid(),
+                cut.declared().sopInstanceUid(), -1, null);
+        String truncatedSha = HexFormat.of().formatHex(Checksums.sha256().digest(truncated));
+        assertThatThrownBy(() -> cache.put(vague, cut.file(), truncatedSha))
+                .isInstanceOf(InstanceCache.RejectedException.class).hasMessageContaining("not a whole DICOM object");
+
+        Received other = receive(32);
+        InstanceCache.Declared wrongInstance = new InstanceCache.Declared(other.declared().studyUid(),
+                other.declared().seriesUid(), TestObjects.uid(), other.bytes().length, other.sha());
+        assertThatThrownBy(() -> cache.put(wrongInstance, other.file(), other.sha()))
+                .isInstanceOf(InstanceCache.RejectedException.class).hasMessageContaining("not the instance");
+
+        for (Received r : new Received[] {shorter, garbled, cut, other}) {
+            assertThat(r.file()).doesNotExist();
+            assertThat(cache.get(r.declared().sopInstanceUid())).isEmpty();
+        }
+        try (var listed = blobs.list(InstanceCache.PREFIX)) {
+            assertThat(listed).isEmpty();
+        }
+        assertThat(cache.bytes()).isZero();
+    }
+
+    @Test
+    void staysWithinItsSizeEvictingTheLeastRecentlyUsed() throws Exception {
+        Received a = receive(64);
+        Received b = receive(64);
+        Received c = receive(64);
+        long each = a.bytes().length;
+        InstanceCache cache = cache(DataSize.ofBytes(2 * each + each / 2), Duration.ofDays(1));
+        InstanceLocation la = cache.put(a.declared(), a.file(), a.sha());
+        InstanceLocation lb = cache.put(b.declared(), b.file(), b.sha());
+        assertThat(cache.get(a.declared().sopInstanceUid())).isPresent(); // a is now more recent than b
+
+        cache.put(c.declared(), c.file(), c.sha());
+
+        assertThat(cache.get(b.declared().sopInstanceUid())).isEmpty();
+        assertThat(blobs.stat(lb.blobKey())).isEmpty();
+        assertThat(cache.get(a.declared().sopInstanceUid())).isPresent();
+        assertThat(blobs.stat(la.blobKey())).isPresent();
+        assertThat(cache.get(c.declared().sopInstanceUid())).isPresent();
+        assertThat(cache.bytes()).isLessThanOrEqualTo(2 * each + each / 2);
+    }
+
+    @Test
+    void fetchesAgainWhatIsOlderThanTheMaximumAge() throws Exception {
+        InstanceCache cache = cache(DataSize.ofMegabytes(10), Duration.ofHours(1));
+        Received r = receive(16);
+        InstanceLocation loc = cache.put(r.declared(), r.file(), r.sha());
+        clock.advance(Duration.ofMinutes(59));
+        assertThat(cache.get(r.declared().sopInstanceUid())).isPresent();
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(cache.get(r.declared().sopInstanceUid())).isEmpty();
+        assertThat(blobs.stat(loc.blobKey())).isEmpty();
+    }
+
+    @Test
+    void aRestartedNodeFindsItsCachedInstancesAgain() throws Exception {
+        InstanceCache first = cache(DataSize.ofMegabytes(10), Duration.ofDays(7));
+        Received r = receive(16);
+        InstanceLocation loc = first.put(r.declared(), r.file(), r.sha());
+
+        clock.set(Instant.now()); // the listing's dates are real ones
+        InstanceCache second = cache(DataSize.ofMegabytes(10), Duration.ofDays(7));
+        second.load();
+
+        assertThat(second.count()).isEqualTo(1);
+        InstanceLocation again = second.get(r.declared().sopInstanceUid()).orElseThrow();
+        assertThat(again.blobKey()).isEqualTo(loc.blobKey());
+        assertThat(again.datasetOffset()).isEqualTo(loc.datasetOffset());
+        assertThat(again.transferSyntaxUid()).isEqualTo(loc.transferSyntaxUid());
+        assertThat(again.sopClassUid()).isEqualTo(loc.sopClassUid());
+        assertThat(again.seriesInstanceUid()).isEqualTo(r.declared().seriesUid());
+    }
+
+    @Test
+    void contentDigestHeadersAreRead() {
+        byte[] digest = new byte[32];
+        digest[0] = 1;
+        String header = "sha-512=:AAAA:, sha-256=:" + java.util.Base64.getEncoder().encodeToString(digest) + ":";
+        assertThat(RemoteStudiesService.sha256Of(header)).isEqualTo(HexFormat.of().formatHex(digest));
+        assertThat(RemoteStudiesService.sha256Of("sha-256=:AAAA:")).isNull();
+        assertThat(RemoteStudiesService.sha256Of(null)).isNull();
+    }
+
+    private static final class MutableClock extends Clock {
+        private Instant now = Instant.now();
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        void set(Instant i) {
+            now = i;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+}

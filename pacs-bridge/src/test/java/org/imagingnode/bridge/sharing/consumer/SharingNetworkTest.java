@@ -1,0 +1,412 @@
+package org.imagingnode.bridge.sharing.consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.TagFromName;
+
+import org.imagingnode.bridge.NodeApplication;
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.dimse.DimseServer;
+import org.imagingnode.bridge.space.SpaceProperties;
+import org.imagingnode.bridge.testing.Dcmtk;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Two nodes on loopback, each with its own embedded PostgreSQL, blob store, DIMSE and HTTP ports, node signing
+ * key, trusting the same professional token issuer (as every DRIM-M node trusts the national identity provider):
+ * node A receives a study from a modality (DCMTK storescu) and publishes it to the patient-space index, which node
+ * B plays. A professional at B's site, with a real signed token, finds the study by querying B, views it in full
+ * through B, has it moved by movescu into a storescp playing B's PACS and fetched by getscu. The patient hides
+ * the study on A: it
+ * disappears from B. A stops: B says so clearly.
+ */
+class SharingNetworkTest {
+    private static final String INS = SpaceProperties.INS_NIR;
+    private static final String ISSUER = "https://idp.test";
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static Path work;
+    private static RSAKey idp;
+    private static Node a;
+    private static Node b;
+    private static int pacsPort;
+
+    /** One running node. */
+    record Node(String id, int httpPort, ConfigurableApplicationContext context) {
+        String url(String path) {
+            return "http://127.0.0.1:" + httpPort + path;
+        }
+
+        int dimsePort() {
+            return context.getBean(DimseServer.class).port();
+        }
+
+        JdbcTemplate jdbc() {
+            return new JdbcTemplate(context.getBean(javax.sql.DataSource.class));
+        }
+    }
+
+    @BeforeAll
+    static void startNetwork() throws Exception {
+        work = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "sharing-network");
+        idp = new RSAKeyGenerator(2048).keyID("idp-1").generate();
+        Path idpKeys = Files.writeString(work.resolve("idp.jwks"), new JWKSet(idp.toPublicJWK()).toString());
+        ECKey keyA = nodeKey("NODE-A");
+        ECKey keyB = nodeKey("NODE-B");
+        int httpA = Dcmtk.freePort();
+        int httpB = Dcmtk.freePort();
+        pacsPort = Dcmtk.freePort();
+        List<String> common = List.of("--node.security.mode=tokens", "--node.auth.issuer=" + ISSUER,
+                "--node.auth.public-key-file=" + idpKeys, "--server.address=127.0.0.1", "--node.dimse.port=0",
+                "--node.dimse.bind-address=127.0.0.1", "--node.sharing.consumer.retries=1",
+                "--node.sharing.consumer.retry-delay=50ms", "--node.sharing.consumer.failures-to-open=2",
+                "--node.sharing.consumer.authorization-memory=0s");
+        a = start("NODE-A", httpA, keyA, keyB, common, List.of("--node.ae-title=NODEA",
+                "--node.dimse.calling-aes=STORESCU=store", "--node.space.organisation=FINESS-A",
+                "--node.sharing.retrieve-url=http://127.0.0.1:" + httpA + "/dicomweb",
+                "--node.sharing.index-url=http://127.0.0.1:" + httpB, "--node.sharing.index-node-id=NODE-B",
+                "--node.sharing.manifest.quiet-period=1s", "--node.sharing.manifest.poll-interval=500ms",
+                "--node.sharing.publication.poll-interval=500ms", "--node.sharing.publication.retry-initial=500ms"));
+        b = start("NODE-B", httpB, keyB, keyA, common, List.of("--node.ae-title=NODEB",
+                "--node.dimse.calling-aes=MOVESCU=retrieve|query, GETSCU=retrieve",
+                "--node.dimse.move-destinations=PACS=127.0.0.1:" + pacsPort, "--node.space.organisation=FINESS-B",
+                "--node.sharing.retrieve-url=http://127.0.0.1:" + httpB + "/dicomweb",
+                "--node.sharing.manifest.enabled=false"));
+    }
+
+    private static ECKey nodeKey(String id) throws Exception {
+        ECKey key = new ECKeyGenerator(Curve.P_256).keyID(id + "-key").keyUse(KeyUse.SIGNATURE)
+                .algorithm(JWSAlgorithm.ES256).generate();
+        Files.writeString(work.resolve(id + ".jwk"), key.toJSONString());
+        Files.writeString(work.resolve(id + ".public.jwks"), new JWKSet(key.toPublicJWK()).toString());
+        return key;
+    }
+
+    private static Node start(String id, int httpPort, ECKey own, ECKey other, List<String> common,
+            List<String> specific) throws IOException {
+        String otherId = id.equals("NODE-A") ? "NODE-B" : "NODE-A";
+        List<String> args = new ArrayList<>(common);
+        args.addAll(specific);
+        args.add("--server.port=" + httpPort);
+        args.add("--node.data-dir=" + Files.createDirectories(work.resolve(id)));
+        args.add("--node.sharing.auth.node-id=" + id);
+        args.add("--node.sharing.auth.signing-key-file=" + work.resolve(id + ".jwk"));
+        args.add("--node.sharing.auth.trusted-nodes." + otherId + ".public-key-file="
+                + work.resolve(otherId + ".public.jwks"));
+        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(NodeApplication.class)
+                .run(args.toArray(String[]::new));
+        return new Node(id, httpPort, ctx);
+    }
+
+    @AfterAll
+    static void stopNetwork() {
+        for (Node n : new Node[] {a, b}) {
+            if (n != null && n.context().isActive()) {
+                n.context().close();
+            }
+        }
+    }
+
+    /** A token of the identity provider both nodes trust, signed with its key. */
+    private static String token(Map<String, Object> claims) throws Exception {
+        JWTClaimsSet.Builder c = new JWTClaimsSet.Builder().issuer(ISSUER).audience("imaging-node")
+                .subject("user-" + UUID.randomUUID()).jwtID(UUID.randomUUID().toString())
+                .issueTime(new Date()).expirationTime(Date.from(Instant.now().plus(Duration.ofHours(1))));
+        claims.forEach(c::claim);
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT)
+                .keyID(idp.getKeyID()).build(), c.build());
+        jwt.sign(new RSASSASigner(idp));
+        return "Bearer " + jwt.serialize();
+    }
+
+    private static HttpResponse<byte[]> get(Node n, String path, String authorization, String accept)
+            throws Exception {
+        HttpRequest.Builder rq = HttpRequest.newBuilder(URI.create(n.url(path))).timeout(Duration.ofSeconds(60));
+        if (authorization != null) {
+            rq.header("Authorization", authorization);
+        }
+        if (accept != null) {
+            rq.header("Accept", accept);
+        }
+        return HTTP.send(rq.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static String text(HttpResponse<byte[]> rs) {
+        return new String(rs.body(), StandardCharsets.UTF_8);
+    }
+
+    private static List<String> studyUids(HttpResponse<byte[]> qido) throws IOException {
+        assertThat(qido.statusCode()).as(text(qido)).isEqualTo(200);
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : JSON.readTree(qido.body())) {
+            out.add(n.path("0020000D").path("Value").path(0).asText());
+        }
+        return out;
+    }
+
+    /** The pixel data of a Part 10 object (little endian), by its SHA-256, or null when it has none. */
+    private static String pixelData(byte[] part10) throws Exception {
+        AttributeList list = new AttributeList();
+        try (var in = new com.pixelmed.dicom.DicomInputStream(new ByteArrayInputStream(part10))) {
+            list.read(in);
+        }
+        return list.get(TagFromName.PixelData) == null ? null : sha(list.get(TagFromName.PixelData).getByteValues(false));
+    }
+
+    private static String pixelData(Path file) throws Exception {
+        return pixelData(Files.readAllBytes(file));
+    }
+
+    private static String sha(byte[] b) {
+        return java.util.HexFormat.of().formatHex(org.imagingnode.bridge.ingest.Checksums.sha256().digest(b));
+    }
+
+    /** The parts of a multipart/related answer. */
+    private static List<byte[]> parts(HttpResponse<byte[]> rs) {
+        String type = rs.headers().firstValue("Content-Type").orElseThrow();
+        String boundary = type.replaceAll(".*boundary=\"?([^\";]+)\"?.*", "$1");
+        byte[] body = rs.body();
+        byte[] delimiter = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+        List<byte[]> out = new ArrayList<>();
+        int at = indexOf(body, delimiter, 0);
+        while (at >= 0) {
+            int headersEnd = indexOf(body, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), at);
+            int next = indexOf(body, ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1), headersEnd);
+            if (headersEnd < 0 || next < 0) {
+                break;
+            }
+            out.add(java.util.Arrays.copyOfRange(body, headersEnd + 4, next));
+            at = next + 2;
+            if (body.length > at + delimiter.length + 1 && body[at + delimiter.length] == '-') {
+                break;
+            }
+        }
+        return out;
+    }
+
+    private static int indexOf(byte[] data, byte[] pattern, int from) {
+        outer:
+        for (int i = Math.max(from, 0); i <= data.length - pattern.length; i++) {
+            for (int j = 0; j < pattern.length; j++) {
+                if (data[i + j] != pattern[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static void waitUntil(String what, java.util.concurrent.Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.call()) {
+            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
+            Thread.sleep(250);
+        }
+    }
+
+    @Test
+    void aProfessionalAtNodeBFindsViewsAndImportsAStudyHeldByNodeA() throws Exception {
+        // a modality sends a two-image study of a patient known by their national identity to node A
+        String ins = Long.toString(100_000_000_000_000L + (System.nanoTime() % 899_999_999_999_999L));
+        TestObjects.Spec first = new TestObjects.Spec();
+        first.patientId = "A-" + ins.substring(0, 6);
+        first.issuer = "SITE-A";
+        first.rows = 64;
+        first.columns = 64;
+        first.otherPatientIds.add(new String[] {ins, INS, null});
+        TestObjects.Spec second = first.sameSeries();
+        Path sent = Files.createDirectories(work.resolve("sent"));
+        Path f1 = TestObjects.write(first, sent.resolve("1.dcm"));
+        Path f2 = TestObjects.write(second, sent.resolve("2.dcm"));
+        Dcmtk.Result stored = Dcmtk.run(60, "storescu", "-aet", "STORESCU", "-aec", "NODEA", "127.0.0.1",
+                Integer.toString(a.dimsePort()), f1.toString(), f2.toString());
+        assertThat(stored.ok()).as(stored.output()).isTrue();
+        String study = first.studyUid;
+
+        String pro = token(Map.of("professional_id", "RPPS-10001", "profession", "radiologist",
+                "organisation", "FINESS-B"));
+        String patient = token(Map.of("patient_id", ins, "patient_id_issuer", INS));
+        String byIns = "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS;
+
+        // found by querying node B: A built the manifest, published it to B's index; B merges it
+        waitUntil("the study to be listed at node B", () -> studyUids(get(b, byIns, pro, null)).contains(study));
+        HttpResponse<byte[]> qido = get(b, byIns, pro, null);
+        JsonNode listed = JSON.readTree(qido.body()).get(0);
+        assertThat(listed.path("00081190").path("Value").path(0).asText())
+                .isEqualTo(b.url("/dicomweb/studies/" + study));
+        assertThat(listed.path("00201208").path("Value").path(0).asInt()).isGreaterThanOrEqualTo(2);
+        // the patient's own list at B (patient API) shows it too, as held by node A, opened through B
+        HttpResponse<byte[]> mine = get(b, "/api/patient/studies", patient, null);
+        assertThat(mine.statusCode()).as(text(mine)).isEqualTo(200);
+        assertThat(JSON.readTree(mine.body())).anySatisfy(m -> {
+            assertThat(m.path("studyInstanceUID").asText()).isEqualTo(study);
+            assertThat(m.path("site").asText()).isEqualTo("NODE-A");
+            assertThat(m.path("remote").asBoolean()).isTrue();
+            assertThat(m.path("retrieveUrl").asText()).isEqualTo("/dicomweb/studies/" + study);
+        });
+
+        // viewed in full through B: series, metadata, the instances and their frames, pixel data byte-identical
+        HttpResponse<byte[]> series = get(b, "/dicomweb/studies/" + study + "/series", pro, null);
+        assertThat(series.statusCode()).as(text(series)).isEqualTo(200);
+        assertThat(text(series)).contains(first.seriesUid).doesNotContain("127.0.0.1:" + a.httpPort());
+        HttpResponse<byte[]> metadata = get(b, "/dicomweb/studies/" + study + "/series/" + first.seriesUid
+                + "/metadata", pro, null);
+        assertThat(metadata.statusCode()).as(text(metadata)).isEqualTo(200);
+        assertThat(text(metadata)).contains(b.url("/dicomweb/studies/" + study + "/series/" + first.seriesUid
+                + "/instances/" + first.sopInstanceUid + "/bulkdata/7FE00010"));
+        HttpResponse<byte[]> wado = get(b, "/dicomweb/studies/" + study, pro,
+                "multipart/related; type=\"application/dicom\"");
+        assertThat(wado.statusCode()).as(text(wado)).isEqualTo(200);
+        List<byte[]> objects = parts(wado);
+        assertThat(objects).hasSizeGreaterThanOrEqualTo(2); // the two images, and A's manifest once built
+        List<String> pixels = new ArrayList<>();
+        for (byte[] o : objects) {
+            String p = pixelData(o);
+            if (p != null) {
+                pixels.add(p);
+            }
+        }
+        assertThat(pixels).containsExactlyInAnyOrder(pixelData(f1), pixelData(f2));
+        HttpResponse<byte[]> frame = get(b, "/dicomweb/studies/" + study + "/series/" + second.seriesUid
+                + "/instances/" + second.sopInstanceUid + "/frames/1", pro, null);
+        assertThat(frame.statusCode()).as(text(frame)).isEqualTo(200);
+        assertThat(sha(parts(frame).get(0))).isEqualTo(pixelData(f2));
+        HttpResponse<byte[]> thumbnail = get(b, "/dicomweb/studies/" + study + "/thumbnail", pro, "image/jpeg");
+        assertThat(thumbnail.statusCode()).isEqualTo(200);
+        assertThat(thumbnail.headers().firstValue("Content-Type")).contains("image/jpeg");
+        InstanceCache cache = b.context().getBean(InstanceCache.class);
+        assertThat(cache.get(first.sopInstanceUid)).isPresent();
+        assertThat(cache.get(second.sopInstanceUid)).isPresent();
+
+        // A decided and audited each request as coming from node B for that professional; B audited too
+        assertThat(a.jdbc().queryForObject("SELECT count(*) FROM audit_event WHERE channel = 'remote'"
+                + " AND actor = 'RPPS-10001' AND study_uid = ? AND source_address LIKE 'node NODE-B %'",
+                Integer.class, study)).isGreaterThan(0);
+        assertThat(b.jdbc().queryForObject("SELECT count(*) FROM audit_event WHERE actor = 'RPPS-10001'"
+                + " AND study_uid = ? AND detail LIKE '%remote study, node NODE-A%'", Integer.class, study))
+                .isGreaterThan(0);
+
+        // moved by movescu into B's PACS
+        Path pacs = Files.createDirectories(work.resolve("pacs"));
+        Process storescp = Dcmtk.start(work.resolve("storescp.log"), "storescp", "-aet", "PACS", "-od",
+                pacs.toString(), Integer.toString(pacsPort));
+        try {
+            waitUntil("storescp to listen", () -> {
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", pacsPort)) {
+                    return true;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            Dcmtk.Result moved = Dcmtk.run(120, "movescu", "-v", "-S", "-aet", "MOVESCU", "-aec", "NODEB", "-aem",
+                    "PACS", "127.0.0.1", Integer.toString(b.dimsePort()), "-k", "QueryRetrieveLevel=STUDY",
+                    "-k", "StudyInstanceUID=" + study);
+            assertThat(moved.ok()).as(moved.output()).isTrue();
+            List<String> received = new ArrayList<>();
+            try (var files = Files.list(pacs)) {
+                for (Path p : files.toList()) {
+                    String image = pixelData(p);
+                    if (image != null) {
+                        received.add(image);
+                    }
+                }
+            }
+            assertThat(received).containsExactlyInAnyOrder(pixelData(f1), pixelData(f2));
+        } finally {
+            storescp.destroy();
+            storescp.waitFor();
+        }
+
+        // and fetched by getscu from B (C-GET on the requestor's own association)
+        Path got = Files.createDirectories(work.resolve("getscu"));
+        Dcmtk.Result get = Dcmtk.run(120, "getscu", "-S", "-aet", "GETSCU", "-aec", "NODEB", "-od", got.toString(),
+                "127.0.0.1", Integer.toString(b.dimsePort()), "-k", "QueryRetrieveLevel=SERIES",
+                "-k", "StudyInstanceUID=" + study, "-k", "SeriesInstanceUID=" + first.seriesUid);
+        assertThat(get.ok()).as(get.output()).isTrue();
+        List<String> gotten = new ArrayList<>();
+        try (var files = Files.list(got)) {
+            for (Path p : files.toList()) {
+                gotten.add(pixelData(p));
+            }
+        }
+        assertThat(gotten).containsExactlyInAnyOrder(pixelData(f1), pixelData(f2));
+
+        // the patient hides the study on A: it disappears from B, cache or not
+        HttpRequest hide = HttpRequest.newBuilder(URI.create(a.url("/api/patient/studies/" + study + "/hidden")))
+                .header("Authorization", patient).PUT(HttpRequest.BodyPublishers.noBody()).build();
+        assertThat(HTTP.send(hide, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(204);
+        assertThat(studyUids(get(b, byIns, pro, null))).doesNotContain(study);
+        assertThat(get(b, "/dicomweb/studies/" + study, pro, null).statusCode()).isEqualTo(404);
+        assertThat(get(b, "/dicomweb/studies/" + study + "/series/" + second.seriesUid + "/instances/"
+                + second.sopInstanceUid + "/frames/1", pro, null).statusCode()).isEqualTo(404);
+        HttpRequest show = HttpRequest.newBuilder(URI.create(a.url("/api/patient/studies/" + study + "/hidden")))
+                .header("Authorization", patient).DELETE().build();
+        assertThat(HTTP.send(show, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(204);
+        assertThat(studyUids(get(b, byIns, pro, null))).contains(study);
+
+        // A stops: B answers with a clear error, quickly once A counts as down
+        a.context().close();
+        HttpResponse<byte[]> down = get(b, "/dicomweb/studies/" + study, pro, null);
+        assertThat(down.statusCode()).isEqualTo(502);
+        assertThat(text(down)).isEqualTo("node NODE-A could not be reached: connection refused");
+        long t0 = System.nanoTime();
+        HttpResponse<byte[]> fast = get(b, "/dicomweb/studies/" + study + "/metadata", pro, null);
+        assertThat(fast.statusCode()).isEqualTo(502);
+        assertThat(text(fast)).startsWith("node NODE-A is unreachable");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+        HttpResponse<byte[]> stillListed = get(b, byIns, pro, null);
+        assertThat(studyUids(stillListed)).doesNotContain(study);
+        assertThat(stillListed.headers().allValues("Warning"))
+                .anySatisfy(w -> assertThat(w).contains("studies held by node NODE-A are not listed"));
+        Dcmtk.Result refused = Dcmtk.run(60, "movescu", "-v", "-S", "-aet", "MOVESCU", "-aec", "NODEB", "-aem",
+                "PACS", "127.0.0.1", Integer.toString(b.dimsePort()), "-k", "QueryRetrieveLevel=STUDY",
+                "-k", "StudyInstanceUID=" + study);
+        assertThat(refused.output()).contains("Refused: OutOfResourcesNumberOfMatches");
+    }
+}
