@@ -164,7 +164,7 @@ public class PostgresInstanceIndex implements InstanceIndex {
                 Timestamp.from(quietSince), derivedSource, derivedSource, limit);
     }
 
-    private static PreparedStatement prepare(PreparedStatement ps, List<Object> params) throws SQLException {
+    static PreparedStatement prepare(PreparedStatement ps, List<Object> params) throws SQLException {
         int k = 0;
         for (Object p : params) {
             k++;
