@@ -283,8 +283,13 @@ final class IndexSql {
                 if (norm == null) {
                     return null;
                 }
+                // the name as given, or followed by the component groups it leaves out ("Yamada^Tarou"
+                // is "Yamada^Tarou=山田^太郎"): a byte-wise range, which the pattern index answers
+                String column = MATCH_COLUMN.get(a);
                 params.add(norm);
-                return MATCH_COLUMN.get(a) + " = ?";
+                params.add(norm + '=');
+                params.add(norm + '>');
+                return "(" + column + " = ? OR (" + column + " ~>=~ ? AND " + column + " ~<~ ?))";
             }
             case DATE -> {
                 LocalDate d = parseDate(a, value);
@@ -322,8 +327,13 @@ final class IndexSql {
                 return COLUMN.get(a) + " LIKE ?";
             }
             case PERSON_NAME -> {
-                params.add(likePattern(PersonNames.normalise(pattern)));
-                return MATCH_COLUMN.get(a) + " LIKE ?";
+                String like = likePattern(PersonNames.normalise(pattern));
+                params.add(like);
+                if (like.endsWith("%")) {
+                    return MATCH_COLUMN.get(a) + " LIKE ?";
+                }
+                params.add(like + "=%"); // also when the name goes on with more component groups
+                return "(" + MATCH_COLUMN.get(a) + " LIKE ? OR " + MATCH_COLUMN.get(a) + " LIKE ?)";
             }
             case LIST -> {
                 return listExists(a, "LIKE ?", likePattern(pattern), params);

@@ -39,6 +39,7 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 import org.imagingnode.bridge.database.TestPostgres;
@@ -228,6 +229,27 @@ class PostgresInstanceIndexFindTest {
     void nonLatinNamesMatch() {
         assertThat(studies(single(PatientName, "山田^太郎"))).containsExactly(S3);
         assertThat(studies(wildcard(PatientName, "山田*"))).containsExactly(S3);
+    }
+
+    @Test
+    void aNameMatchesOnTheComponentGroupsTheQueryGives() {
+        // its own patient, outside the fixture: Alphabetic=Ideographic=Phonetic
+        String patient = TestInstances.token() + "-GROUPS";
+        String study = uid();
+        INDEX.upsert(instance().patient(patient, "Yamada^Tarou=山田^太郎=やまだ^たろう").study(study)
+                .series(uid(), "CT", 1).build());
+        Function<Condition, List<Object>> found = name -> INDEX.find(new IndexQuery(QueryLevel.STUDY,
+                List.of(name, single(PatientID, patient)), Set.of(), 0, 0)).stream()
+                .map(r -> r.get(StudyInstanceUID)).toList();
+
+        assertThat(found.apply(single(PatientName, "yamada^tarou"))).containsExactly(study);
+        assertThat(found.apply(single(PatientName, "Yamada^Tarou=山田^太郎"))).containsExactly(study);
+        assertThat(found.apply(single(PatientName, "Yamada^Tarou=山田^太郎=やまだ^たろう"))).containsExactly(study);
+        assertThat(found.apply(wildcard(PatientName, "*^tarou"))).containsExactly(study);
+        assertThat(found.apply(wildcard(PatientName, "yama*"))).containsExactly(study);
+        assertThat(found.apply(single(PatientName, "yamada"))).isEmpty();
+        assertThat(found.apply(single(PatientName, "Yamada^Tarou=田中^花子"))).isEmpty();
+        assertThat(found.apply(wildcard(PatientName, "*^taro"))).isEmpty();
     }
 
     @Test

@@ -70,6 +70,15 @@ class PostgresInstanceIndexQueryPlanTest {
     }
 
     @Test
+    void aStudySearchByExactPatientNameUsesIndexesOnly() throws SQLException {
+        IndexQuery query = new IndexQuery(QueryLevel.STUDY,
+                List.of(new Condition.SingleValue(IndexAttribute.PatientName, "plan^patient42")), STUDY_KEYS, 0, 0);
+
+        assertThat(INDEX.find(query)).extracting(row -> row.get(IndexAttribute.PatientID)).contains(PATIENTS.get(42));
+        assertThat(plan(IndexSql.find(query))).doesNotContain("Seq Scan");
+    }
+
+    @Test
     void aStudyByItsUidAndItsSeriesAndInstancesUseIndexesOnly() throws SQLException {
         String study = STUDIES.get(77);
         var byUid = List.<Condition>of(new Condition.SingleValue(IndexAttribute.StudyInstanceUID, study));
