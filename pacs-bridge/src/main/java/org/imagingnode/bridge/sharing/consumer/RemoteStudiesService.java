@@ -202,7 +202,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
 
         @Override
         public List<Ref> instances(String seriesUid, String sopInstanceUid) {
-            String key = authorization + '\u0000' + study.studyUid() + '\u0000' + seriesUid + '\u0000' + sopInstanceUid;
+            String key = listingKey(study.studyUid(), seriesUid, sopInstanceUid);
             Listing known = listings.get(key);
             long now = System.nanoTime();
             if (known != null && now - known.at() < props.authorizationMemory().toNanos()) {
@@ -244,11 +244,22 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                         : "no study " + study.studyUid());
             }
             grants.grant(study.studyUid(), authorization);
-            if (listings.size() > 5000) {
+            if (listings.size() > 20_000) {
                 listings.clear();
             }
             listings.put(key, new Listing(List.copyOf(refs), now));
+            if (sopInstanceUid == null) {
+                // a viewer asks for each instance's frames next: the source just listed them for this caller
+                for (Ref r : refs) {
+                    listings.put(listingKey(study.studyUid(), r.seriesUid(), r.sopInstanceUid()),
+                            new Listing(List.of(r), now));
+                }
+            }
             return refs;
+        }
+
+        private String listingKey(String studyUid, String seriesUid, String sopInstanceUid) {
+            return authorization + '\u0000' + studyUid + '\u0000' + seriesUid + '\u0000' + sopInstanceUid;
         }
 
         @Override

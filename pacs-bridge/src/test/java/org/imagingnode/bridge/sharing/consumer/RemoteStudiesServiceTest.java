@@ -1,0 +1,235 @@
+package org.imagingnode.bridge.sharing.consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.imagingnode.bridge.database.TestPostgres;
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.dicomweb.DicomWebException;
+import org.imagingnode.bridge.dicomweb.RemoteStudies;
+import org.imagingnode.bridge.dimse.SpoolArea;
+import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.ingest.Checksums;
+import org.imagingnode.bridge.security.Caller;
+import org.imagingnode.bridge.sharing.index.IndexEntry;
+import org.imagingnode.bridge.space.SpaceProperties;
+import org.imagingnode.storage.FileSystemBlobStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * The consumer against a source node played by a real HTTP server on loopback (which counts what it is asked and
+ * can misbehave), with a real blob store and database: what is asked of the source and how often, one download
+ * per instance however many want it, nothing corrupted kept, refusals as "not found", URLs rewritten.
+ */
+class RemoteStudiesServiceTest {
+    private static final String PRO = "Bearer professional-token";
+
+    @TempDir
+    Path dir;
+
+    private HttpServer source;
+    private FileSystemBlobStore blobs;
+    private RemoteStudiesService service;
+    private TestObjects.Spec spec;
+    private byte[] instance;
+    private final Map<String, AtomicInteger> asked = new ConcurrentHashMap<>();
+    private volatile boolean corrupt;
+    private volatile boolean refuse;
+
+    @BeforeEach
+    void start() throws Exception {
+        spec = new TestObjects.Spec();
+        spec.rows = 32;
+        spec.columns = 32;
+        instance = Files.readAllBytes(TestObjects.write(spec, dir.resolve("source.dcm")));
+        source = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        source.setExecutor(Executors.newFixedThreadPool(8));
+        source.createContext("/dicomweb", this::answer);
+        source.start();
+        blobs = new FileSystemBlobStore(dir.resolve("blobs"));
+        ConsumerProperties props = new ConsumerProperties(true, Duration.ofSeconds(2), Duration.ofSeconds(5), 1,
+                Duration.ofMillis(10), 50, Duration.ofSeconds(30), Duration.ofSeconds(30), null);
+        RemoteStudyRegistry registry = new RemoteStudyRegistry(TestPostgres.get().dataSource());
+        registry.remember(new IndexEntry(new IndexEntry.Patient("285017512345678", SpaceProperties.INS_NIR),
+                spec.studyUid, "NODE-A", TestObjects.uid(), sourceBase(), "NODEA", null, List.of("CT"), null, 1,
+                Instant.now()));
+        service = new RemoteStudiesService(new SourceClient(props, node -> "Bearer node-token"), registry,
+                new InstanceCache(blobs, new ConsumerProperties.Cache(DataSize.ofMegabytes(50), Duration.ofDays(1)),
+                        Clock.systemUTC()),
+                new RetrievalGrants(Clock.systemUTC()), new SpoolArea(dir.resolve("spool")), null,
+                SpaceProperties.defaults(), props, "NODE-B", () -> new RemoteStudiesService.IndexLocation(
+                        "http://127.0.0.1:1", "NODE-B"));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        source.stop(0);
+        blobs.close();
+    }
+
+    private String sourceBase() {
+        return "http://127.0.0.1:" + source.getAddress().getPort() + "/dicomweb";
+    }
+
+    private int asked(String what) {
+        return asked.getOrDefault(what, new AtomicInteger()).get();
+    }
+
+    /** A source node's DICOMweb, as far as the consumer uses it. */
+    private void answer(HttpExchange x) throws IOException {
+        try (x) {
+            String path = x.getRequestURI().getPath();
+            String what = path.endsWith("/instances") ? "qido" : path.endsWith("/metadata") ? "metadata" : "instance";
+            asked.computeIfAbsent(what, k -> new AtomicInteger()).incrementAndGet();
+            if (refuse || !"Bearer professional-token".equals(x.getRequestHeaders().getFirst("Authorization"))
+                    || !"Bearer node-token".equals(x.getRequestHeaders().getFirst("X-Node-Authorization"))) {
+                send(x, 404, "text/plain", "no study".getBytes(StandardCharsets.UTF_8), null);
+                return;
+            }
+            switch (what) {
+                case "qido" -> send(x, 200, "application/dicom+json", ("[{\"0020000E\":{\"vr\":\"UI\",\"Value\":[\""
+                        + spec.seriesUid + "\"]},\"00080018\":{\"vr\":\"UI\",\"Value\":[\"" + spec.sopInstanceUid
+                        + "\"]}}]").getBytes(StandardCharsets.UTF_8), null);
+                case "metadata" -> send(x, 200, "application/dicom+json", ("[{\"7FE00010\":{\"vr\":\"OW\",\"BulkDataURI\":\""
+                        + sourceBase() + "/studies/" + spec.studyUid + "/series/" + spec.seriesUid + "/instances/"
+                        + spec.sopInstanceUid + "/bulkdata/7FE00010\"},\"00100010\":{\"vr\":\"PN\",\"Value\":"
+                        + "[{\"Alphabetic\":\"http://not-a-url\"}]}}]").getBytes(StandardCharsets.UTF_8), null);
+                default -> {
+                    try {
+                        Thread.sleep(200); // long enough for concurrent requests to overlap
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    byte[] body = instance.clone();
+                    String digest = Base64.getEncoder().encodeToString(Checksums.sha256().digest(instance));
+                    if (corrupt) {
+                        body[body.length - 1] ^= 1; // a bit flipped on the way
+                    }
+                    send(x, 200, "application/dicom; transfer-syntax=1.2.840.10008.1.2.1", body, digest);
+                }
+            }
+        }
+    }
+
+    private static void send(HttpExchange x, int status, String type, byte[] body, String digest) throws IOException {
+        x.getResponseHeaders().add("Content-Type", type);
+        if (digest != null) {
+            x.getResponseHeaders().add("Content-Digest", "sha-256=:" + digest + ":");
+        }
+        x.sendResponseHeaders(status, body.length);
+        try (OutputStream out = x.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    private RemoteStudies.Study study() {
+        return service.find(spec.studyUid, new Caller("RPPS-1", "professional", PRO, "127.0.0.1")).orElseThrow();
+    }
+
+    @Test
+    void aSeriesListingAnswersTheFollowingPerInstanceQuestionsAndOneDownloadServesEveryone() throws Exception {
+        RemoteStudies.Study study = study();
+        List<RemoteStudies.Ref> refs = study.instances(spec.seriesUid, null);
+        assertThat(refs).containsExactly(new RemoteStudies.Ref(spec.seriesUid, spec.sopInstanceUid));
+        // a viewer now asks for the frames of each instance: the source's answer is remembered for a while
+        assertThat(study.instances(spec.seriesUid, spec.sopInstanceUid)).isEqualTo(refs);
+        assertThat(asked("qido")).isEqualTo(1);
+
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        List<Future<InstanceLocation>> all = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            all.add(pool.submit(() -> study.fetch(refs.get(0))));
+        }
+        List<InstanceLocation> got = new ArrayList<>();
+        for (Future<InstanceLocation> f : all) {
+            got.add(f.get());
+        }
+        pool.shutdown();
+        assertThat(asked("instance")).isEqualTo(1);
+        assertThat(got).allSatisfy(l -> assertThat(l.blobKey()).isEqualTo(got.get(0).blobKey()));
+        try (var in = blobs.get(got.get(0).blobKey())) {
+            assertThat(in.readAllBytes()).isEqualTo(instance);
+        }
+        study.fetch(refs.get(0));
+        assertThat(asked("instance")).isEqualTo(1); // from the cache
+    }
+
+    @Test
+    void corruptedBytesAreFetchedAgainAndNeverKept() throws Exception {
+        corrupt = true;
+        RemoteStudies.Study study = study();
+        RemoteStudies.Ref ref = study.instances(null, null).get(0);
+        assertThatThrownBy(() -> study.fetch(ref)).isInstanceOfSatisfying(SourceUnavailableException.class, e -> {
+            assertThat(e.status()).isEqualTo(502);
+            assertThat(e.getMessage()).isEqualTo("node NODE-A failed: the SHA-256 of the received bytes differs from"
+                    + " the one announced");
+        });
+        assertThat(asked("instance")).isEqualTo(2); // retried once
+        try (var listed = blobs.list(InstanceCache.PREFIX)) {
+            assertThat(listed).isEmpty();
+        }
+        corrupt = false;
+        assertThat(study.fetch(ref).blobSize()).isEqualTo(instance.length);
+    }
+
+    @Test
+    void theSourcesRefusalIsANotFoundHere() {
+        refuse = true;
+        assertThatThrownBy(() -> study().instances(null, null)).isInstanceOfSatisfying(DicomWebException.class,
+                e -> assertThat(e.status()).isEqualTo(404));
+        assertThat(service.find(spec.studyUid, Caller.anonymous(null, "127.0.0.1"))).isEmpty();
+        assertThat(service.find(TestObjects.uid(), new Caller("RPPS-1", "professional", PRO, "127.0.0.1"))).isEmpty();
+    }
+
+    @Test
+    void proxiedAnswersPointAtThisNode() throws Exception {
+        MockHttpServletResponse rs = new MockHttpServletResponse();
+        study().proxy("/studies/" + spec.studyUid + "/metadata", "application/dicom+json",
+                "https://b.example/dicomweb", rs);
+        assertThat(rs.getStatus()).isEqualTo(200);
+        assertThat(rs.getContentAsString()).contains("\"BulkDataURI\":\"https://b.example/dicomweb/studies/"
+                + spec.studyUid + "/series/" + spec.seriesUid + "/instances/" + spec.sopInstanceUid + "/bulkdata/7FE00010\"")
+                .contains("http://not-a-url").doesNotContain(sourceBase());
+    }
+
+    @Test
+    void aDimsePeerRetrievesOnlyWhatAProfessionalFoundHereRecently() throws Exception {
+        assertThatThrownBy(() -> service.fetch(spec.studyUid, null, null))
+                .isInstanceOfSatisfying(org.imagingnode.bridge.dimse.RemoteRetrieves.Refused.class, e -> {
+                    assertThat(e.notAuthorized()).isTrue();
+                    assertThat(e.getMessage()).contains("search for it (QIDO-RS or the portal) first");
+                });
+        study().instances(null, null); // a professional's viewer lists it through this node
+        var fetched = service.fetch(spec.studyUid, null, null);
+        assertThat(fetched.sourceNode()).isEqualTo("NODE-A");
+        assertThat(fetched.instances()).extracting(InstanceLocation::sopInstanceUid).containsExactly(spec.sopInstanceUid);
+        assertThat(fetched.failedSopUids()).isEmpty();
+        assertThat(service.fetch(TestObjects.uid(), null, null)).isNull(); // not a remote study: not ours to answer
+    }
+}
