@@ -40,7 +40,7 @@ public class DimseConfig {
         InstanceSender sender = new InstanceSender(blobs);
         return new DimseServer(props, node.aeTitle(), registry,
                 new StoreScp(ingest, spool, props.maxDataSetSize().toBytes()),
-                new FindScp(index, node.aeTitle()),
+                new FindScp(index, node.aeTitle(), props.maxFindResults()),
                 new RetrieveScp(index, sender, registry, node.aeTitle(), (int) props.requestTimeout().toMillis(),
                         remote.getIfAvailable()),
                 audit, guard, tls, meters);

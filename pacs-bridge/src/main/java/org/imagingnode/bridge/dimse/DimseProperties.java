@@ -27,11 +27,14 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *                         trusted client CAs ({@code spring.ssl.bundle.pem.<name>...}); default "dimse"
  * @param tlsRequireClientCertificate mutual TLS, as DICOM's TLS profiles expect (default true)
  * @param maxDataSetSize   the largest data set a C-STORE may carry; beyond it the association is aborted
+ * @param maxFindResults   most matches one C-FIND answers; a query matching more is refused (A700) with a
+ *                         comment asking to narrow it, so that no query holds the whole index in memory
  */
 @ConfigurationProperties("node.dimse")
 public record DimseProperties(Integer port, String bindAddress, String callingAes, String moveDestinations,
         Integer maxAssociations, Integer maxPduLength, Duration requestTimeout, Duration idleTimeout,
-        Integer tlsPort, String tlsBundle, Boolean tlsRequireClientCertificate, DataSize maxDataSetSize) {
+        Integer tlsPort, String tlsBundle, Boolean tlsRequireClientCertificate, DataSize maxDataSetSize,
+        Integer maxFindResults) {
     public DimseProperties {
         port = port == null ? 11112 : port;
         bindAddress = bindAddress == null ? "0.0.0.0" : bindAddress;
@@ -44,5 +47,9 @@ public record DimseProperties(Integer port, String bindAddress, String callingAe
         tlsBundle = tlsBundle == null ? "dimse" : tlsBundle;
         maxDataSetSize = maxDataSetSize == null ? DataSize.ofGigabytes(8) : maxDataSetSize;
         tlsRequireClientCertificate = tlsRequireClientCertificate == null || tlsRequireClientCertificate;
+        maxFindResults = maxFindResults == null ? 20_000 : maxFindResults;
+        if (maxFindResults < 1) {
+            throw new IllegalArgumentException("node.dimse.max-find-results must be at least 1");
+        }
     }
 }

@@ -23,10 +23,12 @@ final class FindScp {
 
     private final InstanceIndex index;
     private final String aeTitle;
+    private final int maxResults;
 
-    FindScp(InstanceIndex index, String aeTitle) {
+    FindScp(InstanceIndex index, String aeTitle, int maxResults) {
         this.index = index;
         this.aeTitle = aeTitle;
+        this.maxResults = maxResults;
     }
 
     void handle(AssociationContext ctx, Association.Message msg) throws IOException {
@@ -53,7 +55,8 @@ final class FindScp {
         }
         List<IndexRow> rows;
         try {
-            rows = index.find(query);
+            // one more than allowed, to know there are too many without reading them all
+            rows = index.find(query.limitedTo(maxResults + 1));
         } catch (IllegalArgumentException e) {
             FinalResponses.send(a, msg, Command.C_FIND_RSP, Status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS, e.getMessage(), null);
             return;
@@ -61,6 +64,15 @@ final class FindScp {
             log.error("C-FIND from {} failed: {}", ctx.callingAe, e.toString());
             ctx.audit(Action.QUERY, null, null, "failure", "C-FIND " + level + ": index unavailable");
             FinalResponses.send(a, msg, Command.C_FIND_RSP, Status.OUT_OF_RESOURCES, "index unavailable", null);
+            return;
+        }
+        if (rows.size() > maxResults) {
+            log.info("C-FIND {} from {} refused: more than {} matches", level, ctx.callingAe, maxResults);
+            ctx.audit(Action.QUERY, Identifiers.singleValue(query.conditions(), IndexAttribute.PatientID),
+                    Identifiers.singleValue(query.conditions(), IndexAttribute.StudyInstanceUID), "failure",
+                    "C-FIND " + level + ": more than " + maxResults + " matches, refused");
+            FinalResponses.send(a, msg, Command.C_FIND_RSP, Status.OUT_OF_RESOURCES,
+                    "more than " + maxResults + " matches: narrow the query", null);
             return;
         }
         int sent = 0;

@@ -32,6 +32,11 @@ public record IndexQuery(QueryLevel level, List<Condition> conditions, Set<Index
         this(level, conditions, returnAttributes, limit, offset, Visibility.ALL);
     }
 
+    /** The same query, answering at most {@code max} rows. */
+    public IndexQuery limitedTo(int max) {
+        return new IndexQuery(level, conditions, returnAttributes, max, offset, visibility);
+    }
+
     /** The same query, restricted to what a caller may see. */
     public IndexQuery visibleTo(Visibility v) {
         return new IndexQuery(level, conditions, returnAttributes, limit, offset, visibility.and(v));

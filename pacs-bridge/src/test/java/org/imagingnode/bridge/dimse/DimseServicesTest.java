@@ -267,6 +267,31 @@ class DimseServicesTest extends NodeIntegrationTest {
     }
 
     @Test
+    void aFindMatchingMoreThanTheNodeAnswersIsRefusedWithAReason() throws Exception {
+        // the test node answers at most 100 matches per C-FIND
+        List<Path> files = new ArrayList<>();
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.rows = 8;
+        s.columns = 8;
+        for (int i = 0; i < 101; i++) {
+            files.add(TestObjects.write(s, work.resolve("many" + i + ".dcm")));
+            s = s.sameSeries();
+        }
+        assertThat(store("STORESCU", files).ok()).isTrue();
+        String[] imageQuery = {"findscu", "-S", "-d", "-aet", "FINDSCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+            "-k", "QueryRetrieveLevel=IMAGE", "-k", "StudyInstanceUID=" + s.studyUid, "-k", "SOPInstanceUID"};
+
+        Dcmtk.Result all = tool(imageQuery);
+        assertThat(all.output()).contains("0xa700: Refused: Out of resources").contains("narrow the query")
+                .doesNotContain("Pending");
+
+        Dcmtk.Result narrowed = tool("findscu", "-S", "-aet", "FINDSCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                "-k", "QueryRetrieveLevel=SERIES", "-k", "StudyInstanceUID=" + s.studyUid, "-k", "SeriesInstanceUID");
+        assertThat(narrowed.ok()).as(narrowed.output()).isTrue();
+        assertThat(narrowed.output()).contains("Find Response: 1 (Pending)");
+    }
+
+    @Test
     void moveToADestinationThatDoesNotAnswerFailsWithoutHanging() throws Exception {
         // DOWNSCP is registered at a port where nothing listens
         Dcmtk.Result r = tool("movescu", "-S", "-aet", "MOVESCU", "-aec", NODE_AE, "-aem", "DOWNSCP",

@@ -46,6 +46,7 @@ public abstract class NodeIntegrationTest {
         registry.add("node.dimse.calling-aes", () -> "STORESCU=store, FINDSCU=query, GETSCU=retrieve,"
                 + " MOVESCU=retrieve|query, ALL=store|query|retrieve, STOREONLY=store,"
                 + " LOOPBACKCT=store@127.0.0.0/8, REMOTECT=store@192.0.2.10");
+        registry.add("node.dimse.max-find-results", () -> "100");
         registry.add("node.dimse.move-destinations", () -> "STORESCP=127.0.0.1:" + STORESCP_PORT
                 + ", DOWNSCP=127.0.0.1:1");
         // manifests are built on demand in tests (a scheduled build would add instances to their studies)
