@@ -54,7 +54,8 @@ import org.springframework.web.bind.annotation.RestController;
  * header (so the same data set gives the same stored bytes whatever the channel) and goes through
  * the same ingest pipeline and durability contract as a C-STORE. The answer lists the stored
  * instances (ReferencedSOPSequence) and the failed ones with a reason (FailedSOPSequence): 200 when
- * all were stored, 202 when some failed, 409 when none was stored.
+ * all were stored, 202 when some failed, 409 when none was stored, 503 (with Retry-After) when none
+ * was stored only because the database or the blob store is unavailable.
  */
 @RestController
 @RequestMapping("${node.dicomweb.base-path:/dicomweb}")
@@ -75,6 +76,8 @@ public class StowController {
     static final int CANNOT_UNDERSTAND = 0xC000;
     static final int TRANSFER_SYNTAX_NOT_SUPPORTED = 0xC122;
     static final int STUDY_UID_MISMATCH = 0xC409;
+    /** Retry-After of a STOW-RS refused only because the database or the blob store is unavailable. */
+    static final long RETRY_AFTER_SECONDS = 5;
 
     private final IngestService ingest;
     private final SpoolArea spool;
@@ -144,7 +147,12 @@ public class StowController {
         }
         audit(caller, channel, outcomes);
         long failed = outcomes.stream().filter(o -> !o.stored()).count();
-        int status = failed == 0 ? 200 : failed == outcomes.size() ? 409 : 202;
+        int status = failed == 0 ? 200 : failed < outcomes.size() ? 202
+                : outcomes.stream().allMatch(o -> o.failure() == OUT_OF_RESOURCES) ? 503 : 409;
+        if (status == 503) {
+            // nothing stored, only because storage or index is down for now: the client should send again
+            rs.setHeader("Retry-After", Long.toString(RETRY_AFTER_SECONDS));
+        }
         respond(rq, rs, status, outcomes, targetStudy);
     }
 
