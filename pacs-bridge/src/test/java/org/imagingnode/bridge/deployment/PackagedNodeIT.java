@@ -41,24 +41,7 @@ class PackagedNodeIT {
                 "NODE_DIMSE_CALLING_AES", "SMOKE=store|query"));
         Process node = pb.start();
         try {
-            HttpClient http = HttpClient.newHttpClient();
-            HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/actuator/health"))
-                    .timeout(Duration.ofSeconds(2)).build();
-            String status = null;
-            for (int i = 0; i < 180 && node.isAlive(); i++) {
-                try {
-                    HttpResponse<String> r = http.send(health, HttpResponse.BodyHandlers.ofString());
-                    if (r.statusCode() == 200) {
-                        status = r.body();
-                        break;
-                    }
-                } catch (java.io.IOException notYet) {
-                    // still starting
-                }
-                Thread.sleep(500);
-            }
-            assertThat(status).as("health; node log:\n%s", Files.readString(data.resolve("node.log")))
-                    .contains("\"UP\"");
+            awaitHealthy(node, HttpClient.newHttpClient(), httpPort, data.resolve("node.log"));
 
             String port = Integer.toString(dimsePort);
             TestObjects.Spec s = new TestObjects.Spec();
@@ -73,5 +56,25 @@ class PackagedNodeIT {
             node.destroy();
             node.waitFor();
         }
+    }
+
+    /** Waits until a started node reports healthy; fails with its log if it dies or takes over 90 s. */
+    static void awaitHealthy(Process node, HttpClient http, int httpPort, Path log) throws Exception {
+        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/actuator/health"))
+                .timeout(Duration.ofSeconds(2)).build();
+        String status = null;
+        for (int i = 0; i < 180 && node.isAlive(); i++) {
+            try {
+                HttpResponse<String> r = http.send(health, HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    status = r.body();
+                    break;
+                }
+            } catch (java.io.IOException notYet) {
+                // still starting
+            }
+            Thread.sleep(500);
+        }
+        assertThat(status).as("health; node log:\n%s", Files.readString(log)).contains("\"UP\"");
     }
 }

@@ -1,0 +1,52 @@
+package org.imagingnode.bridge.web;
+
+import org.apache.catalina.Pipeline;
+import org.apache.catalina.Valve;
+import org.apache.catalina.valves.ErrorReportValve;
+import org.springframework.boot.web.embedded.tomcat.TomcatWebServer;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.boot.web.servlet.context.ServletWebServerInitializedEvent;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.EventListener;
+import org.springframework.core.Ordered;
+
+/**
+ * The HTTP edge shared by every route: the request id first (so that even refusals carry one),
+ * then the input checks, then (registered elsewhere) CORS, limits and access control.
+ */
+@Configuration(proxyBeanMethods = false)
+public class WebEdgeConfig {
+    public static final int REQUEST_ID_FILTER_ORDER = Ordered.HIGHEST_PRECEDENCE + 10;
+    public static final int EDGE_INPUT_FILTER_ORDER = REQUEST_ID_FILTER_ORDER + 1;
+
+    @Bean
+    FilterRegistrationBean<RequestIdFilter> requestIdFilter() {
+        FilterRegistrationBean<RequestIdFilter> reg = new FilterRegistrationBean<>(new RequestIdFilter());
+        reg.setOrder(REQUEST_ID_FILTER_ORDER);
+        reg.addUrlPatterns("/*");
+        return reg;
+    }
+
+    @Bean
+    FilterRegistrationBean<EdgeInputFilter> edgeInputFilter() {
+        FilterRegistrationBean<EdgeInputFilter> reg = new FilterRegistrationBean<>(new EdgeInputFilter());
+        reg.setOrder(EDGE_INPUT_FILTER_ORDER);
+        reg.addUrlPatterns("/*");
+        return reg;
+    }
+
+    /** Tomcat's own refusals in plain text: its HTML error page replaced once the server runs. */
+    @EventListener
+    void plainTomcatErrors(ServletWebServerInitializedEvent event) {
+        if (event.getWebServer() instanceof TomcatWebServer tomcat) {
+            Pipeline pipeline = tomcat.getTomcat().getHost().getPipeline();
+            for (Valve valve : pipeline.getValves()) {
+                if (valve.getClass() == ErrorReportValve.class) {
+                    pipeline.removeValve(valve);
+                }
+            }
+            pipeline.addValve(new PlainErrorReportValve());
+        }
+    }
+}
