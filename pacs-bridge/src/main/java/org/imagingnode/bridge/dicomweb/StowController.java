@@ -24,6 +24,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 
+import org.apache.commons.fileupload2.core.FileUploadException;
 import org.apache.commons.fileupload2.core.MultipartInput;
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.FileMeta;
@@ -78,6 +79,8 @@ public class StowController {
     static final int STUDY_UID_MISMATCH = 0xC409;
     /** Retry-After of a STOW-RS refused only because the database or the blob store is unavailable. */
     static final long RETRY_AFTER_SECONDS = 5;
+    /** Headers of one part (Content-Type, Content-Location, Content-ID...): a few hundred bytes in practice. */
+    static final int PART_HEADERS_MAX_BYTES = 8192;
 
     private final IngestService ingest;
     private final SpoolArea spool;
@@ -117,7 +120,8 @@ public class StowController {
         List<CompletableFuture<Outcome>> parts = new ArrayList<>();
         List<Outcome> outcomes = new ArrayList<>();
         try {
-            MultipartInput body = MultipartInput.builder().setInputStream(rq.getInputStream()).setBoundary(boundary).get();
+            MultipartInput body = MultipartInput.builder().setInputStream(rq.getInputStream()).setBoundary(boundary)
+                    .setPartHeaderSizeMax(PART_HEADERS_MAX_BYTES).get();
             boolean more = body.skipPreamble();
             while (more) {
                 Map<String, String> headers = headers(body.readHeaders());
@@ -129,7 +133,8 @@ public class StowController {
                 }
                 more = body.readBoundary();
             }
-        } catch (MultipartInput.MalformedStreamException e) {
+        } catch (FileUploadException e) { // malformed or truncated body, part headers over the limit
+            log.debug("malformed STOW-RS body: {}", e.toString());
             if (parts.isEmpty()) {
                 throw DicomWebException.badRequest("malformed multipart body: " + e.getMessage());
             }

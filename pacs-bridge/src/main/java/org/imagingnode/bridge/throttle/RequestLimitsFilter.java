@@ -20,7 +20,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Back-pressure on the HTTP edge, before authorisation and any work: a declared body over the size
- * limit gets 413, a client (by address) over its rate gets 429, and when the node already serves
+ * limit (a smaller one for JSON bodies, which are read whole) gets 413, a client (by address) over its rate gets 429, and when the node already serves
  * its maximum of requests, 503; the last two with Retry-After. Health and metrics endpoints are
  * exempt, so monitoring still sees an overloaded node.
  */
@@ -48,10 +48,15 @@ public class RequestLimitsFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        if (request.getContentLengthLong() > limits.maxRequestSize().toBytes()) {
+        boolean json = CappedBodyRequest.isJson(request);
+        long maxBody = (json ? limits.maxJsonBodySize() : limits.maxRequestSize()).toBytes();
+        if (request.getContentLengthLong() > maxBody) {
             refuse(response, HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE, null, "too-large",
-                    "request body larger than " + limits.maxRequestSize().toBytes() + " bytes");
+                    "request body larger than " + maxBody + " bytes");
             return;
+        }
+        if (json) {
+            request = new CappedBodyRequest(request, maxBody); // a body sent without its length stops there too
         }
         ConsumptionProbe probe = bucketOf(request.getRemoteAddr()).tryConsumeAndReturnRemaining(1);
         if (!probe.isConsumed()) {
