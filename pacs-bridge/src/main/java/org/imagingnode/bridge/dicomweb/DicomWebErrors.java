@@ -67,6 +67,8 @@ public class DicomWebErrors {
         }
     }
 
+    private static final int MAX_MESSAGE = 300;
+
     static void write(HttpServletResponse response, int status, String message) throws IOException {
         if (response.isCommitted()) {
             return;
@@ -74,7 +76,11 @@ public class DicomWebErrors {
         response.resetBuffer();
         response.setStatus(status);
         response.setContentType("text/plain;charset=UTF-8");
-        byte[] body = (message == null ? "error" : message).getBytes(StandardCharsets.UTF_8);
+        String text = message == null ? "error" : message;
+        if (text.length() > MAX_MESSAGE) { // a message quoting a huge parameter must not echo it whole
+            text = text.substring(0, MAX_MESSAGE) + "...";
+        }
+        byte[] body = text.getBytes(StandardCharsets.UTF_8);
         response.setContentLength(body.length);
         response.getOutputStream().write(body);
     }
