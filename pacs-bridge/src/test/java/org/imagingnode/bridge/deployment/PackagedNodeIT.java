@@ -2,6 +2,7 @@ package org.imagingnode.bridge.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,13 +34,7 @@ class PackagedNodeIT {
     void theImageStartCommandBootsReportsHealthyAndServesDicom() throws Exception {
         int dimsePort = Dcmtk.freePort();
         int httpPort = Dcmtk.freePort();
-        ProcessBuilder pb = new ProcessBuilder(START).redirectErrorStream(true)
-                .redirectOutput(data.resolve("node.log").toFile());
-        pb.environment().putAll(Map.of("NODE_DATA_DIR", data.resolve("node").toString(), "NODE_AE_TITLE", "PACKAGED",
-                "NODE_DIMSE_PORT", Integer.toString(dimsePort), "NODE_DIMSE_BIND_ADDRESS", "127.0.0.1",
-                "SERVER_PORT", Integer.toString(httpPort), "SERVER_ADDRESS", "127.0.0.1",
-                "NODE_DIMSE_CALLING_AES", "SMOKE=store|query"));
-        Process node = pb.start();
+        Process node = start(data, "PACKAGED", dimsePort, httpPort, Map.of("NODE_DIMSE_CALLING_AES", "SMOKE=store|query"));
         try {
             awaitHealthy(node, HttpClient.newHttpClient(), httpPort, data.resolve("node.log"));
 
@@ -56,6 +51,21 @@ class PackagedNodeIT {
             node.destroy();
             node.waitFor();
         }
+    }
+
+    /**
+     * Starts the packaged node as the container does, configured by environment: data in {@code dir/node},
+     * output in {@code dir/node.log}, DIMSE and HTTP on loopback, plus {@code more} settings.
+     */
+    static Process start(Path dir, String aeTitle, int dimsePort, int httpPort, Map<String, String> more)
+            throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(START).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("node.log").toFile());
+        pb.environment().putAll(Map.of("NODE_DATA_DIR", dir.resolve("node").toString(), "NODE_AE_TITLE", aeTitle,
+                "NODE_DIMSE_PORT", Integer.toString(dimsePort), "NODE_DIMSE_BIND_ADDRESS", "127.0.0.1",
+                "SERVER_PORT", Integer.toString(httpPort), "SERVER_ADDRESS", "127.0.0.1"));
+        pb.environment().putAll(more);
+        return pb.start();
     }
 
     /** Waits until a started node reports healthy; fails with its log if it dies or takes over 90 s. */

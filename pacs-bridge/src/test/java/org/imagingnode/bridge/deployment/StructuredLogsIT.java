@@ -42,13 +42,8 @@ class StructuredLogsIT {
         int dimsePort = Dcmtk.freePort();
         int httpPort = Dcmtk.freePort();
         Path log = work.resolve("node.log");
-        ProcessBuilder pb = new ProcessBuilder(PackagedNodeIT.START).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(Map.of("NODE_DATA_DIR", work.resolve("node").toString(), "NODE_AE_TITLE", "LOGGED",
-                "NODE_DIMSE_PORT", Integer.toString(dimsePort), "NODE_DIMSE_BIND_ADDRESS", "127.0.0.1",
-                "SERVER_PORT", Integer.toString(httpPort), "SERVER_ADDRESS", "127.0.0.1",
-                "NODE_DIMSE_CALLING_AES", "LOGS=store|query", "NODE_SECURITY_MODE", "open-dev",
-                "LOGGING_STRUCTURED_FORMAT_CONSOLE", "ecs"));
-        Process node = pb.start();
+        Process node = PackagedNodeIT.start(work, "LOGGED", dimsePort, httpPort, Map.of("NODE_DIMSE_CALLING_AES",
+                "LOGS=store|query", "NODE_SECURITY_MODE", "open-dev", "LOGGING_STRUCTURED_FORMAT_CONSOLE", "ecs"));
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         TestObjects.Spec s = new TestObjects.Spec();
         s.patientName = "Zyxwquorth^Brunhildegard";

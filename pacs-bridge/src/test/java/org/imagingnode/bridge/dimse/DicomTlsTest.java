@@ -11,6 +11,7 @@ import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
+import org.imagingnode.bridge.testing.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -23,21 +24,11 @@ class DicomTlsTest extends NodeIntegrationTest {
     static {
         try {
             CERTS = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "tls");
-            selfSigned("node");
-            selfSigned("client");
-            selfSigned("stranger");
-        } catch (IOException | InterruptedException e) {
+            TestCertificates.selfSigned(CERTS, "node");
+            TestCertificates.selfSigned(CERTS, "client");
+            TestCertificates.selfSigned(CERTS, "stranger");
+        } catch (IOException e) {
             throw new IllegalStateException("cannot make test certificates with openssl", e);
-        }
-    }
-
-    private static void selfSigned(String name) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                "-subj", "/CN=" + name, "-keyout", CERTS.resolve(name + ".key").toString(),
-                "-out", CERTS.resolve(name + ".crt").toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
-            throw new IOException("openssl failed: " + out);
         }
     }
 
