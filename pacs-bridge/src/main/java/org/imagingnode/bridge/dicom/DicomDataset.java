@@ -48,6 +48,11 @@ public final class DicomDataset {
         return ds;
     }
 
+    /** An empty data set with no Specific Character Set (for framing elements that must come before it). */
+    static DicomDataset empty() {
+        return new DicomDataset(new AttributeList());
+    }
+
     /** Reads a whole data set (no meta header) encoded in the given transfer syntax. */
     public static DicomDataset read(InputStream in, String transferSyntaxUid) throws MalformedDicomException {
         AttributeList list = new AttributeList();

@@ -67,6 +67,39 @@ public final class ImageRenderer {
     /** Reads the data set (no meta header) from {@code in} and writes the rendered frame to {@code out}. */
     public static void render(InputStream in, String transferSyntaxUid, Options options, OutputStream out)
             throws MalformedDicomException, NotRenderableException, IOException {
+        SourceImage source = source(in, transferSyntaxUid, options);
+        int frames = source.getNumberOfBufferedImages();
+        if (options.frame() < 1 || options.frame() > frames) {
+            throw new NotRenderableException("frame " + options.frame() + " does not exist (the object has "
+                    + frames + ")");
+        }
+        write(frame(source, options.frame(), options), options, out);
+    }
+
+    /** Where {@link #renderEachFrame} writes: one output per frame. */
+    public interface FrameTarget {
+        /** The stream frame {@code frame} (from 1, of {@code frames}) is written to; not closed by the renderer. */
+        OutputStream begin(int frame, int frames) throws IOException;
+
+        /** The frame is complete. */
+        void end() throws IOException;
+    }
+
+    /** Renders every frame of the object, parsing it once ({@code options.frame()} is ignored). Returns the count. */
+    public static int renderEachFrame(InputStream in, String transferSyntaxUid, Options options, FrameTarget target)
+            throws MalformedDicomException, NotRenderableException, IOException {
+        SourceImage source = source(in, transferSyntaxUid, options);
+        int frames = source.getNumberOfBufferedImages();
+        for (int f = 1; f <= frames; f++) {
+            BufferedImage image = frame(source, f, options);
+            write(image, options, target.begin(f, frames));
+            target.end();
+        }
+        return frames;
+    }
+
+    private static SourceImage source(InputStream in, String transferSyntaxUid, Options options)
+            throws MalformedDicomException, NotRenderableException {
         AttributeList list = new AttributeList();
         try {
             list.read(new DicomInputStream(in, transferSyntaxUid, false));
@@ -76,7 +109,6 @@ public final class ImageRenderer {
         if (list.get(TagFromName.PixelData) == null) {
             throw new NotRenderableException("the object has no pixel data");
         }
-        BufferedImage image;
         try {
             if (options.windowCenter() != null && options.windowWidth() != null) {
                 Attribute c = new DecimalStringAttribute(TagFromName.WindowCenter);
@@ -85,21 +117,24 @@ public final class ImageRenderer {
                 w.addValue(options.windowWidth());
                 ConsumerFormatImageMaker.replaceWindowWidthAndCenterInAttributeList(list, c, w);
             }
-            SourceImage source = new SourceImage(list);
-            int frames = source.getNumberOfBufferedImages();
-            if (options.frame() < 1 || options.frame() > frames) {
-                throw new NotRenderableException("frame " + options.frame() + " does not exist (the object has "
-                        + frames + ")");
-            }
-            image = ConsumerFormatImageMaker.makeEightBitFrame(source, options.frame() - 1);
+            return new SourceImage(list);
         } catch (DicomException | RuntimeException e) {
+            throw new NotRenderableException("cannot render this image: " + e.getMessage());
+        }
+    }
+
+    /** Frame {@code frame} (from 1) in 8 bits, fitted to the options' viewport. */
+    private static BufferedImage frame(SourceImage source, int frame, Options options) throws NotRenderableException {
+        BufferedImage image;
+        try {
+            image = ConsumerFormatImageMaker.makeEightBitFrame(source, frame - 1);
+        } catch (RuntimeException e) {
             throw new NotRenderableException("cannot render this image: " + e.getMessage());
         }
         if (image == null) {
             throw new NotRenderableException("cannot render this image");
         }
-        image = fit(image, options.maxWidth(), options.maxHeight());
-        write(image, options, out);
+        return fit(image, options.maxWidth(), options.maxHeight());
     }
 
     private static BufferedImage fit(BufferedImage image, int maxWidth, int maxHeight) {

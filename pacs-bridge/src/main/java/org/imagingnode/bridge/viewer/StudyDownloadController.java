@@ -1,0 +1,113 @@
+package org.imagingnode.bridge.viewer;
+
+import java.io.IOException;
+import java.io.OutputStream;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.imagingnode.bridge.export.DicomZip;
+import org.imagingnode.bridge.export.JpegZip;
+import org.imagingnode.bridge.export.StoredStudy;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.security.Action;
+import org.imagingnode.bridge.security.Caller;
+import org.imagingnode.storage.BlobStore;
+import org.imagingnode.viewer.ViewerScope;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * Downloads of a study the caller may see (the node's one access policy, channel "viewer", every download
+ * audited with its outcome):
+ * <ul>
+ * <li>{@code .../dicom.zip}: the stored DICOM files with a DICOMDIR ({@link DicomZip}), to import elsewhere or
+ * burn;</li>
+ * <li>{@code .../jpeg.zip}: the images as JPEG for sharing ({@link JpegZip}), with no patient identifiers in
+ * the file names.</li>
+ * </ul>
+ * at {@code /viewer/downloads/studies/{study}/}. Credentials come in the Authorization header ({@code GET}), or,
+ * so that a browser can save a large archive as it streams, as the {@code access_token} field of a form
+ * {@code POST} (RFC 6750 2.2), never in the address: addresses end up in logs. Viewer tokens and share links
+ * download what they may open.
+ */
+@RestController
+public class StudyDownloadController {
+    private static final Logger log = LoggerFactory.getLogger(StudyDownloadController.class);
+    private static final String PATH = "/viewer/downloads/studies/{study}/";
+
+    private final ViewerAccess access;
+    private final InstanceIndex index;
+    private final BlobStore blobs;
+
+    StudyDownloadController(ViewerAccess access, InstanceIndex index, BlobStore blobs) {
+        this.access = access;
+        this.index = index;
+        this.blobs = blobs;
+    }
+
+    @GetMapping(PATH + "{format:dicom|jpeg}.zip")
+    public void download(@PathVariable String study, @PathVariable String format, HttpServletRequest rq,
+            HttpServletResponse rs) throws IOException {
+        send(study, format, rq.getHeader("Authorization"), rq, rs);
+    }
+
+    @PostMapping(value = PATH + "{format:dicom|jpeg}.zip", consumes = MediaType.APPLICATION_FORM_URLENCODED_VALUE)
+    public void downloadFromForm(@PathVariable String study, @PathVariable String format, HttpServletRequest rq,
+            HttpServletResponse rs) throws IOException {
+        String query = rq.getQueryString();
+        if (query != null && query.contains("access_token")) {
+            throw new IllegalArgumentException("send access_token in the form body, never in the address");
+        }
+        String token = rq.getParameter("access_token");
+        String authorization = rq.getHeader("Authorization");
+        send(study, format, authorization == null && token != null && !token.isBlank() ? "Bearer " + token.strip()
+                : authorization, rq, rs);
+    }
+
+    private void send(String studyUid, String format, String authorization, HttpServletRequest rq,
+            HttpServletResponse rs) throws IOException {
+        Caller caller = access.authenticate(rq, authorization);
+        ViewerScope.study(null, null, studyUid); // validates the UID
+        StoredStudy study = StoredStudy.read(index, studyUid).orElse(null);
+        if (study == null) {
+            access.guard().audit(caller, ViewerAccess.CHANNEL, Action.RETRIEVE, null, studyUid, "not found",
+                    rq.getRequestURI());
+            rs.sendError(HttpServletResponse.SC_NOT_FOUND);
+            return;
+        }
+        access.guard().check(rq, Action.RETRIEVE, study.patientId(), study.issuerOfPatientId(), studyUid);
+        boolean dicom = "dicom".equals(format);
+        String date = study.studyDate() != null && study.studyDate().matches("\\d{8}") ? "-" + study.studyDate() : "";
+        rs.setContentType("application/zip");
+        rs.setHeader("Content-Disposition", "attachment; filename=\"study" + date + (dicom ? "-dicom" : "-jpeg")
+                + ".zip\"");
+        rs.setHeader("Cache-Control", "no-store");
+        rs.setHeader("X-Content-Type-Options", "nosniff");
+        String what = dicom ? "DICOM zip with DICOMDIR" : "JPEG zip";
+        OutputStream out = rs.getOutputStream();
+        try {
+            String detail;
+            if (dicom) {
+                detail = DicomZip.write(study, blobs, out) + " objects";
+            } else {
+                JpegZip.Result r = JpegZip.write(study, blobs, out);
+                detail = r.images() + " images" + (r.skipped() > 0 ? ", " + r.skipped() + " objects not rendered" : "");
+            }
+            out.flush();
+            access.guard().audit(rq, Action.RETRIEVE, study.patientId(), studyUid, "success",
+                    "download " + what + ": " + detail);
+        } catch (IOException | RuntimeException e) {
+            // most often the browser went away; the response is already started, so it is only cut short
+            log.info("download of study {} ({}) stopped: {}", studyUid, what, e.toString());
+            access.guard().audit(rq, Action.RETRIEVE, study.patientId(), studyUid, "failure",
+                    "download " + what + " interrupted: " + e.getClass().getSimpleName());
+            throw e;
+        }
+    }
+}
