@@ -33,11 +33,20 @@ public class DimseConfig {
     }
 
     @Bean
+    InstanceSender instanceSender(BlobStore blobs) {
+        return new InstanceSender(blobs);
+    }
+
+    @Bean
+    StoreScu storeScu(InstanceSender sender, DimseProperties props, NodeProperties node) {
+        return new StoreScu(sender, node.aeTitle(), (int) props.requestTimeout().toMillis());
+    }
+
+    @Bean
     DimseServer dimseServer(DimseProperties props, NodeProperties node, AeRegistry registry, IngestService ingest,
-            SpoolArea spool, InstanceIndex index, BlobStore blobs, AuditLog audit, AccessGuard guard, SslBundles ssl,
+            SpoolArea spool, InstanceIndex index, InstanceSender sender, AuditLog audit, AccessGuard guard, SslBundles ssl,
             MeterRegistry meters, ObjectProvider<RemoteRetrieves> remote) {
         SSLContext tls = props.tlsPort() == null ? null : ssl.getBundle(props.tlsBundle()).createSslContext();
-        InstanceSender sender = new InstanceSender(blobs);
         return new DimseServer(props, node.aeTitle(), registry,
                 new StoreScp(ingest, spool, props.maxDataSetSize().toBytes()),
                 new FindScp(index, node.aeTitle(), props.maxFindResults()),

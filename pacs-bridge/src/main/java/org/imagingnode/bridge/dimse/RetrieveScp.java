@@ -4,20 +4,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.MalformedDicomException;
-import org.imagingnode.bridge.dicom.TransferSyntax;
 import org.imagingnode.bridge.dimse.association.Association;
-import org.imagingnode.bridge.dimse.association.AssociationParameters;
 import org.imagingnode.bridge.dimse.association.Command;
-import org.imagingnode.bridge.dimse.association.PresentationContext;
-import org.imagingnode.bridge.dicom.Part10;
 import org.imagingnode.bridge.index.Condition;
 import org.imagingnode.bridge.index.IndexAttribute;
 import org.imagingnode.bridge.index.InstanceIndex;
@@ -153,8 +147,7 @@ final class RetrieveScp {
         } else {
             Association destination;
             try {
-                destination = Association.connect(target.host(), target.port(), proposal(target, instances),
-                        connectTimeoutMillis);
+                destination = StoreScu.open(target, instances, aeTitle, connectTimeoutMillis);
             } catch (IOException e) {
                 log.warn("C-MOVE from {}: cannot associate with {} at {}:{}: {}", ctx.callingAe, target.aeTitle(),
                         target.host(), target.port(), e.getMessage());
@@ -247,30 +240,5 @@ final class RetrieveScp {
         } else {
             a.send(msg.contextId(), rsp, null);
         }
-    }
-
-    /** Presentation contexts for a C-MOVE destination: each SOP class in its stored syntax (plus LE alternatives). */
-    private AssociationParameters proposal(AeRegistry.RemoteAe target, List<InstanceLocation> instances) {
-        Set<List<String>> classAndSyntax = new LinkedHashSet<>();
-        for (InstanceLocation i : instances) {
-            classAndSyntax.add(List.of(i.sopClassUid(), i.transferSyntaxUid()));
-        }
-        List<PresentationContext> pcs = new ArrayList<>();
-        int id = 1;
-        for (List<String> combo : classAndSyntax) {
-            if (id > 255) {
-                break; // more than 128 kinds: the rest fail as sub-operations without a context
-            }
-            String ts = combo.get(1);
-            List<String> offered = switch (ts) {
-                case TransferSyntax.EXPLICIT_VR_LE -> List.of(ts, TransferSyntax.IMPLICIT_VR_LE);
-                case TransferSyntax.IMPLICIT_VR_LE -> List.of(ts, TransferSyntax.EXPLICIT_VR_LE);
-                default -> List.of(ts);
-            };
-            pcs.add(PresentationContext.proposed(id, combo.get(0), offered));
-            id += 2;
-        }
-        return new AssociationParameters(target.aeTitle(), aeTitle, pcs, 131072, Part10.IMPLEMENTATION_CLASS_UID,
-                Part10.IMPLEMENTATION_VERSION_NAME, Map.of());
     }
 }

@@ -34,6 +34,14 @@ public interface AccessPolicy {
         return Caller.anonymous(null, remoteAddress);
     }
 
+    /**
+     * The organisation (e.g. a FINESS number) a caller this policy authenticated acts for, or null when the
+     * credentials name none; features bound to an organisation (such as sending a study to its PACS) use it.
+     */
+    default String organisationOf(Caller caller) {
+        return null;
+    }
+
     /** Allow or deny one access. Must be cheap: it runs for every request and every resource. */
     Decision decide(AccessRequest request);
 

@@ -322,7 +322,8 @@ public class PatientSpacePolicy implements ConcealingPolicy {
         }
     }
 
-    private String organisationOf(Caller caller) {
+    @Override
+    public String organisationOf(Caller caller) {
         VerifiedToken t = token(caller);
         return t == null ? null : t.organisation();
     }

@@ -11,7 +11,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /** How the viewer endpoints answer refusals: 401/403 as plain text, a concealed study as 404, bad input as 400. */
 @RestControllerAdvice(assignableTypes = {WeasisController.class, WebViewerController.class,
-        StudyDownloadController.class})
+        StudyDownloadController.class, PacsImportController.class})
 class ViewerErrors {
 
     @ExceptionHandler(AccessDeniedException.class)

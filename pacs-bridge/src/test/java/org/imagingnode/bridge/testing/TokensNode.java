@@ -42,10 +42,14 @@ public abstract class TokensNode {
     protected static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     protected static final ObjectMapper JSON = new ObjectMapper();
     private static final Path DATA_DIR;
+    /** Port of the storescp that import tests run as the site's PACS, AE {@value #SITE_PACS}. */
+    protected static final int SITE_PACS_PORT;
+    protected static final String SITE_PACS = "SITEPACS";
 
     static {
         try {
             DATA_DIR = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "tokens-node");
+            SITE_PACS_PORT = Dcmtk.freePort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -61,6 +65,11 @@ public abstract class TokensNode {
         registry.add("node.security.mode", () -> "tokens");
         registry.add("node.auth.dev-issuer.enabled", () -> "true");
         registry.add("node.space.organisation", () -> SITE_ORG);
+        // import into a PACS: the site's PACS for its professionals, another AE for one named professional only
+        registry.add("node.dimse.move-destinations", () -> SITE_PACS + "=127.0.0.1:" + SITE_PACS_PORT
+                + ", ELSEWHERE=127.0.0.1:1");
+        registry.add("node.pacs-import.destinations", () -> SITE_PACS + "=organisation:" + SITE_ORG
+                + ", ELSEWHERE=professional:30003");
     }
 
     @Autowired

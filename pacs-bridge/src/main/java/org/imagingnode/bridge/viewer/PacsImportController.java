@@ -1,0 +1,152 @@
+package org.imagingnode.bridge.viewer;
+
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+import org.imagingnode.bridge.dimse.AeRegistry;
+import org.imagingnode.bridge.export.ImportDestinations;
+import org.imagingnode.bridge.export.PacsImports;
+import org.imagingnode.bridge.export.StoredStudy;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.security.AccessDeniedException;
+import org.imagingnode.bridge.security.Action;
+import org.imagingnode.bridge.security.Caller;
+import org.imagingnode.bridge.space.PatientSpacePolicy;
+import org.imagingnode.viewer.ViewerScope;
+import org.springframework.http.CacheControl;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * "Import into my PACS", for professionals (their own token; never a viewer token nor a share link):
+ * <ul>
+ * <li>{@code GET /viewer/imports/destinations}: the AEs this professional may send to
+ * ({@code node.pacs-import.destinations}: bound to their organisation or to them);</li>
+ * <li>{@code POST /viewer/imports} ({@code {"studyInstanceUID", "destination"}}): 202 and the job, which sends the
+ * study by C-STORE in the background; a study the policy hides is 404, a destination not theirs 403;</li>
+ * <li>{@code GET /viewer/imports/{id}}: the job's state ({@code queued}, {@code sending}, {@code completed},
+ * {@code failed}) and counts, for the professional who asked only.</li>
+ * </ul>
+ * Requests, refusals and outcomes are audited (channel "viewer").
+ */
+@RestController
+public class PacsImportController {
+    private final ViewerAccess access;
+    private final InstanceIndex index;
+    private final ImportDestinations destinations;
+    private final PacsImports imports;
+
+    PacsImportController(ViewerAccess access, InstanceIndex index, ImportDestinations destinations,
+            PacsImports imports) {
+        this.access = access;
+        this.index = index;
+        this.destinations = destinations;
+        this.imports = imports;
+    }
+
+    public record ImportRequest(String studyInstanceUID, String destination) {
+    }
+
+    @GetMapping(value = "/viewer/imports/destinations", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<Map<String, Object>> destinations(HttpServletRequest rq) {
+        Caller caller = professional(rq, access.authenticate(rq));
+        return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(Map.of("destinations",
+                destinations.allowedFor(caller.id(), access.guard().policy().organisationOf(caller))));
+    }
+
+    @PostMapping(value = "/viewer/imports", consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<Map<String, Object>> start(@RequestBody(required = false) ImportRequest body,
+            HttpServletRequest rq) {
+        Caller caller = professional(rq, access.authenticate(rq));
+        if (body == null || body.studyInstanceUID() == null || body.destination() == null) {
+            throw new IllegalArgumentException("studyInstanceUID and destination are required");
+        }
+        String studyUid = body.studyInstanceUID().strip();
+        ViewerScope.study(null, null, studyUid); // validates the UID
+        StoredStudy study = StoredStudy.read(index, studyUid).orElse(null);
+        if (study == null) {
+            access.guard().audit(caller, ViewerAccess.CHANNEL, Action.RETRIEVE, null, studyUid, "not found",
+                    "import into a PACS");
+            return ResponseEntity.notFound().build();
+        }
+        access.guard().check(rq, Action.RETRIEVE, study.patientId(), study.issuerOfPatientId(), studyUid);
+        String ae = body.destination().strip();
+        AeRegistry.RemoteAe destination = destinations.destination(ae, caller.id(),
+                access.guard().policy().organisationOf(caller)).orElse(null);
+        if (destination == null) {
+            access.guard().audit(rq, Action.RETRIEVE, study.patientId(), studyUid, "denied",
+                    "import into a PACS: destination '" + abbreviate(ae) + "' not allowed for this professional");
+            throw new AccessDeniedException("access denied", true);
+        }
+        PacsImports.Job job = imports.start(caller, ViewerAccess.CHANNEL, study, destination);
+        access.guard().audit(rq, Action.RETRIEVE, study.patientId(), studyUid, "success",
+                "import into a PACS requested: " + study.instances().size() + " instances to " + ae + " (job "
+                        + job.id() + ")");
+        return ResponseEntity.accepted().location(URI.create(rq.getContextPath() + "/viewer/imports/" + job.id()))
+                .cacheControl(CacheControl.noStore()).body(json(job));
+    }
+
+    @GetMapping(value = "/viewer/imports/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<Map<String, Object>> status(@PathVariable String id, HttpServletRequest rq) {
+        Caller caller = professional(rq, access.authenticate(rq));
+        UUID uuid;
+        try {
+            uuid = UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            return ResponseEntity.notFound().build();
+        }
+        return imports.find(uuid, caller.id()).map(j -> ResponseEntity.ok().cacheControl(CacheControl.noStore())
+                .body(json(j))).orElseGet(() -> ResponseEntity.notFound().build());
+    }
+
+    @ExceptionHandler(PacsImports.BusyException.class)
+    ResponseEntity<Map<String, Object>> busy(PacsImports.BusyException e) {
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "30")
+                .body(Map.of("error", e.getMessage()));
+    }
+
+    /** Imports are for professionals: anyone else is refused (and audited). */
+    private Caller professional(HttpServletRequest rq, Caller caller) {
+        if (!PatientSpacePolicy.PROFESSIONAL.equals(caller.role())) {
+            access.guard().audit(caller, ViewerAccess.CHANNEL, Action.RETRIEVE, null, null, "denied",
+                    rq.getMethod() + " " + rq.getRequestURI() + ": import into a PACS is for professionals");
+            throw new AccessDeniedException("access denied", true);
+        }
+        return caller;
+    }
+
+    private static Map<String, Object> json(PacsImports.Job j) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", j.id().toString());
+        m.put("studyInstanceUID", j.studyInstanceUid());
+        m.put("destination", j.destination());
+        m.put("state", j.state());
+        m.put("total", j.total());
+        m.put("completed", j.completed());
+        m.put("warning", j.warning());
+        m.put("failed", j.failed());
+        if (j.error() != null) {
+            m.put("error", j.error());
+        }
+        m.put("createdAt", j.createdAt().toString());
+        m.put("updatedAt", j.updatedAt().toString());
+        return m;
+    }
+
+    private static String abbreviate(String s) {
+        String clean = s.replaceAll("[^\\x20-\\x7E]", "?");
+        return clean.length() > 16 ? clean.substring(0, 16) + "..." : clean;
+    }
+}

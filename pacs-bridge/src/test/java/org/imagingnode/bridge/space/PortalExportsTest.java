@@ -1,0 +1,211 @@
+package org.imagingnode.bridge.space;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.imagingnode.bridge.dicom.Part10;
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.index.Condition;
+import org.imagingnode.bridge.index.IndexAttribute;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.storage.BlobStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * The portal's exports under the patient space's rules ({@code node.security.mode=tokens}, real tokens): "import
+ * into my PACS" sends a study by C-STORE to a real DCMTK storescp, only to an AE bound to the professional's
+ * organisation (or to them), with its progress readable by them alone; downloads follow the same access rules as
+ * viewing. Every request, refusal and outcome is audited.
+ */
+class PortalExportsTest extends TokensNode {
+    @Autowired
+    InstanceIndex index;
+
+    @Autowired
+    BlobStore blobs;
+
+    @Autowired
+    JdbcTemplate jdbc;
+
+    @TempDir
+    Path work;
+
+    @Test
+    void a_professional_imports_a_study_into_the_pacs_of_their_organisation_and_follows_its_progress()
+            throws Exception {
+        TestObjects.Spec first = study("LOC-" + System.nanoTime(), "SITE-A", null);
+        TestObjects.Spec second = first.sameSeries();
+        second.instanceNumber = 2;
+        TestObjects.Spec third = first.sameStudy();
+        third.seriesNumber = 2;
+        store(first, second, third);
+        String pro = professionalToken("10001", SITE_ORG);
+
+        HttpResponse<String> mine = get("/viewer/imports/destinations", pro);
+        assertThat(mine.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(mine.body()).get("destinations").toString()).isEqualTo("[\"" + SITE_PACS + "\"]");
+
+        Path received = Files.createDirectories(work.resolve("pacs"));
+        String location;
+        Process pacs = Dcmtk.start(work.resolve("storescp.log"), "storescp", "-aet", SITE_PACS, "+xa", "-od",
+                received.toString(), Integer.toString(SITE_PACS_PORT));
+        try {
+            waitForPort(SITE_PACS_PORT);
+            HttpResponse<String> started = send("POST", "/viewer/imports", pro,
+                    map("studyInstanceUID", first.studyUid, "destination", SITE_PACS));
+            assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+            JsonNode job = JSON.readTree(started.body());
+            assertThat(job.get("total").asInt()).isEqualTo(3);
+            location = started.headers().firstValue("Location").orElseThrow();
+            assertThat(location).isEqualTo("/viewer/imports/" + job.get("id").asText());
+
+            JsonNode done = awaitDone(location, pro);
+            assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("completed");
+            assertThat(done.get("completed").asInt()).isEqualTo(3);
+            assertThat(done.get("failed").asInt()).isZero();
+
+            // the PACS has every instance, its data set byte for byte as stored here
+            Map<String, Path> files = new HashMap<>();
+            try (Stream<Path> list = Files.list(received)) {
+                list.forEach(p -> files.put(p.getFileName().toString().replaceFirst("^[A-Z]{2}\\.", ""), p));
+            }
+            List<InstanceLocation> stored = index.locate(List.of(new Condition.SingleValue(
+                    IndexAttribute.StudyInstanceUID, first.studyUid)));
+            assertThat(files.keySet()).containsExactlyInAnyOrderElementsOf(
+                    stored.stream().map(InstanceLocation::sopInstanceUid).toList());
+            for (InstanceLocation i : stored) {
+                byte[] sent;
+                try (InputStream in = Files.newInputStream(files.get(i.sopInstanceUid()))) {
+                    Part10.skipHeader(in);
+                    sent = in.readAllBytes();
+                }
+                try (InputStream in = blobs.get(i.blobKey(), i.datasetOffset(), i.blobSize() - i.datasetOffset())) {
+                    assertThat(sent).isEqualTo(in.readAllBytes());
+                }
+            }
+        } finally {
+            pacs.destroy();
+        }
+
+        // the job is the requester's business only
+        String colleague = professionalToken("10002", SITE_ORG);
+        assertThat(get(location, colleague).statusCode()).isEqualTo(404);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND actor = '10001'"
+                + " AND detail LIKE 'import into a PACS requested: 3 instances to " + SITE_PACS + "%'", Integer.class,
+                first.studyUid)).isEqualTo(1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND outcome = 'success'"
+                + " AND detail LIKE 'import to " + SITE_PACS + " %: 3 sent, 0 with warnings, 0 failed'", Integer.class,
+                first.studyUid)).isEqualTo(1);
+    }
+
+    @Test
+    void imports_are_refused_by_default_hidden_studies_stay_hidden_and_an_unreachable_pacs_fails_the_job()
+            throws Exception {
+        NationalId person = person();
+        TestObjects.Spec linked = study("LOC-" + System.nanoTime(), "SITE-A", person);
+        store(linked);
+        String sitePro = professionalToken("10003", SITE_ORG);
+        String elsewherePro = professionalToken("30003", "FINESS-990000003");
+        String otherPro = professionalToken("40004", "FINESS-990000004");
+        Map<String, Object> toSitePacs = map("studyInstanceUID", linked.studyUid, "destination", SITE_PACS);
+
+        // nobody anonymous, no patient, no viewer token; a professional only to the AEs bound to them
+        assertThat(send("POST", "/viewer/imports", null, toSitePacs).statusCode()).isEqualTo(401);
+        assertThat(send("POST", "/viewer/imports", patientToken(person), toSitePacs).statusCode()).isEqualTo(403);
+        HttpResponse<String> launch = get("/viewer/web/studies/" + linked.studyUid, sitePro);
+        String viewerUrl = JSON.readTree(launch.body()).get("viewerUrl").asText();
+        String viewerToken = "Bearer " + viewerUrl.substring(viewerUrl.indexOf("#token=") + 7);
+        assertThat(send("POST", "/viewer/imports", viewerToken, toSitePacs).statusCode()).isEqualTo(403);
+        assertThat(JSON.readTree(get("/viewer/imports/destinations", otherPro).body()).get("destinations")).isEmpty();
+        assertThat(send("POST", "/viewer/imports", otherPro, toSitePacs).statusCode()).isEqualTo(403);
+        assertThat(send("POST", "/viewer/imports", sitePro, map("studyInstanceUID", linked.studyUid,
+                "destination", "ELSEWHERE")).statusCode()).isEqualTo(403);
+        assertThat(send("POST", "/viewer/imports", sitePro, map("studyInstanceUID", linked.studyUid,
+                "destination", "NOSUCHAE")).statusCode()).isEqualTo(403);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND outcome = 'denied'"
+                + " AND detail LIKE 'import into a PACS: destination %'", Integer.class, linked.studyUid))
+                .isEqualTo(3);
+
+        // a study the patient hid is not found, exactly like one that does not exist
+        assertThat(send("PUT", "/api/patient/studies/" + linked.studyUid + "/hidden", patientToken(person), null)
+                .statusCode()).isIn(200, 204);
+        assertThat(send("POST", "/viewer/imports", sitePro, toSitePacs).statusCode()).isEqualTo(404);
+        assertThat(send("DELETE", "/api/patient/studies/" + linked.studyUid + "/hidden", patientToken(person), null)
+                .statusCode()).isIn(200, 204);
+
+        // a destination that does not answer: the job fails and says why
+        HttpResponse<String> started = send("POST", "/viewer/imports", elsewherePro, map("studyInstanceUID",
+                linked.studyUid, "destination", "ELSEWHERE"));
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        JsonNode failed = awaitDone(started.headers().firstValue("Location").orElseThrow(), elsewherePro);
+        assertThat(failed.get("state").asText()).isEqualTo("failed");
+        assertThat(failed.get("error").asText()).startsWith("could not send to ELSEWHERE");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND outcome = 'failure'"
+                + " AND detail LIKE 'import to ELSEWHERE %failed%'", Integer.class, linked.studyUid)).isEqualTo(1);
+    }
+
+    @Test
+    void downloads_follow_the_viewing_rules_patient_yes_outsider_not_found_anonymous_unauthenticated()
+            throws Exception {
+        NationalId person = person();
+        TestObjects.Spec linked = study("LOC-" + System.nanoTime(), "SITE-A", person);
+        TestObjects.Spec unlinked = study("LOC-" + System.nanoTime(), "SITE-B", null);
+        store(linked, unlinked);
+        String patient = patientToken(person);
+        String outsider = professionalToken("50005", "FINESS-990000005");
+        for (String format : List.of("dicom", "jpeg")) {
+            String path = "/viewer/downloads/studies/" + linked.studyUid + "/" + format + ".zip";
+            assertThat(get(path, patient).statusCode()).as(format).isEqualTo(200);
+            assertThat(get(path, null).statusCode()).isEqualTo(401);
+            assertThat(get("/viewer/downloads/studies/" + unlinked.studyUid + "/" + format + ".zip", patient)
+                    .statusCode()).as("not the patient's study").isEqualTo(404);
+            assertThat(get("/viewer/downloads/studies/" + unlinked.studyUid + "/" + format + ".zip", outsider)
+                    .statusCode()).isEqualTo(404);
+        }
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND outcome = 'denied'",
+                Integer.class, unlinked.studyUid)).isGreaterThanOrEqualTo(4);
+    }
+
+    private JsonNode awaitDone(String location, String authorization) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            HttpResponse<String> rs = get(location, authorization);
+            assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
+            JsonNode j = JSON.readTree(rs.body());
+            String state = j.get("state").asText();
+            if (state.equals("completed") || state.equals("failed")) {
+                return j;
+            }
+            assertThat(System.nanoTime()).as("import still " + state).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
+    private static void waitForPort(int port) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                return;
+            } catch (java.io.IOException e) {
+                assertThat(System.nanoTime()).as("storescp listening").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+        }
+    }
+}
