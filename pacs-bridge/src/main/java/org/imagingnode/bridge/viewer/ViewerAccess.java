@@ -98,18 +98,34 @@ class ViewerAccess {
         if (issuer != null) {
             conditions.add(new Condition.SingleValue(IndexAttribute.IssuerOfPatientID, issuer));
         }
+        return visible(rq, caller, conditions, patientId);
+    }
+
+    /** The same for the studies with this accession number. */
+    List<String> visibleStudiesByAccession(HttpServletRequest rq, Caller caller, String accessionNumber) {
+        if (accessionNumber.isBlank() || accessionNumber.length() > 16
+                || accessionNumber.chars().anyMatch(c -> c == '*' || c == '?' || c == '\\' || c < 0x20)) {
+            throw new IllegalArgumentException("invalid accessionNumber");
+        }
+        return visible(rq, caller, List.of(new Condition.SingleValue(IndexAttribute.AccessionNumber,
+                accessionNumber)), null);
+    }
+
+    private List<String> visible(HttpServletRequest rq, Caller caller, List<Condition> conditions,
+            String auditedPatient) {
         List<String> visible = new ArrayList<>();
         for (IndexRow row : index.find(new IndexQuery(QueryLevel.STUDY, conditions,
-                Set.of(IndexAttribute.IssuerOfPatientID), 0, 0))) {
+                Set.of(IndexAttribute.PatientID, IndexAttribute.IssuerOfPatientID), 0, 0))) {
             String study = String.valueOf(row.get(IndexAttribute.StudyInstanceUID));
+            Object pid = row.get(IndexAttribute.PatientID);
             Object rowIssuer = row.get(IndexAttribute.IssuerOfPatientID);
-            if (guard.permits(caller, CHANNEL, Action.RETRIEVE, patientId, rowIssuer == null ? null
-                    : rowIssuer.toString(), study)) {
+            if (guard.permits(caller, CHANNEL, Action.RETRIEVE, pid == null ? null : pid.toString(),
+                    rowIssuer == null ? null : rowIssuer.toString(), study)) {
                 visible.add(study);
             }
         }
         if (visible.isEmpty()) {
-            guard.audit(caller, CHANNEL, Action.RETRIEVE, patientId, null, "not found", rq.getRequestURI());
+            guard.audit(caller, CHANNEL, Action.RETRIEVE, auditedPatient, null, "not found", rq.getRequestURI());
         }
         return visible;
     }

@@ -64,6 +64,38 @@ public class WeasisController {
     }
 
     /**
+     * The launch in the query form of weasis-pacs-connector and archives' viewer links ({@code arcQuery}):
+     * {@code GET /viewer/weasis?studyUID=..[&seriesUID=..]}, {@code ?accessionNumber=..} or
+     * {@code ?patientID=..[&issuer=..]}, answered as the path forms are. An accession number must name one study
+     * the caller may see (several: 400, name the study by its UID).
+     */
+    @GetMapping(value = {"", "/"}, produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<Map<String, Object>> query(@RequestParam(name = "studyUID", required = false) String study,
+            @RequestParam(name = "seriesUID", required = false) String series,
+            @RequestParam(name = "accessionNumber", required = false) String accession,
+            @RequestParam(name = "patientID", required = false) String patientId,
+            @RequestParam(name = "issuer", required = false) String issuer, HttpServletRequest rq) {
+        if (study != null) {
+            return launch(rq, study, series);
+        }
+        if (series != null) {
+            throw new IllegalArgumentException("seriesUID needs its studyUID");
+        }
+        if (accession != null) {
+            Caller caller = access.authenticate(rq);
+            List<String> studies = access.visibleStudiesByAccession(rq, caller, accession);
+            if (studies.size() > 1) {
+                throw new IllegalArgumentException("several studies carry this accession number: give the studyUID");
+            }
+            return studies.isEmpty() ? ResponseEntity.notFound().build() : launch(rq, studies.get(0), null);
+        }
+        if (patientId != null) {
+            return patient(patientId, issuer, rq);
+        }
+        throw new IllegalArgumentException("give studyUID, accessionNumber or patientID");
+    }
+
+    /**
      * A patient's whole history here: {@code GET /viewer/weasis/patient?patientID=..[&issuer=..]}. The token's
      * scope is the patient; what Weasis then lists is still decided study by study by the access policy.
      */

@@ -236,6 +236,30 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
     }
 
     @Test
+    void the_connector_query_form_launches_by_study_series_accession_number_or_patient() throws Exception {
+        Map<String, String> byStudy = launched("/viewer/weasis?studyUID=" + ct1.studyUid);
+        assertThat(byStudy.get("-r")).isEqualTo("studyUID=" + ct1.studyUid);
+        Map<String, String> bySeries = launched("/viewer/weasis?studyUID=" + mr.studyUid + "&seriesUID=" + mr.seriesUid);
+        assertThat(bySeries.get("-r")).contains("seriesUID=" + mr.seriesUid);
+        Map<String, String> byAccession = launched("/viewer/weasis?accessionNumber=" + ct1.accession);
+        assertThat(byAccession.get("-r")).isEqualTo("studyUID=" + ct1.studyUid);
+        Map<String, String> byPatient = launched("/viewer/weasis?patientID=" + ct1.patientId + "&issuer="
+                + ct1.issuer);
+        assertThat(byPatient.get("-r")).startsWith("patientID=" + ct1.patientId);
+
+        assertThat(get("/viewer/weasis?accessionNumber=NOSUCH", PRO_CREDENTIAL, null).statusCode()).isEqualTo(404);
+        assertThat(get("/viewer/weasis?accessionNumber=A*", PRO_CREDENTIAL, null).statusCode()).isEqualTo(400);
+        assertThat(get("/viewer/weasis?seriesUID=" + mr.seriesUid, PRO_CREDENTIAL, null).statusCode()).isEqualTo(400);
+        assertThat(get("/viewer/weasis", PRO_CREDENTIAL, null).statusCode()).isEqualTo(400);
+    }
+
+    private Map<String, String> launched(String path) throws Exception {
+        HttpResponse<String> rs = get(path, PRO_CREDENTIAL, "application/json");
+        assertThat(rs.statusCode()).as(path + ": " + rs.body()).isEqualTo(200);
+        return weasisOptions(URI.create(JSON.readTree(rs.body()).get("weasisUri").asText()), "$dicom:rs");
+    }
+
+    @Test
     void unknown_studies_are_404_and_malformed_uids_400() throws Exception {
         assertThat(get("/viewer/weasis/studies/" + TestObjects.uid(), PRO_CREDENTIAL, null).statusCode()).isEqualTo(404);
         assertThat(get("/viewer/weasis/studies/" + TestObjects.uid() + "/manifest.xml", PRO_CREDENTIAL, null)
