@@ -3,7 +3,6 @@ package org.imagingnode.bridge.viewer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -20,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
 
 import javax.imageio.ImageIO;
 
@@ -32,6 +29,7 @@ import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
+import org.imagingnode.bridge.testing.Zips;
 import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -111,7 +109,7 @@ class StudyDownloadTest extends NodeIntegrationTest {
         assertThat(rs.headers().firstValue("Content-Length")).as("streamed, not buffered to learn its length")
                 .isEmpty();
         Path media = Files.createDirectories(work.resolve("media"));
-        List<String> entries = unzip(rs.body(), media);
+        List<String> entries = Zips.unzip(rs.body(), media);
         assertThat(entries).contains("DICOMDIR", "README.TXT");
         List<String> fileIds = entries.stream().filter(e -> e.startsWith("DICOM/")).toList();
         assertThat(fileIds).hasSize(4).allMatch(e -> FILE_ID.matcher(e).matches(), "PS3.10 File IDs");
@@ -165,7 +163,7 @@ class StudyDownloadTest extends NodeIntegrationTest {
         HttpResponse<InputStream> rs = get("/viewer/downloads/studies/" + ct.studyUid + "/jpeg.zip");
         assertThat(rs.statusCode()).isEqualTo(200);
         Path out = Files.createDirectories(work.resolve("jpeg"));
-        List<String> entries = unzip(rs.body(), out);
+        List<String> entries = Zips.unzip(rs.body(), out);
         List<String> images = entries.stream().filter(e -> e.endsWith(".jpg")).toList();
         // 2 CT + 3 frames; the JPEG-LS image is rendered when the toolkit has a decoder, else listed as not included
         assertThat(images).contains("S001_CT/IMG0001.jpg", "S001_CT/IMG0002.jpg", "S002_CT/IMG0001_F001.jpg",
@@ -199,7 +197,7 @@ class StudyDownloadTest extends NodeIntegrationTest {
                 .POST(HttpRequest.BodyPublishers.ofString("access_token=" + URLEncoder.encode("anything",
                         StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofInputStream());
         assertThat(form.statusCode()).isEqualTo(200);
-        assertThat(unzip(form.body(), Files.createDirectories(work.resolve("form")))).contains("DICOMDIR");
+        assertThat(Zips.unzip(form.body(), Files.createDirectories(work.resolve("form")))).contains("DICOMDIR");
         HttpResponse<InputStream> inAddress = HTTP.send(HttpRequest.newBuilder(url(path + "?access_token=x"))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString("")).build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -230,20 +228,6 @@ class StudyDownloadTest extends NodeIntegrationTest {
 
     private URI url(String path) {
         return URI.create("http://127.0.0.1:" + httpPort + path);
-    }
-
-    static List<String> unzip(InputStream body, Path into) throws Exception {
-        List<String> names = new ArrayList<>();
-        try (ZipInputStream zip = new ZipInputStream(body, StandardCharsets.UTF_8)) {
-            for (ZipEntry e; (e = zip.getNextEntry()) != null;) {
-                names.add(e.getName());
-                Path target = into.resolve(e.getName()).normalize();
-                assertThat(target.startsWith(into)).as(e.getName()).isTrue();
-                Files.createDirectories(target.getParent());
-                Files.copy(new ByteArrayInputStream(zip.readAllBytes()), target);
-            }
-        }
-        return names;
     }
 
     private static int count(String text, String regex) {
