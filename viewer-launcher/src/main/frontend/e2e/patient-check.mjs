@@ -1,27 +1,17 @@
 // Drives the patient pages in headless Chromium like a patient: lists my studies, hides the first, makes a
 // share link for the second and opens it in a fresh browser (no patient token there), blocks a professional.
 // Prints a JSON report.   node e2e/patient-check.mjs <me.html URL with #token=...> <output dir> <professional id>
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchBrowser, viewerDrawn } from './browser.mjs';
 
 const [url, outDir, professional] = process.argv.slice(2);
-const launch = async () => {
-  const profile = mkdtempSync(join(tmpdir(), 'patient-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, viewport: { width: 1024, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
-};
+const launch = () => launchBrowser({ viewport: { width: 1024, height: 900 } });
 const rows = (page) => page.$$eval('#studies tbody tr', (trs) => trs.map((tr) => ({ study: tr.dataset.study,
   hidden: tr.dataset.hidden, text: tr.innerText.replace(/\s+/g, ' ').trim() })));
 const result = { console: [] };
 const patient = await launch();
 try {
-  const page = patient.context.pages()[0] || await patient.context.newPage();
+  const { page } = patient;
   page.on('pageerror', (e) => result.console.push(String(e).slice(0, 300)));
   await page.goto(url);
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 30000 });
@@ -61,15 +51,9 @@ if (result.ok) {
   // someone else opens the share link: another browser, no patient token
   const friend = await launch();
   try {
-    const tab = friend.context.pages()[0] || await friend.context.newPage();
+    const tab = friend.page;
     await tab.goto(result.shareUrl);
-    await tab.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 30000 });
-    await tab.waitForFunction(() => {
-      const c = document.querySelector('#viewport canvas');
-      const d = c && c.width ? c.getContext('2d').getImageData(0, 0, c.width, c.height).data : [];
-      for (let i = 0; i < d.length; i += 4 * 53) if (d[i] || d[i + 1] || d[i + 2]) return true;
-      return document.body.dataset.state === 'error';
-    }, null, { timeout: 15000 });
+    await viewerDrawn(tab);
     result.shared = await tab.evaluate(() => ({ state: window.nodeViewer.state, count: window.nodeViewer.imageCount,
       study: new URLSearchParams(location.search).get('study') }));
   } catch (e) {

@@ -1,24 +1,15 @@
 // Drives the portal in headless Chromium: searches a patient, clicks "open in Weasis" (the weasis:// URI it
 // receives is reported; no Weasis is installed here) and "web viewer" (the viewer tab must draw the study).
 // Prints a JSON report on stdout.   node e2e/portal-check.mjs <portal URL with ?PatientID=...> <output dir>
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchBrowser, viewerDrawn } from './browser.mjs';
 
 const [url, outDir] = process.argv.slice(2);
-const profile = mkdtempSync(join(tmpdir(), 'portal-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1024, height: 768 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 const result = { console: [] };
 let page;
 try {
-  page = context.pages()[0] || await context.newPage();
+  ({ page } = browser);
   page.on('pageerror', (e) => result.console.push(String(e).slice(0, 300)));
   page.on('console', (m) => { if (m.type() === 'error') result.console.push(m.text().slice(0, 300)); });
   page.on('response', (r) => { if (r.status() >= 400) result.console.push(`${r.status()} ${r.url().replace(/#.*/, '')}`); });
@@ -35,13 +26,7 @@ try {
   await page.click('#studies tbody tr:first-child button.open-web');
   await page.waitForURL(/\/viewer\/\?study=/, { timeout: 60000, waitUntil: 'commit' });
   const tab = page;
-  await tab.waitForFunction(() => ['ready', 'error'].includes(document.body?.dataset.state), null, { timeout: 30000 });
-  await tab.waitForFunction(() => {
-    const c = document.querySelector('#viewport canvas');
-    const d = c && c.width ? c.getContext('2d').getImageData(0, 0, c.width, c.height).data : [];
-    for (let i = 0; i < d.length; i += 4 * 53) if (d[i] || d[i + 1] || d[i + 2]) return true;
-    return document.body.dataset.state === 'error';
-  }, null, { timeout: 15000 });
+  await viewerDrawn(tab);
   result.viewer = await tab.evaluate(() => {
     const c = document.querySelector('#viewport canvas');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -66,7 +51,6 @@ try {
   result.pageUrl = page?.url().replace(/#.*/, '#…');
   result.statusText = await page?.textContent('#status').catch(() => null);
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
 process.stdout.write(JSON.stringify(result) + '\n');

@@ -1,17 +1,17 @@
-// Patient pages (first piece): my studies (thumbnail, date, modality, site) with open in the viewer,
-// share link and hide; blocked professionals; access history. Backed by the node's patient API
-// (/api/patient/...), called with the patient's access token, which arrives in the fragment (#token=...).
+// Patient pages: my studies (thumbnail, date, modality, site) with open in the viewer, download (DICOM with
+// a DICOMDIR, JPEG for sharing), share link and hide; blocked professionals; access history. Backed by the
+// node's patient API (/api/patient/...), called with the patient's access token once signed in (session.js).
 import './portal.css';
-import { language, translator } from './i18n.js';
+import { localisePage, actionButton } from './page.js';
+import { session, userBar } from './session.js';
+import { downloadStudy } from './studyactions.js';
 
-const lang = language();
-const t = translator(lang);
-document.documentElement.lang = lang;
-document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
-document.title = t('me.title');
+const { lang, t } = localisePage('me.title');
 
-const token = new URLSearchParams(location.hash.slice(1)).get('token');
-if (token) history.replaceState(null, '', location.pathname + location.search);
+const signedIn = await session(document.getElementById('login'), t);
+userBar(document.getElementById('user'), t, signedIn, lang);
+document.getElementById('content').hidden = false;
+const token = signedIn?.token ?? null;
 const root = new URL('..', location.href).pathname;
 const status = document.getElementById('status');
 
@@ -33,13 +33,7 @@ function cell(text) {
 }
 
 function button(label, cls, onClick) {
-  const b = document.createElement('button');
-  b.textContent = label;
-  b.className = cls;
-  b.addEventListener('click', async () => {
-    try { await onClick(b); } catch (e) { status.textContent = e.message; }
-  });
-  return b;
+  return actionButton(label, cls, onClick, status);
 }
 
 function date(iso) {
@@ -65,6 +59,8 @@ async function loadStudies() {
       button(t('me.open'), 'open', () => {
         window.open(`${root}viewer/?study=${encodeURIComponent(s.studyInstanceUID)}&lang=${lang}#token=${encodeURIComponent(token)}`, '_blank');
       }),
+      button(t('download.dicom'), 'download-dicom', () => downloadStudy(root, s.studyInstanceUID, 'dicom', token)),
+      button(t('download.jpeg'), 'download-jpeg', () => downloadStudy(root, s.studyInstanceUID, 'jpeg', token)),
       button(t('me.share'), 'share', async () => {
         const link = await api('POST', `/studies/${encodeURIComponent(s.studyInstanceUID)}/share-links`, {});
         const url = `${location.origin}${root}viewer/?study=${encodeURIComponent(s.studyInstanceUID)}#token=${encodeURIComponent(link.token)}`;

@@ -1,21 +1,21 @@
-// Professional portal (first piece): find a patient's studies on this node and open one in Weasis
-// (weasis:// launch with a study-scoped viewer token) or in the web viewer. The caller's own access
-// token, if any, comes in the page's fragment (#token=...) and is sent as a Bearer header only.
+// Professional portal: find a patient's studies on this node, open one in Weasis (weasis:// launch with a
+// study-scoped viewer token) or in the web viewer, download it, or send it to the PACS of one's organisation.
+// The professional signs in first (session.js); their token is sent as a Bearer header only.
 import './portal.css';
 import { DicomWeb, value, personName } from './dicomweb.js';
-import { language, translator } from './i18n.js';
+import { localisePage, actionButton } from './page.js';
+import { session, userBar } from './session.js';
+import { downloadStudy, importDestinations, importStudy } from './studyactions.js';
 
-const lang = language();
-const t = translator(lang);
-document.documentElement.lang = lang;
-document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
-document.title = t('portal.title');
+const { lang, t } = localisePage('portal.title');
 
-const hash = new URLSearchParams(location.hash.slice(1));
-const accessToken = hash.get('token');
-if (accessToken) history.replaceState(null, '', location.pathname + location.search);
+const signedIn = await session(document.getElementById('login'), t);
+userBar(document.getElementById('user'), t, signedIn, lang);
+document.getElementById('content').hidden = false;
+const accessToken = signedIn?.token ?? null;
 const root = new URL('..', location.href).pathname; // the node's context path, from /viewer/portal.html
 const dicomWeb = new DicomWeb(`${root}dicomweb`, accessToken);
+const destinations = await importDestinations(root, accessToken);
 const form = document.getElementById('search');
 const status = document.getElementById('status');
 const table = document.getElementById('studies');
@@ -69,30 +69,60 @@ function row(study) {
     .toLocaleDateString(lang) : da;
   const actions = document.createElement('td');
   actions.className = 'actions';
-  const weasis = document.createElement('button');
-  weasis.className = 'open-weasis';
-  weasis.textContent = t('portal.weasis');
-  weasis.addEventListener('click', async () => {
-    try {
-      const { weasisUri } = await launch('weasis', uid);
-      weasis.dataset.weasisUri = weasisUri; // read by tests; the browser hands it to the installed Weasis
-      location.href = weasisUri;
-    } catch (err) { status.textContent = err.message; }
+  const button = (cls, label, onClick) => actionButton(t(label), cls, onClick, status);
+  const weasis = button('open-weasis', 'portal.weasis', async () => {
+    const { weasisUri } = await launch('weasis', uid);
+    weasis.dataset.weasisUri = weasisUri; // read by tests; the browser hands it to the installed Weasis
+    location.href = weasisUri;
   });
-  const web = document.createElement('button');
-  web.className = 'open-web';
-  web.textContent = t('portal.web');
-  web.addEventListener('click', async () => {
-    try {
-      const { viewerUrl } = await launch('web', uid);
-      location.href = viewerUrl; // same tab: the back button returns to the list
-    } catch (err) { status.textContent = err.message; }
+  const web = button('open-web', 'portal.web', async () => {
+    const { viewerUrl } = await launch('web', uid);
+    location.href = viewerUrl; // same tab: the back button returns to the list
   });
-  actions.append(weasis, web);
+  actions.append(weasis, web,
+    button('download-dicom', 'download.dicom', () => downloadStudy(root, uid, 'dicom', accessToken)),
+    button('download-jpeg', 'download.jpeg', () => downloadStudy(root, uid, 'jpeg', accessToken)));
+  if (destinations.length) actions.append(importControl(uid, button));
   tr.append(thumb, cell(date), cell(`${personName(value(study, '00100010'))} (${value(study, '00100020') || ''})`),
     cell((study['00080061']?.Value || []).join('/')), cell(value(study, '00081030')),
     cell(value(study, '00201208')), actions);
   return tr;
+}
+
+/** "Import into my PACS": the AEs of this professional, and the progress of the sending. */
+function importControl(uid, button) {
+  const box = document.createElement('span');
+  box.className = 'import';
+  const select = document.createElement('select');
+  select.className = 'import-destination';
+  select.setAttribute('aria-label', t('import.destination'));
+  for (const ae of destinations) {
+    const o = document.createElement('option');
+    o.value = ae;
+    o.textContent = ae;
+    select.append(o);
+  }
+  const progress = document.createElement('span');
+  progress.className = 'import-progress';
+  progress.setAttribute('aria-live', 'polite');
+  const go = button('import-study', 'import.button', async () => {
+    go.disabled = true;
+    try {
+      const job = await importStudy(root, uid, select.value, accessToken, (j) => {
+        progress.dataset.state = j.state;
+        progress.textContent = `${t(`import.${j.state}`)} ${j.completed + j.warning}/${j.total}`
+          + (j.failed ? ` (${j.failed} ${t('import.failedCount')})` : '');
+      });
+      if (job.error) progress.textContent += ` ${job.error}`;
+    } catch (err) {
+      progress.dataset.state = 'failed';
+      progress.textContent = err.status === 403 ? t('denied') : `${t('error')} (${err.message})`;
+    } finally {
+      go.disabled = false;
+    }
+  });
+  box.append(select, go, progress);
+  return box;
 }
 
 form.addEventListener('submit', search);

@@ -12,6 +12,7 @@ import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.viewer.ViewerScope;
 import org.imagingnode.viewer.ViewerToken;
 import org.imagingnode.viewer.ViewerTokenService;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -31,10 +32,33 @@ import org.springframework.web.bind.annotation.RestController;
 public class WebViewerController {
     private final ViewerAccess access;
     private final ViewerTokenService tokens;
+    private final Map<String, Object> loginOptions;
 
-    WebViewerController(ViewerAccess access, ViewerTokenService tokens) {
+    WebViewerController(ViewerAccess access, ViewerTokenService tokens, ViewerProperties props,
+            @Value("${node.security.mode:deny}") String mode, @Value("${node.auth.issuer:}") String issuer,
+            @Value("${node.auth.dev-issuer.enabled:false}") boolean devIssuer) {
         this.access = access;
         this.tokens = tokens;
+        Map<String, Object> options = new LinkedHashMap<>();
+        String m = mode.strip().toLowerCase(java.util.Locale.ROOT);
+        options.put("mode", m);
+        boolean tokensMode = "tokens".equals(m);
+        if (tokensMode && props.oidcClientId() != null && !issuer.isBlank()) {
+            options.put("oidc", Map.of("authority", issuer.strip(), "clientId", props.oidcClientId(), "scope",
+                    props.oidcScope()));
+        }
+        options.put("devLogin", tokensMode && devIssuer);
+        this.loginOptions = Map.copyOf(options);
+    }
+
+    /**
+     * How the portal pages sign people in: {@code mode} (the node's security mode), {@code oidc} (authority, client
+     * id and scope, when an OpenID Connect provider is configured for the portal) and {@code devLogin} (the dev
+     * token form, only when the node's dev issuer is on).
+     */
+    @GetMapping(value = "/viewer/login-options", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<Map<String, Object>> loginOptions() {
+        return ResponseEntity.ok().cacheControl(CacheControl.noCache()).body(loginOptions);
     }
 
     @GetMapping("/viewer")

@@ -21,6 +21,7 @@ import org.imagingnode.bridge.index.IndexAttribute;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.testing.Zips;
 import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -180,6 +181,77 @@ class PortalExportsTest extends TokensNode {
         }
         assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND outcome = 'denied'",
                 Integer.class, unlinked.studyUid)).isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void in_chromium_people_sign_in_with_the_dev_form_download_import_switch_language_and_log_out()
+            throws Exception {
+        HttpResponse<String> options = get("/viewer/login-options", null);
+        assertThat(JSON.readTree(options.body()).toString()).isEqualTo("{\"mode\":\"tokens\",\"devLogin\":true}");
+        NationalId person = person();
+        TestObjects.Spec linked = study("LOC-" + System.nanoTime(), "SITE-A", person);
+        TestObjects.Spec second = linked.sameSeries();
+        second.instanceNumber = 2;
+        store(linked, second);
+        Path out = Files.createDirectories(Path.of("target", "viewer-browser-test", "login"));
+        Path received = Files.createDirectories(work.resolve("pacs"));
+        Process pacs = Dcmtk.start(work.resolve("storescp.log"), "storescp", "-aet", SITE_PACS, "+xa", "-od",
+                received.toString(), Integer.toString(SITE_PACS_PORT));
+        JsonNode r;
+        try {
+            waitForPort(SITE_PACS_PORT);
+            Process p = new ProcessBuilder("node", Path.of("..", "viewer-launcher", "src", "main", "frontend", "e2e",
+                    "login-check.mjs").toString(), url(""), out.toString(), person.id(), linked.patientId,
+                    linked.studyUid, "10009", SITE_ORG).redirectError(work.resolve("login.log").toFile()).start();
+            byte[] stdout = p.getInputStream().readAllBytes();
+            assertThat(p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            String text = new String(stdout, java.nio.charset.StandardCharsets.UTF_8).strip();
+            assertThat(p.exitValue()).as(text + Files.readString(work.resolve("login.log"))).isZero();
+            r = JSON.readTree(text.substring(text.lastIndexOf('\n') + 1));
+        } finally {
+            pacs.destroy();
+        }
+        assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
+
+        // nothing shown before signing in; the dev form, said to be for development, since dev tokens are on
+        assertThat(r.get("contentHiddenBeforeLogin").asBoolean()).isTrue();
+        assertThat(r.at("/loginPanel/devForm").asBoolean()).isTrue();
+        assertThat(r.at("/loginPanel/oidc").asBoolean()).as("no OpenID Connect provider configured").isFalse();
+        assertThat(r.at("/loginPanel/text").asText()).contains("Development sign-in");
+
+        JsonNode patient = r.get("patient");
+        assertThat(patient.get("state").asText()).isEqualTo("ready");
+        assertThat(patient.get("signedIn").asText()).contains(person.id());
+        assertThat(patient.get("rows").toString()).contains(linked.studyUid);
+        assertThat(patient.at("/dicom/suggested").asText()).isEqualTo("study-20260115-dicom.zip");
+        assertThat(patient.at("/jpeg/suggested").asText()).isEqualTo("study-20260115-jpeg.zip");
+        List<String> media = Zips.unzip(
+                Files.newInputStream(Path.of(patient.at("/dicom/path").asText())), work.resolve("patient-dicom"));
+        assertThat(media).contains("DICOMDIR").filteredOn(e -> e.startsWith("DICOM/")).hasSize(2);
+        List<String> jpegs = Zips.unzip(
+                Files.newInputStream(Path.of(patient.at("/jpeg/path").asText())), work.resolve("patient-jpeg"));
+        assertThat(jpegs).containsExactly("S001_CT/IMG0001.jpg", "S001_CT/IMG0002.jpg");
+        assertThat(patient.at("/french/heading").asText()).isEqualTo("Mon imagerie");
+        assertThat(patient.at("/french/logout").asText()).isEqualTo("Se déconnecter");
+        assertThat(patient.at("/french/download").asText()).isEqualTo("Télécharger (DICOM)");
+        assertThat(patient.at("/afterLogout/stored").asInt()).as("the token is gone").isZero();
+        assertThat(patient.at("/afterLogout/heading").asText()).isEqualTo("Connexion");
+
+        JsonNode pro = r.get("professional");
+        assertThat(pro.get("state").asText()).isEqualTo("results");
+        assertThat(pro.get("destinations").toString()).isEqualTo("[\"" + SITE_PACS + "\"]");
+        assertThat(pro.get("buttons").toString()).contains("open-weasis", "open-web", "download-dicom",
+                "download-jpeg", "import-study");
+        assertThat(pro.at("/dicom/size").asLong()).isGreaterThan(1000);
+        assertThat(pro.at("/import/state").asText()).as(pro.toString()).isEqualTo("completed");
+        assertThat(pro.at("/import/text").asText()).contains("2/2");
+        try (Stream<Path> files = Files.list(received)) {
+            assertThat(files.count()).isEqualTo(2);
+        }
+        // tokens travel in headers and form bodies only, never in an address
+        for (JsonNode u : r.get("requests")) {
+            assertThat(u.asText()).doesNotContain("token=", "access_token", "eyJ");
+        }
     }
 
     private JsonNode awaitDone(String location, String authorization) throws Exception {
