@@ -3,10 +3,9 @@
 // reports what the image canvas showed at each step (pixel statistics and element screenshots) as JSON
 // on stdout. Used by the node's browser test and by the page-load benchmark.
 //   node e2e/viewer-check.mjs <viewer URL> <output dir> [--scroll N] [--width W --height H] [--only-first]
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+//        [--extras] (keyboard shortcuts, full screen, language switch) [--touch] (a phone: swipe, pinch)
 import { join } from 'node:path';
+import { launchBrowser } from './browser.mjs';
 
 const args = process.argv.slice(2);
 const url = args[0];
@@ -17,6 +16,8 @@ const opt = (name, dflt) => {
 };
 const scrollSteps = opt('scroll', 3);
 const onlyFirst = args.includes('--only-first');
+const extras = args.includes('--extras');
+const touch = args.includes('--touch');
 const width = opt('width', 1024);
 const height = opt('height', 768);
 if (!url || !outDir) {
@@ -24,18 +25,11 @@ if (!url || !outDir) {
   process.exit(2);
 }
 
-const profile = mkdtempSync(join(tmpdir(), 'viewer-chromium-'));
-// a fresh profile for every run
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width, height },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser({ viewport: { width, height },
+  ...(touch ? { hasTouch: true, isMobile: true, deviceScaleFactor: 2 } : {}) });
 const result = { url: url.replace(/#.*/, '#…'), steps: {}, console: [] };
 try {
-  const page = context.pages()[0] || await context.newPage();
+  const { page } = browser;
   page.on('console', (m) => { if (m.type() === 'error') result.console.push(m.text().slice(0, 300)); });
   page.on('pageerror', (e) => result.console.push(String(e).slice(0, 300)));
 
@@ -50,15 +44,16 @@ try {
   result.firstImageMs = Date.now() - t0;
   result.firstImageNavMs = await page.evaluate(() => Math.round(window.nodeViewer.firstImageMs));
   result.steps.first = await snapshot(page, 'first');
-  if (!onlyFirst) await interact(page);
+  if (touch) await touchGestures(page);
+  else if (extras) await shortcuts(page);
+  else if (!onlyFirst) await interact(page);
 
   result.ok = true;
 } catch (e) {
   result.ok = false;
   result.failure = String(e && e.stack || e);
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
 process.stdout.write(JSON.stringify(result) + '\n');
 
@@ -103,6 +98,73 @@ async function interact(page) {
   await page.mouse.up();
   await page.waitForTimeout(300);
   result.steps.measured = await snapshot(page, 'measured');
+}
+
+/** Keyboard shortcuts, full screen and the language switch. */
+async function shortcuts(page) {
+  await page.locator('#viewport').click({ position: { x: 5, y: 5 } });
+  const viewer = () => page.evaluate(() => ({ index: window.nodeViewer.imageIndex, count: window.nodeViewer.imageCount,
+    invert: window.nodeViewer.invert, tool: window.nodeViewer.tool }));
+  await page.keyboard.press('End');
+  await page.waitForFunction(() => window.nodeViewer.imageIndex === window.nodeViewer.imageCount - 1, null,
+    { timeout: 15000 });
+  result.steps.end = await viewer();
+  await page.keyboard.press('Home');
+  await page.waitForFunction(() => window.nodeViewer.imageIndex === 0, null, { timeout: 15000 });
+  result.steps.home = await viewer();
+  await page.keyboard.press('i');
+  await page.waitForFunction(() => window.nodeViewer.invert === true, null, { timeout: 5000 });
+  await page.keyboard.press('p');
+  result.steps.keys = await viewer();
+  await page.keyboard.press('?');
+  result.steps.helpOpen = await page.evaluate(() => document.getElementById('help').open);
+  result.steps.helpText = await page.textContent('#help-text');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('f');
+  await page.waitForFunction(() => !!document.fullscreenElement, null, { timeout: 5000 });
+  result.steps.fullscreen = await page.evaluate(() => ({ element: document.fullscreenElement?.tagName,
+    width: innerWidth, height: innerHeight }));
+  await page.waitForTimeout(300);
+  result.steps.fullscreenDrawn = await snapshot(page, 'fullscreen');
+  await page.keyboard.press('f');
+  await page.waitForFunction(() => !document.fullscreenElement, null, { timeout: 5000 });
+  // the language switch: every text in French, then back to English, without losing the study
+  const texts = () => page.evaluate(() => ({ lang: document.documentElement.lang,
+    fullscreenTitle: document.getElementById('fullscreen').title, help: document.getElementById('help-text').textContent,
+    overlay: document.getElementById('overlay-tl').textContent, address: location.search, state: window.nodeViewer.state }));
+  const startLang = await page.evaluate(() => document.documentElement.lang);
+  await page.click('#lang');
+  result.steps.switched = await texts();
+  await page.click('#lang');
+  result.steps.switchedBack = await texts();
+  result.steps.startLang = startLang;
+}
+
+/** A phone: one finger swipes through the series (scroll tool), two fingers pinch to zoom. */
+async function touchGestures(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const box = await page.locator('#viewport').boundingBox();
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  const touches = async (type, points) => cdp.send('Input.dispatchTouchEvent', { type,
+    touchPoints: points.map(([x, y], id) => ({ x, y, id, radiusX: 2, radiusY: 2, force: 1 })) });
+  await page.tap('[data-tool="StackScroll"]');
+  await page.waitForFunction(() => window.nodeViewer.tool === 'StackScroll', null, { timeout: 5000 });
+  const before = await page.evaluate(() => window.nodeViewer.imageIndex);
+  await touches('touchStart', [[cx, cy - 100]]);
+  for (let i = 1; i <= 20; i++) await touches('touchMove', [[cx, cy - 100 + i * 10]]);
+  await touches('touchEnd', []);
+  await page.waitForTimeout(400);
+  await waitDrawn(page);
+  result.steps.swiped = await snapshot(page, 'swiped');
+  result.steps.swiped.before = before;
+  const scale = await page.evaluate(() => window.nodeViewer.camera().parallelScale);
+  await touches('touchStart', [[cx - 20, cy], [cx + 20, cy]]);
+  for (let i = 1; i <= 15; i++) await touches('touchMove', [[cx - 20 - i * 8, cy], [cx + 20 + i * 8, cy]]);
+  await touches('touchEnd', []);
+  await page.waitForTimeout(400);
+  result.steps.pinched = await snapshot(page, 'pinched');
+  result.steps.pinched.scaleBefore = scale;
 }
 
 async function waitDrawn(page) {

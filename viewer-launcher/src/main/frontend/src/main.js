@@ -23,8 +23,8 @@ const PRESETS = [
 ];
 const TOOLS = { WindowLevel: WindowLevelTool, Pan: PanTool, Zoom: ZoomTool, StackScroll: StackScrollTool, Length: LengthTool };
 
-const lang = language();
-const t = translator(lang);
+let lang = language();
+let t = translator(lang);
 document.documentElement.lang = lang;
 applyTitles(t);
 
@@ -56,7 +56,9 @@ const state = window.nodeViewer = {
 let viewport;
 let activeTool = 'WindowLevel';
 
-function setState(s, message) {
+function setState(s, messageKey) {
+  const message = messageKey && t(messageKey);
+  state.messageKey = messageKey || null;
   state.state = s;
   document.body.dataset.state = s;
   el.message.hidden = !message;
@@ -65,10 +67,10 @@ function setState(s, message) {
 
 async function start() {
   if (!studyUid) {
-    setState('error', t('noStudy'));
+    setState('error', 'noStudy');
     return;
   }
-  setState('loading', t('loading'));
+  setState('loading', 'loading');
   await coreInit();
   loaderInit({
     maxWebWorkers: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)),
@@ -89,7 +91,7 @@ async function start() {
   const [studies, series] = await Promise.all([dicomWeb.study(studyUid), dicomWeb.series(studyUid)]);
   const study = studies[0];
   if (!study || series.length === 0) {
-    setState('error', t('notFound'));
+    setState('error', 'notFound');
     return;
   }
   el.info.textContent = [personName(value(study, '00100010')), formatDate(value(study, '00080020')),
@@ -109,8 +111,13 @@ function setUpTools() {
   const { MouseBindings } = ToolEnums;
   group.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
   group.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
-  group.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
+  group.setToolActive(ZoomTool.toolName, { bindings: zoomBindings() });
   selectTool('WindowLevel');
+}
+
+/** Zoom is always on the right button and on a two-finger pinch (phones), whichever tool is selected. */
+function zoomBindings() {
+  return [{ mouseButton: ToolEnums.MouseBindings.Secondary }, { numTouchPoints: 2 }];
 }
 
 /** Puts a tool on the primary button (and one-finger touch). */
@@ -122,15 +129,16 @@ function selectTool(name) {
     if (activeTool === 'Pan') {
       group.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
     } else if (activeTool === 'Zoom') {
-      group.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
+      group.setToolActive(ZoomTool.toolName, { bindings: zoomBindings() });
     } else if (activeTool === 'StackScroll') {
       group.setToolActive(StackScrollTool.toolName, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
     } else {
       group.setToolPassive(previous.toolName);
     }
   }
-  const extra = { Pan: MouseBindings.Auxiliary, Zoom: MouseBindings.Secondary, StackScroll: MouseBindings.Wheel }[name];
-  const bindings = [{ mouseButton: MouseBindings.Primary }];
+  const extra = { Pan: MouseBindings.Auxiliary, StackScroll: MouseBindings.Wheel }[name];
+  const bindings = name === 'Zoom' ? [{ mouseButton: MouseBindings.Primary }, ...zoomBindings()]
+    : [{ mouseButton: MouseBindings.Primary }];
   if (extra) bindings.push({ mouseButton: extra });
   group.setToolActive(TOOLS[name].toolName, { bindings });
   activeTool = name;
@@ -158,12 +166,15 @@ function renderSeriesList(series) {
 }
 
 async function showSeries(seriesUid) {
-  setState('loading', t('loading'));
+  setState('loading', 'loading');
   const t0 = performance.now();
   const metadata = await dicomWeb.seriesMetadata(studyUid, seriesUid);
   metadata.sort((a, b) => (value(a, '00200013') ?? 0) - (value(b, '00200013') ?? 0));
   const imageIds = [];
   for (const instance of metadata) {
+    // Modality is required, yet some objects (secondary captures wrapped from pictures) lack it, and the image
+    // loader's metadata code fails on its absence: call it "other"
+    if (!value(instance, '00080060')) instance['00080060'] = { vr: 'CS', Value: ['OT'] };
     const sop = value(instance, '00080018');
     const frames = Number(value(instance, '00280008') || 1);
     for (let f = 1; f <= frames; f++) {
@@ -188,7 +199,11 @@ async function showSeries(seriesUid) {
   state.seriesLoadMs = performance.now() - t0;
 }
 
+let presetSource = null;
+
 function fillPresets(instance) {
+  presetSource = instance;
+  const selected = el.presets.value;
   const c = Number(value(instance, '00281050'));
   const w = Number(value(instance, '00281051'));
   el.presets.replaceChildren();
@@ -198,6 +213,7 @@ function fillPresets(instance) {
     o.textContent = `${i + 1}. ${t(p.key)}${p.width ? ` (${p.center}/${p.width})` : Number.isFinite(w) ? ` (${c}/${w})` : ''}`;
     el.presets.append(o);
   });
+  if (selected) el.presets.value = selected;
 }
 
 function applyPreset(i) {
@@ -266,7 +282,26 @@ document.getElementById('invert').addEventListener('click', () => {
 document.getElementById('reset').addEventListener('click', reset);
 document.getElementById('fullscreen').addEventListener('click', toggleFullscreen);
 const help = document.getElementById('help');
-document.getElementById('help-text').textContent = t('helpText');
+const langButton = document.getElementById('lang');
+
+/** Shows every text in the language (French or English) without reloading: the token lives only in this page. */
+function showLanguage(next) {
+  lang = next;
+  t = translator(lang);
+  state.lang = lang;
+  document.documentElement.lang = lang;
+  applyTitles(t);
+  document.getElementById('help-text').textContent = t('helpText');
+  langButton.textContent = lang === 'fr' ? 'EN' : 'FR';
+  if (presetSource) fillPresets(presetSource);
+  if (state.messageKey) el.message.textContent = t(state.messageKey);
+  onRendered();
+  const u = new URL(location.href);
+  u.searchParams.set('lang', lang);
+  history.replaceState(null, '', u.pathname + u.search);
+}
+langButton.addEventListener('click', () => showLanguage(lang === 'fr' ? 'en' : 'fr'));
+showLanguage(lang);
 document.getElementById('help-button').addEventListener('click', () => help.showModal());
 
 document.addEventListener('keydown', (e) => {
@@ -308,6 +343,6 @@ Object.assign(state, { scrollBy, applyPreset, selectTool, showSeries, zoomBy, re
 start().catch((e) => {
   console.error(e);
   state.error = String(e && e.message || e);
-  setState('error', e instanceof DicomWebError && (e.status === 401 || e.status === 403) ? t('denied')
-    : e instanceof DicomWebError && e.status === 404 ? t('notFound') : t('error'));
+  setState('error', e instanceof DicomWebError && (e.status === 401 || e.status === 403) ? 'denied'
+    : e instanceof DicomWebError && e.status === 404 ? 'notFound' : 'error');
 });

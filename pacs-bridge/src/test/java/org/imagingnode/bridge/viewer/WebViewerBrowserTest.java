@@ -3,6 +3,8 @@ package org.imagingnode.bridge.viewer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +29,9 @@ import javax.imageio.ImageIO;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import org.imagingnode.bridge.dicom.Part10;
 import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.dicom.TransferSyntax;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
 import org.imagingnode.viewer.ViewerScope;
@@ -65,10 +70,7 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
             s.seed = i;
             files.add(TestObjects.write(s, work.resolve("ct" + i + ".dcm")));
         }
-        List<String> cmd = Dcmtk.args("storescu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
-                files.stream().map(Path::toString).toList());
-        Dcmtk.Result stored = Dcmtk.run(60, cmd.toArray(String[]::new));
-        assertThat(stored.ok()).as(stored.output()).isTrue();
+        storeAll(files);
 
         // the page and its bundled assets are served by the node (no CDN)
         HttpResponse<String> page = get("/viewer/");
@@ -137,6 +139,65 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
     }
 
     @Test
+    void keyboard_shortcuts_full_screen_and_the_french_english_switch_work() throws Exception {
+        String viewerUrl = storeSeries(6, "extras");
+        JsonNode r = runBrowser(viewerUrl.replace("#token=", "&lang=en#token="), "extras", "--extras");
+        assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
+        JsonNode steps = r.get("steps");
+        assertThat(steps.at("/end/index").asInt()).as("End: last image").isEqualTo(5);
+        assertThat(steps.at("/home/index").asInt()).as("Home: first image").isZero();
+        assertThat(steps.at("/keys/invert").asBoolean()).as("I inverts").isTrue();
+        assertThat(steps.at("/keys/tool").asText()).as("P selects pan").isEqualTo("Pan");
+        assertThat(steps.get("helpOpen").asBoolean()).as("? opens the shortcuts").isTrue();
+        assertThat(steps.get("helpText").asText()).contains("F: full screen");
+        assertThat(steps.at("/fullscreen/element").asText()).isEqualTo("HTML");
+        assertThat(steps.at("/fullscreenDrawn/litFraction").asDouble()).isGreaterThan(0.05);
+        assertThat(steps.get("startLang").asText()).isEqualTo("en");
+        JsonNode fr = steps.get("switched");
+        assertThat(fr.get("lang").asText()).isEqualTo("fr");
+        assertThat(fr.get("fullscreenTitle").asText()).isEqualTo("Plein écran (F)");
+        assertThat(fr.get("help").asText()).contains("F : plein écran");
+        assertThat(fr.get("address").asText()).contains("lang=fr").doesNotContain("token");
+        assertThat(fr.get("state").asText()).isEqualTo("ready");
+        JsonNode en = steps.get("switchedBack");
+        assertThat(en.get("lang").asText()).isEqualTo("en");
+        assertThat(en.get("fullscreenTitle").asText()).isEqualTo("Full screen (F)");
+    }
+
+    @Test
+    void on_a_phone_one_finger_swipes_through_the_series_and_two_fingers_pinch_to_zoom() throws Exception {
+        String viewerUrl = storeSeries(10, "touch");
+        JsonNode r = runBrowser(viewerUrl, "phone-touch", "--touch", "--width", "390", "--height", "844");
+        assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
+        JsonNode swiped = r.at("/steps/swiped");
+        assertThat(swiped.get("index").asInt()).as("a swipe down moves on in the series")
+                .isGreaterThan(swiped.get("before").asInt());
+        assertThat(swiped.get("hash").asLong()).isNotEqualTo(r.at("/steps/first/hash").asLong());
+        JsonNode pinched = r.at("/steps/pinched");
+        assertThat(pinched.at("/camera/parallelScale").asDouble()).as("spreading two fingers zooms in")
+                .isLessThan(pinched.get("scaleBefore").asDouble() * 0.9);
+        assertThat(pinched.get("litFraction").asDouble()).isGreaterThan(0.05);
+    }
+
+    /** Stores a series of that many CT images and returns the viewer link the node hands out for its study. */
+    private String storeSeries(int images, String name) throws Exception {
+        TestObjects.Spec first = new TestObjects.Spec();
+        first.rows = 128;
+        first.columns = 128;
+        List<Path> files = new ArrayList<>();
+        for (int i = 1; i <= images; i++) {
+            TestObjects.Spec s = i == 1 ? first : first.sameSeries();
+            s.instanceNumber = i;
+            s.seed = i * 7;
+            files.add(TestObjects.write(s, work.resolve(name + i + ".dcm")));
+        }
+        storeAll(files);
+        HttpResponse<String> launch = get("/viewer/web/studies/" + first.studyUid);
+        assertThat(launch.statusCode()).as(launch.body()).isEqualTo(200);
+        return JSON.readTree(launch.body()).get("viewerUrl").asText();
+    }
+
+    @Test
     void a_multi_frame_image_scrolls_frame_by_frame_on_a_phone_sized_screen() throws Exception {
         TestObjects.Spec mf = new TestObjects.Spec();
         mf.rows = 64;
@@ -165,12 +226,13 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         raw.columns = 120;
         raw.seed = 5;
         store(TestObjects.write(raw, work.resolve("raw.dcm")));
-        // the same pixels, compressed losslessly by DCMTK into syntaxes modalities send, stored as compressed
-        // (storescu proposes the matching syntax: -xs JPEG lossless, -xt JPEG-LS lossless, -xr RLE)
+        // the same pixels, compressed losslessly into syntaxes modalities send, stored as compressed (storescu
+        // proposes the matching syntax): by DCMTK (-xs JPEG lossless, -xt JPEG-LS lossless, -xr RLE) and by
+        // OpenJPEG (-xv JPEG 2000 lossless)
         Map<String, String> seriesByCodec = new LinkedHashMap<>();
         int n = 2;
         for (String[] codec : List.of(new String[] {"dcmcjpeg", "-xs"}, new String[] {"dcmcjpls", "-xt"},
-                new String[] {"dcmcrle", "-xr"})) {
+                new String[] {"dcmcrle", "-xr"}, new String[] {"opj_compress", "-xv"})) {
             TestObjects.Spec s = raw.sameStudy();
             s.rows = raw.rows;
             s.columns = raw.columns;
@@ -178,8 +240,12 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
             s.seriesNumber = n++;
             Path plain = TestObjects.write(s, work.resolve(codec[0] + "-in.dcm"));
             Path packed = work.resolve(codec[0] + ".dcm");
-            Dcmtk.Result c = Dcmtk.run(30, codec[0], plain.toString(), packed.toString());
-            assertThat(c.ok()).as(c.output()).isTrue();
+            if (codec[0].equals("opj_compress")) {
+                jpeg2000(plain, s, packed);
+            } else {
+                Dcmtk.Result c = Dcmtk.run(30, codec[0], plain.toString(), packed.toString());
+                assertThat(c.ok()).as(c.output()).isTrue();
+            }
             assertThat(Files.size(packed)).as(codec[0]).isLessThan(Files.size(plain));
             store(packed, codec[1]);
             seriesByCodec.put(codec[0], s.seriesUid);
@@ -202,6 +268,87 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
     }
 
     @Test
+    void a_jpeg_baseline_image_is_decoded_and_drawn() throws Exception {
+        // lossy 8-bit JPEG, as a camera or a secondary capture sends it: DCMTK's img2dcm wraps a JPEG file as is
+        TestObjects.Spec study = new TestObjects.Spec();
+        study.rows = 16;
+        study.columns = 16;
+        Path template = TestObjects.write(study, work.resolve("template.dcm"));
+        BufferedImage picture = new BufferedImage(160, 120, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < picture.getHeight(); y++) {
+            for (int x = 0; x < picture.getWidth(); x++) {
+                picture.getRaster().setSample(x, y, 0, (x * 255 / 160 + (y / 20 % 2) * 60) % 256);
+            }
+        }
+        Path jpeg = work.resolve("picture.jpg");
+        assertThat(ImageIO.write(picture, "jpeg", jpeg.toFile())).isTrue();
+        Path dcm = work.resolve("jpeg-baseline.dcm");
+        Dcmtk.Result wrapped = Dcmtk.run(30, "img2dcm", "-stf", template.toString(), jpeg.toString(), dcm.toString());
+        assertThat(wrapped.ok()).as(wrapped.output()).isTrue();
+        assertThat(TestObjects.read(dcm).getString(org.imagingnode.bridge.dicom.Tag.SOPClassUID)).isNotNull();
+        store(dcm, "-xy");
+        String series = TestObjects.read(dcm).getString(org.imagingnode.bridge.dicom.Tag.SeriesInstanceUID);
+
+        JsonNode r = runBrowser("http://127.0.0.1:" + httpPort + "/viewer/?study=" + study.studyUid + "&series="
+                + series, "codec-jpeg-baseline", "--only-first");
+        assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
+        JsonNode first = r.at("/steps/first");
+        assertThat(first.get("series").asText()).isEqualTo(series);
+        assertThat(first.get("litFraction").asDouble()).as("drawn").isGreaterThan(0.2);
+        assertThat(first.get("stddev").asDouble()).as("the gradient, not a flat image").isGreaterThan(10.0);
+        BufferedImage shot = ImageIO.read(Path.of(first.get("screenshot").asText()).toFile());
+        assertThat(distinctColours(shot)).isGreaterThan(32);
+    }
+
+    /**
+     * The object's pixels as a JPEG 2000 lossless code stream (OpenJPEG's opj_compress, from a 16-bit PGM),
+     * encapsulated (PS3.5 A.4: empty offset table, one fragment) in a copy of the object in that syntax.
+     */
+    private void jpeg2000(Path plain, TestObjects.Spec s, Path out) throws Exception {
+        byte[] pixels = TestObjects.pixelData(plain); // little endian 16-bit
+        Path pgm = work.resolve("j2k-in.pgm");
+        byte[] header = ("P5\n" + s.columns + " " + s.rows + "\n4095\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] body = new byte[pixels.length];
+        for (int i = 0; i < pixels.length; i += 2) { // PGM is big endian
+            body[i] = pixels[i + 1];
+            body[i + 1] = pixels[i];
+        }
+        Files.write(pgm, concat(header, body));
+        Path j2k = work.resolve("j2k-out.j2k");
+        Dcmtk.Result c = Dcmtk.run(30, "opj_compress", "-i", pgm.toString(), "-o", j2k.toString());
+        assertThat(c.ok()).as(c.output()).isTrue();
+        byte[] code = Files.readAllBytes(j2k);
+        if (code.length % 2 == 1) {
+            code = Arrays.copyOf(code, code.length + 1);
+        }
+        byte[] file = Files.readAllBytes(plain);
+        long datasetOffset;
+        try (InputStream in = Files.newInputStream(plain)) {
+            datasetOffset = Part10.skipHeader(in);
+        }
+        int pixelElement = file.length - pixels.length - 12; // PixelData OW is the last element
+        assertThat(Arrays.copyOfRange(file, pixelElement, pixelElement + 6))
+                .isEqualTo(new byte[] {(byte) 0xE0, 0x7F, 0x10, 0x00, 'O', 'W'});
+        ByteArrayOutputStream encapsulated = new ByteArrayOutputStream();
+        encapsulated.writeBytes(new byte[] {(byte) 0xE0, 0x7F, 0x10, 0x00, 'O', 'B', 0, 0, -1, -1, -1, -1});
+        encapsulated.writeBytes(new byte[] {-2, -1, 0x00, -32, 0, 0, 0, 0}); // empty Basic Offset Table
+        encapsulated.writeBytes(new byte[] {-2, -1, 0x00, -32, (byte) code.length, (byte) (code.length >>> 8),
+            (byte) (code.length >>> 16), (byte) (code.length >>> 24)});
+        encapsulated.writeBytes(code);
+        encapsulated.writeBytes(new byte[] {-2, -1, -35, -32, 0, 0, 0, 0});
+        Files.write(out, concat(Part10.header(s.sopClassUid, s.sopInstanceUid, TransferSyntax.JPEG_2000_LOSSLESS),
+                Arrays.copyOfRange(file, (int) datasetOffset, pixelElement), encapsulated.toByteArray()));
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
     void the_portal_finds_a_patient_and_opens_the_study_in_weasis_and_in_the_web_viewer() throws Exception {
         TestObjects.Spec s = new TestObjects.Spec();
         s.patientName = "Lefèvre^Anaïs";
@@ -215,6 +362,11 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         Path out = Files.createDirectories(Path.of("target", "viewer-browser-test", "portal"));
         String url = "http://127.0.0.1:" + httpPort + "/portal?lang=fr&PatientID=" + s.patientId;
         assertThat(get("/portal?lang=fr").headers().firstValue("Location")).hasValue("/viewer/portal.html?lang=fr");
+        // open-dev: nobody signs in, and there is no dev sign-in (the dev token endpoint does not exist)
+        assertThat(get("/viewer/login-options").body()).isEqualTo("{\"mode\":\"open-dev\",\"devLogin\":false}");
+        assertThat(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/dev/tokens"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
         Process p = new ProcessBuilder("node", FRONTEND.resolve("e2e").resolve("portal-check.mjs").toString(),
                 url.replace("/portal?", "/viewer/portal.html?"), out.toString())
                 .redirectError(work.resolve("portal.log").toFile()).start();
@@ -243,6 +395,13 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         assertThat(viewer.get("addressHasToken").asBoolean()).as("token removed from the address bar").isFalse();
         assertThat(viewer.get("count").asInt()).isEqualTo(1);
         assertThat(viewer.get("litFraction").asDouble()).isGreaterThan(0.05);
+    }
+
+    private void storeAll(List<Path> files) throws Exception {
+        List<String> cmd = Dcmtk.args("storescu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                files.stream().map(Path::toString).toList());
+        Dcmtk.Result stored = Dcmtk.run(60, cmd.toArray(String[]::new));
+        assertThat(stored.ok()).as(stored.output()).isTrue();
     }
 
     private void store(Path file, String... options) throws Exception {
