@@ -1,4 +1,4 @@
-package org.imagingnode.bridge.space;
+package org.imagingnode.bridge.viewer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,7 +20,9 @@ import org.imagingnode.bridge.index.Condition;
 import org.imagingnode.bridge.index.IndexAttribute;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.space.NationalId;
 import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.testing.TokensNode;
 import org.imagingnode.bridge.testing.Zips;
 import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.Test;
