@@ -48,7 +48,7 @@ public class WebViewerController {
                     props.oidcScope()));
         }
         options.put("devLogin", tokensMode && devIssuer);
-        this.loginOptions = Map.copyOf(options);
+        this.loginOptions = java.util.Collections.unmodifiableMap(options);
     }
 
     /**
