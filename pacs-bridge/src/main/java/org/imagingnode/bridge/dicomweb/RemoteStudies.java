@@ -48,6 +48,13 @@ public interface RemoteStudies {
     /** The remote study with that UID, for the caller, if this node knows one. */
     Optional<Study> find(String studyUid, Caller caller);
 
+    /** The remote study for the caller, or 404 exactly as for a study this node does not know at all. */
+    static Study require(RemoteStudies remote, String studyUid, Caller caller) {
+        StoredInstances.requireUid(studyUid, "StudyInstanceUID");
+        return (remote == null ? Optional.<Study>empty() : remote.find(studyUid, caller))
+                .orElseThrow(() -> DicomWebException.notFound("no study " + studyUid));
+    }
+
     /**
      * The caller's remote studies that match a QIDO-RS study query naming one patient, as DICOM JSON objects
      * (RetrieveURL pointing at {@code thisBase}), to merge with the local matches; studies in {@code localStudies}

@@ -87,9 +87,7 @@ public class WadoRsController {
 
     /** The remote study of that UID, or 404 exactly as for a study this node does not know. */
     private RemoteStudies.Study remoteStudy(HttpServletRequest rq, String study) {
-        StoredInstances.requireUid(study, "StudyInstanceUID");
-        return (remote == null ? Optional.<RemoteStudies.Study>empty() : remote.find(study, guard.caller(rq)))
-                .orElseThrow(() -> DicomWebException.notFound("no study " + study));
+        return RemoteStudies.require(remote, study, guard.caller(rq));
     }
 
     /** Streams the source node's answer to this very request (its path below the DICOMweb base, and its query). */

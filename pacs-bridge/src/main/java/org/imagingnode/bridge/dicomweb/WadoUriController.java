@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -32,10 +33,12 @@ import org.springframework.web.bind.annotation.RestController;
 public class WadoUriController {
     private final StoredInstances store;
     private final AccessGuard guard;
+    private final RemoteStudies remote;
 
-    WadoUriController(StoredInstances store, AccessGuard guard) {
+    WadoUriController(StoredInstances store, AccessGuard guard, Optional<RemoteStudies> remote) {
         this.store = store;
         this.guard = guard;
+        this.remote = remote.orElse(null);
     }
 
     @GetMapping("${node.dicomweb.wado-uri-path:/wado}")
@@ -51,11 +54,25 @@ public class WadoUriController {
             throw DicomWebException.badRequest("anonymize=yes is not supported");
         }
         String wanted = chooseContentType(rq.getParameter("contentType"));
-        StoredInstances.StudyRef ref = store.study(study);
-        InstanceLocation loc = store.instance(study, series == null || series.isBlank() ? null : series, object);
-        // decided with the object's own series (seriesUID is optional here): a series-scoped credential opens
-        // objects of its series only
-        guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, loc.seriesInstanceUid());
+        String seriesUid = series == null || series.isBlank() ? null : series;
+        Optional<StoredInstances.StudyRef> local = store.findStudy(study);
+        String patient;
+        String from = "";
+        InstanceLocation loc;
+        if (local.isPresent()) {
+            StoredInstances.StudyRef ref = local.get();
+            patient = ref.patientId();
+            loc = store.instance(study, seriesUid, object);
+            // decided with the object's own series (seriesUID is optional here): a series-scoped credential opens
+            // objects of its series only
+            guard.check(rq, Action.RETRIEVE, ref.patientId(), ref.issuer(), study, loc.seriesInstanceUid());
+        } else {
+            // a study held by another node: its source decides, and the object comes through this node's cache
+            RemoteStudies.Study r = RemoteStudies.require(remote, study, guard.caller(rq));
+            loc = r.fetch(r.instances(seriesUid, StoredInstances.requireUid(object, "objectUID")).get(0));
+            patient = r.patient();
+            from = " (remote study, node " + r.sourceNode() + ")";
+        }
         if (wanted.equals("application/dicom")) {
             String t = WadoRsController.targetSyntax(loc.transferSyntaxUid(), blankToNull(rq.getParameter("transferSyntax")));
             if (t == null) {
@@ -106,7 +123,7 @@ public class WadoUriController {
             rs.setContentLength(image.size());
             image.writeTo(rs.getOutputStream());
         }
-        guard.audit(rq, Action.RETRIEVE, ref.patientId(), study, "success", "WADO-URI " + wanted + " of one instance");
+        guard.audit(rq, Action.RETRIEVE, patient, study, "success", "WADO-URI " + wanted + " of one instance" + from);
     }
 
     /** The first supported type of the contentType list (PS3.18 9.1.2.1.5); image/jpeg when absent. */

@@ -291,7 +291,8 @@ class SharingNetworkTest {
             assertThat(m.path("retrieveUrl").asText()).isEqualTo("/dicomweb/studies/" + study);
         });
 
-        // viewed in full through B: series, metadata, the instances and their frames, pixel data byte-identical
+        // viewed in full through B: series, metadata, the instances and their frames (and WADO-URI), pixel data
+        // byte-identical
         HttpResponse<byte[]> series = get(b, "/dicomweb/studies/" + study + "/series", pro, null);
         assertThat(series.statusCode()).as(text(series)).isEqualTo(200);
         assertThat(text(series)).contains(first.seriesUid).doesNotContain("127.0.0.1:" + a.httpPort());
@@ -317,6 +318,10 @@ class SharingNetworkTest {
                 + "/instances/" + second.sopInstanceUid + "/frames/1", pro, null);
         assertThat(frame.statusCode()).as(text(frame)).isEqualTo(200);
         assertThat(sha(parts(frame).get(0))).isEqualTo(pixelData(f2));
+        HttpResponse<byte[]> uri = get(b, "/wado?requestType=WADO&contentType=application/dicom&studyUID=" + study
+                + "&objectUID=" + first.sopInstanceUid, pro, null);
+        assertThat(uri.statusCode()).as(text(uri)).isEqualTo(200);
+        assertThat(pixelData(uri.body())).isEqualTo(pixelData(f1));
         HttpResponse<byte[]> thumbnail = get(b, "/dicomweb/studies/" + study + "/thumbnail", pro, "image/jpeg");
         assertThat(thumbnail.statusCode()).isEqualTo(200);
         assertThat(thumbnail.headers().firstValue("Content-Type")).contains("image/jpeg");
