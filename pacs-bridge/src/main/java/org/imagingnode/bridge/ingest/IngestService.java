@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
@@ -47,6 +48,7 @@ import org.springframework.stereotype.Service;
 public class IngestService {
     private static final Logger log = LoggerFactory.getLogger(IngestService.class);
     private static final DateTimeFormatter DA = DateTimeFormatter.BASIC_ISO_DATE;
+    private static final String UNINDEXABLE = "a value cannot be indexed (e.g. a NUL character in a text)";
 
     private final BlobStore blobs;
     private final InstanceIndex index;
@@ -188,6 +190,9 @@ public class IngestService {
             try {
                 identities.link(header, studyUid, request.source().actor());
             } catch (RuntimeException e) {
+                if (refusedValues(e)) {
+                    return invalid(request, sopUid, UNINDEXABLE, null);
+                }
                 log.error("patient space unavailable while ingesting {}: {}", sopUid, e.toString());
                 return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "index unavailable", null);
             }
@@ -218,8 +223,11 @@ public class IngestService {
         try {
             previousKey = index.upsert(toIndexed(header, request, sopUid, sopClass, studyUid, seriesUid, blob));
         } catch (RuntimeException e) {
-            log.error("indexing failed for {}: {}", sopUid, e.toString());
             deleteUnlessIndexed(sopUid, key);
+            if (refusedValues(e)) {
+                return invalid(request, sopUid, UNINDEXABLE, null);
+            }
+            log.error("indexing failed for {}: {}", sopUid, e.toString());
             return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "index unavailable", null);
         }
         if (previousKey.isPresent() && !previousKey.get().equals(key)) {
@@ -238,9 +246,23 @@ public class IngestService {
         return "DIMSE".equals(request.source().channel()) ? "dimse-ae" : "user";
     }
 
-    private IngestResult invalid(IngestRequest request, String sopUid, String message, int tag) {
+    private IngestResult invalid(IngestRequest request, String sopUid, String message, Integer tag) {
         log.info("rejected object {} from {}: {}", sopUid, request.source().actor(), message);
         return IngestResult.rejected(IngestResult.Outcome.INVALID, sopUid, message, tag);
+    }
+
+    /**
+     * The database refused the values themselves (SQLSTATE class 22, data exception: e.g. a NUL character
+     * inside a text value, which PostgreSQL cannot store), not an outage: sending again cannot help, so
+     * the object is refused as invalid rather than as "unavailable, retry".
+     */
+    static boolean refusedValues(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("22")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void deleteUnlessIndexed(String sopUid, String key) {
