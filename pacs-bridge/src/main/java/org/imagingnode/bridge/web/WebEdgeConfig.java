@@ -3,7 +3,9 @@ package org.imagingnode.bridge.web;
 import org.apache.catalina.Pipeline;
 import org.apache.catalina.Valve;
 import org.apache.catalina.valves.ErrorReportValve;
+import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
 import org.springframework.boot.web.embedded.tomcat.TomcatWebServer;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.context.ServletWebServerInitializedEvent;
 import org.springframework.context.annotation.Bean;
@@ -13,19 +15,17 @@ import org.springframework.core.Ordered;
 
 /**
  * The HTTP edge shared by every route: the request id first (so that even refusals carry one),
- * then the input checks, then (registered elsewhere) CORS, limits and access control.
+ * then the input checks, then (registered elsewhere) CORS, limits and access control; and Tomcat's
+ * own refusals in plain text.
  */
 @Configuration(proxyBeanMethods = false)
 public class WebEdgeConfig {
-    public static final int REQUEST_ID_FILTER_ORDER = Ordered.HIGHEST_PRECEDENCE + 10;
-    public static final int EDGE_INPUT_FILTER_ORDER = REQUEST_ID_FILTER_ORDER + 1;
+    public static final int EDGE_INPUT_FILTER_ORDER = Ordered.HIGHEST_PRECEDENCE + 10;
 
+    /** The request id, set before anything else runs (an engine valve, ahead of every filter). */
     @Bean
-    FilterRegistrationBean<RequestIdFilter> requestIdFilter() {
-        FilterRegistrationBean<RequestIdFilter> reg = new FilterRegistrationBean<>(new RequestIdFilter());
-        reg.setOrder(REQUEST_ID_FILTER_ORDER);
-        reg.addUrlPatterns("/*");
-        return reg;
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> requestIds() {
+        return factory -> factory.addEngineValves(new RequestIdValve());
     }
 
     @Bean

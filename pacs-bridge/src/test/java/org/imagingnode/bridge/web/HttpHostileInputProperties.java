@@ -305,4 +305,30 @@ class HttpHostileInputProperties {
         assertThat(chunked.statusCode()).as(chunked.body()).isEqualTo(400);
         answeredCleanly(chunked, "a 1 MB JSON body without Content-Length");
     }
+
+    @Example
+    void aDataSetValueThePostgresIndexCannotHoldIsRefusedAsInvalidNotAsUnavailable() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.rows = 8;
+        s.columns = 8;
+        s.patientId = "NUL\u0000INSIDE";
+        Path file = TestObjects.write(s, Files.createTempDirectory(Path.of("target"), "nul").resolve("nul.dcm"));
+        HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/dicomweb/studies"))
+                .header("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=nul")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("nul", List.of(Files.readAllBytes(file))))),
+                professional);
+        assertThat(r.statusCode()).as("a permanent refusal, not 503 + Retry-After: " + r.body()).isEqualTo(409);
+        assertThat(r.body()).contains("cannot be indexed");
+        answeredCleanly(r, "STOW of a PatientID with a NUL character");
+    }
+
+    @Example
+    void aJsonBodyNamingAFieldTwiceIsRefused() throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/api/patient/minors"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"nationalId\":\"1\",\"issuer\":\"\",\"nationalId\":\"2\"}")),
+                patient);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400); // was a 500 (Jackson could not bind the record)
+        answeredCleanly(r, "duplicate JSON field");
+    }
 }
