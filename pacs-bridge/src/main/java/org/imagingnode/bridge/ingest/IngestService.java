@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -16,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -35,6 +37,7 @@ import org.imagingnode.storage.BlobStore;
 import org.imagingnode.storage.StoredBlob;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Service;
 
@@ -98,7 +101,7 @@ public class IngestService {
      * before its data set arrives), so that the idempotency check costs no time after reception.
      */
     public CompletableFuture<Optional<InstanceLocation>> lookAhead(String sopInstanceUid) {
-        return CompletableFuture.supplyAsync(() -> index.findInstance(sopInstanceUid), lookups);
+        return CompletableFuture.supplyAsync(withLogContext(() -> index.findInstance(sopInstanceUid)), lookups);
     }
 
     public IngestResult ingest(IngestRequest request) {
@@ -113,10 +116,27 @@ public class IngestService {
     public CompletableFuture<IngestResult> ingestAsync(IngestRequest request,
             CompletableFuture<Optional<InstanceLocation>> lookAhead) {
         try {
-            return CompletableFuture.supplyAsync(() -> ingest(request, lookAhead), workers);
+            return CompletableFuture.supplyAsync(withLogContext(() -> ingest(request, lookAhead)), workers);
         } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(ingest(request, lookAhead)); // shutting down: ingest here
         }
+    }
+
+    /** The task, run with the submitting thread's logging context (its request or association id). */
+    private static <T> Supplier<T> withLogContext(Supplier<T> task) {
+        Map<String, String> context = MDC.getCopyOfContextMap();
+        return () -> {
+            if (context == null) {
+                MDC.clear();
+            } else {
+                MDC.setContextMap(context);
+            }
+            try {
+                return task.get();
+            } finally {
+                MDC.clear(); // pool threads carry no context between tasks
+            }
+        };
     }
 
     /**

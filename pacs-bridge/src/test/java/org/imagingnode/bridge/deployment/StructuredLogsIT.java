@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The packaged node with JSON logs (one property, {@code logging.structured.format.console=ecs}):
  * every line is a JSON object; lines logged while an HTTP request is handled carry its request id
- * (the client's valid X-Request-Id, or one the node made), lines of a DIMSE association its
- * association id; and after a study with a known patient name went through C-STORE, C-FIND, STOW-RS
+ * (the client's valid X-Request-Id, or one the node made), also on the ingest pipeline's threads,
+ * lines of a DIMSE association its association id; and after a study with a known patient name went through C-STORE, C-FIND, STOW-RS
  * and QIDO-RS, no log line holds that name or the object's pixel data.
  */
 class StructuredLogsIT {
@@ -63,14 +63,18 @@ class StructuredLogsIT {
             assertThat(Dcmtk.run(30, "echoscu", "-aet", "NOBODY", "-aec", "LOGGED", "127.0.0.1", port).ok()).isFalse();
 
             String boundary = "logs-boundary";
-            byte[] stow = concat(("--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n").getBytes(StandardCharsets.US_ASCII),
-                    Files.readAllBytes(stowFile), ("\r\n--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n"
-                            + "not DICOM\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
+            byte[] whole = Files.readAllBytes(stowFile);
+            byte[] part = ("--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] stow = concat(part, whole, "\r\n".getBytes(StandardCharsets.US_ASCII),
+                    part, "not DICOM\r\n".getBytes(StandardCharsets.US_ASCII),
+                    // cut in its pixel data: refused by the ingest pipeline, on one of its worker threads
+                    part, java.util.Arrays.copyOf(whole, whole.length - 50),
+                    ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
             HttpResponse<String> stored = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
                     + "/dicomweb/studies")).header("X-Request-Id", "it-stow-42")
                     .header("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=" + boundary)
                     .POST(HttpRequest.BodyPublishers.ofByteArray(stow)).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(stored.statusCode()).as(stored.body()).isEqualTo(202); // one stored, one failure: logged
+            assertThat(stored.statusCode()).as(stored.body()).isEqualTo(202); // one stored, two failures: logged
             assertThat(stored.headers().firstValue("X-Request-Id")).contains("it-stow-42");
             HttpResponse<String> query = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
                     + "/dicomweb/studies?PatientName=Zyxwquorth*&includefield=all")).build(),
@@ -105,6 +109,12 @@ class StructuredLogsIT {
             assertThat(l.path("request").asText()).isEqualTo(refusedId);
             assertThat(l.path("message").asText()).contains("refused GET request");
         });
+        List<JsonNode> workers = lines.stream().filter(l -> l.path("process").path("thread").path("name").asText()
+                .equals("ingest-worker")).toList();
+        assertThat(workers).as("ingest pipeline lines").isNotEmpty()
+                .allSatisfy(l -> assertThat(l.path("request").asText() + l.path("association").asText())
+                        .as(l.toString()).isNotEmpty());
+        assertThat(workers).anySatisfy(l -> assertThat(l.path("request").asText()).isEqualTo("it-stow-42"));
         // DIMSE: every line of the association threads carries an association id
         List<JsonNode> dimse = lines.stream().filter(l -> l.path("process").path("thread").path("name").asText()
                 .equals("dimse-association")).toList();
