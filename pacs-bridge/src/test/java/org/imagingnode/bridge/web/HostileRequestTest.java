@@ -69,6 +69,7 @@ class HostileRequestTest extends NodeIntegrationTest {
                 "/viewer/weasis/studies/" + stored.studyUid + crlf + "/manifest.xml",
                 "/viewer/weasis/patient?patientID=P1" + crlf,
                 "/viewer/?study=" + stored.studyUid + crlf,
+                "/viewer/downloads/studies/" + stored.studyUid + "/dicom.zip?x=" + crlf,
                 "/me?next=" + crlf); // /me redirects with its query string in Location
         assertAllRefused(targets);
     }
@@ -94,6 +95,10 @@ class HostileRequestTest extends NodeIntegrationTest {
                 "/viewer/web/studies/" + OVERLONG_UID,
                 "/viewer/weasis/studies/" + OVERLONG_UID + "/manifest.xml",
                 "/viewer/weasis/studies/1.2.x/series/1.2",
+                "/viewer/downloads/studies/" + OVERLONG_UID + "/dicom.zip",
+                "/viewer/downloads/studies/1.2.x/jpeg.zip",
+                "/viewer/downloads/studies/..%2F..%2Fx/dicom.zip",
+                "/viewer/imports/..%2Fx",
                 "/viewer/%2e%2e/%2e%2e/etc/passwd",
                 "/viewer/..%2F..%2Fetc%2Fpasswd");
         assertAllRefused(targets);
