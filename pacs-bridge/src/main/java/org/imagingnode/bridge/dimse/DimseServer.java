@@ -222,11 +222,7 @@ public class DimseServer implements SmartLifecycle {
             log.error("association with {} failed", rq.callingAeTitle(), e);
             a.abort();
         } finally {
-            try {
-                ctx.flushStoreAudit();
-            } catch (RuntimeException e) { // e.g. the database is down: the stores themselves were answered
-                log.error("could not audit the stores of the association with {}: {}", rq.callingAeTitle(), e.toString());
-            }
+            ctx.flushStoreAudit();
         }
     }
 

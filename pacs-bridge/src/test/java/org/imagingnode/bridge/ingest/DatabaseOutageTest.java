@@ -47,7 +47,8 @@ import org.springframework.test.context.DynamicPropertySource;
  * DCMTK's storescu and a STOW-RS client keep sending, then restarted. Every instance acknowledged
  * before, during or after the outage is retrievable and byte-identical; an instance refused during
  * the outage was refused with a failure (a C-STORE failure status, an HTTP 503 with Retry-After), and
- * is either absent or complete, never half-indexed; a query during the outage is a 503 too;
+ * is either absent or complete, never half-indexed; a query during the outage is a 503 (QIDO-RS) or
+ * a C-FIND failure status;
  * reconciliation leaves exactly the blobs of indexed instances; and the node recovers by itself,
  * without a restart.
  */
@@ -122,6 +123,10 @@ class DatabaseOutageTest extends NodeIntegrationTest {
             assertThat(query.statusCode()).as(query.body()).isEqualTo(503);
             assertThat(query.headers().firstValue("Retry-After")).isPresent();
             assertThat(query.body()).contains("database is unavailable").doesNotContain("Exception");
+            Dcmtk.Result find = Dcmtk.run(60, "findscu", "-v", "-S", "-aet", "ALL", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
+                    "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientID=" + first.patientId, "-k", "StudyInstanceUID");
+            assertThat(find.output()).as("C-FIND answers a failure status, the association is not aborted")
+                    .contains("Final Find Response (Refused: OutOfResources)").doesNotContain("Abort");
             Thread.sleep(3000);
             postgres.restart();
             databaseBack.set(true);
