@@ -73,6 +73,8 @@ public class StowController {
     static final int PROCESSING_FAILURE = 0x0110;
     static final int NOT_AUTHORIZED = 0x0124;
     static final int OUT_OF_RESOURCES = 0xA700;
+    /** The instance was rejected (IHE IOCM rejection note) and stays rejected: same status as C-STORE's. */
+    static final int PREVIOUSLY_REJECTED = 0xA771;
     static final int DATA_SET_DOES_NOT_MATCH_SOP_CLASS = 0xA900;
     static final int CANNOT_UNDERSTAND = 0xC000;
     static final int TRANSFER_SYNTAX_NOT_SUPPORTED = 0xC122;
@@ -249,6 +251,7 @@ public class StowController {
         int reason = switch (r.outcome()) {
             case MALFORMED -> CANNOT_UNDERSTAND;
             case INVALID -> DATA_SET_DOES_NOT_MATCH_SOP_CLASS;
+            case PREVIOUSLY_REJECTED -> PREVIOUSLY_REJECTED;
             default -> OUT_OF_RESOURCES;
         };
         return new Outcome(sopClass, sop, studyUid, patientId, reason, r.message());

@@ -10,6 +10,8 @@ final class Status {
     static final int OUT_OF_RESOURCES = 0xA700;
     static final int OUT_OF_RESOURCES_MATCHES = 0xA701;
     static final int OUT_OF_RESOURCES_SUBOPERATIONS = 0xA702;
+    /** C-STORE refused: the instance was rejected (IHE IOCM rejection note) and stays rejected. */
+    static final int REFUSED_PREVIOUSLY_REJECTED = 0xA771;
     static final int MOVE_DESTINATION_UNKNOWN = 0xA801;
     static final int DATA_SET_DOES_NOT_MATCH_SOP_CLASS = 0xA900;
     static final int CANNOT_UNDERSTAND = 0xC000;

@@ -72,6 +72,7 @@ final class StoreScp {
             case STORED, UNCHANGED, REPLACED -> Status.SUCCESS;
             case MALFORMED -> Status.CANNOT_UNDERSTAND;
             case INVALID -> Status.DATA_SET_DOES_NOT_MATCH_SOP_CLASS;
+            case PREVIOUSLY_REJECTED -> Status.REFUSED_PREVIOUSLY_REJECTED;
             case FAILED -> Status.OUT_OF_RESOURCES;
         };
         respond(a, msg, status, r.success() ? null : r.message(), r.offendingTag());

@@ -1,11 +1,19 @@
 package org.imagingnode.bridge.index;
 
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** The PostgreSQL index of stored instances: written by ingest, read by the query and retrieve edges. */
 public interface InstanceIndex {
+    /**
+     * Sources (the {@code sourceAeTitle} of {@link IndexedInstance}) of the objects the node derives itself, such
+     * as study manifests; longer than any AE title, so no DICOM peer can share them. Never rejected.
+     */
+    String OWN_SOURCE_PREFIX = "imaging-node:";
 
     /** The stored location of an instance, if indexed. */
     Optional<InstanceLocation> findInstance(String sopInstanceUid);
@@ -14,8 +22,29 @@ public interface InstanceIndex {
      * Inserts or replaces the rows of one instance (patient, study, series, instance) in one
      * transaction. Returns the blob key the instance had before, if it was already indexed under
      * another key (the caller then deletes that blob).
+     *
+     * @throws PreviouslyRejectedException when the SOP Instance UID was rejected (nothing is written)
      */
     Optional<String> upsert(IndexedInstance instance);
+
+    /**
+     * Applies a rejection note in one transaction: the referenced instances of the note's study leave every query
+     * and retrieval (their bytes stay in the blob store), and their SOP Instance UIDs stay rejected for good.
+     * Idempotent. Returns what became of each referenced instance.
+     */
+    Map<String, Rejection.Outcome> reject(Rejection rejection);
+
+    /** The SOP Instance UIDs of the rejection notes received for a study. */
+    Set<String> rejectionNotesOf(String studyUid);
+
+    /** The blob keys kept for the rejected instances among {@code sopInstanceUids} (their bytes are kept). */
+    Map<String, String> rejectedBlobKeys(Collection<String> sopInstanceUids);
+
+    /**
+     * Removes an instance's row (a derived object of the node's own, such as a withdrawn study's manifest) and its
+     * series when left empty; returns the blob key it had, for the caller to delete.
+     */
+    Optional<String> remove(String sopInstanceUid);
 
     /** Runs a query; rows come in a stable order (so limit/offset pages are consistent). */
     List<IndexRow> find(IndexQuery query);
@@ -29,8 +58,10 @@ public interface InstanceIndex {
 
     /**
      * Studies whose instances (other than those received from {@code derivedSource}, e.g. their
-     * manifest) last changed before {@code quietSince} and after the newest instance from
-     * {@code derivedSource}: the studies whose derived object is missing or out of date.
+     * manifest, and other than rejection notes) or rejections last changed before {@code quietSince}
+     * and after the newest instance from {@code derivedSource}: the studies whose derived object is
+     * missing or out of date. A study with nothing left but rejection notes is listed only while it
+     * still has a derived object (to be withdrawn).
      */
     List<String> studiesChangedSinceDerived(String derivedSource, Instant quietSince, int limit);
 }

@@ -8,11 +8,15 @@ import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 import javax.sql.DataSource;
 
@@ -22,10 +26,11 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
 
 /**
- * The instance index on PostgreSQL (schema: {@code db/migration/V1__index.sql}).
+ * The instance index on PostgreSQL (schema: {@code db/migration/V1__index.sql}; rejected instances,
+ * IHE IOCM: {@code V11__instance_rejection.sql}).
  *
  * <ul>
- *   <li>{@link #upsert} is one call of the {@code index_upsert_instance} database function: one round
+ *   <li>{@link #upsert} is one call of the {@code index_store_instance} database function: one round
  *       trip and, unless the caller runs it inside a wider Spring transaction, one transaction of its own.
  *       Safe for concurrent ingest of the same patient/study/series from several connections.</li>
  *   <li>{@link #find} and {@link #locate} build parameterised SQL ({@link IndexSql}); malformed or
@@ -37,8 +42,9 @@ import org.springframework.stereotype.Repository;
 public class PostgresInstanceIndex implements InstanceIndex {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresInstanceIndex.class);
 
-    private static final String UPSERT = "SELECT previous_blob_key, study_patient_conflict, series_study_conflict"
-            + " FROM index_upsert_instance(?::text, ?::text, ?::text, ?::text, ?::date, ?::text,"
+    private static final String UPSERT = "SELECT previous_blob_key, study_patient_conflict, series_study_conflict,"
+            + " rejected_note, rejected_reason, rejected_at, rejected_blob_key"
+            + " FROM index_store_instance(?::text, ?::text, ?::text, ?::text, ?::date, ?::text,"
             + " ?::text, ?::date, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text,"
             + " ?::text, ?::text, ?::int, ?::text, ?::text,"
             + " ?::text, ?::text, ?::int, ?::int, ?::int, ?::int, ?::text, ?::text,"
@@ -99,7 +105,11 @@ public class PostgresInstanceIndex implements InstanceIndex {
             return ps;
         }, rs -> {
             if (!rs.next()) {
-                throw new IllegalStateException("index_upsert_instance returned no row");
+                throw new IllegalStateException("index_store_instance returned no row");
+            }
+            if (rs.getString(4) != null) {
+                throw new PreviouslyRejectedException(in.sopInstanceUid(), rs.getString(4), rs.getString(5),
+                        rs.getTimestamp(6).toInstant(), rs.getString(7));
             }
             return new UpsertResult(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3));
         });
@@ -150,18 +160,82 @@ public class PostgresInstanceIndex implements InstanceIndex {
                         rs.getString(5), rs.getString(6), rs.getLong(7), rs.getString(8), rs.getLong(9)));
     }
 
+    /**
+     * Shareable instances: neither derived (from the source given) nor rejection notes. A study's last change is
+     * the later of its newest shareable instance and its newest rejection.
+     */
     private static final String CHANGED_SINCE_DERIVED = "SELECT st.study_instance_uid FROM study st"
             + " JOIN series se ON se.study_fk = st.pk JOIN instance i ON i.series_fk = se.pk"
-            + " GROUP BY st.pk, st.study_instance_uid"
-            + " HAVING max(i.received_at) FILTER (WHERE i.source_ae IS DISTINCT FROM ?) < ?"
-            + " AND max(i.received_at) FILTER (WHERE i.source_ae IS DISTINCT FROM ?)"
+            + " LEFT JOIN rejection_note n ON n.sop_instance_uid = i.sop_instance_uid"
+            + " LEFT JOIN (SELECT r.study_instance_uid, max(r.rejected_at) AS at FROM rejected_instance r"
+            + "   GROUP BY r.study_instance_uid) rj ON rj.study_instance_uid = st.study_instance_uid"
+            + " GROUP BY st.pk, st.study_instance_uid, rj.at"
+            + " HAVING greatest(max(i.received_at) FILTER (WHERE i.source_ae IS DISTINCT FROM ? AND n.pk IS NULL), rj.at) < ?"
+            + " AND greatest(max(i.received_at) FILTER (WHERE i.source_ae IS DISTINCT FROM ? AND n.pk IS NULL), rj.at)"
             + " > coalesce(max(i.received_at) FILTER (WHERE i.source_ae = ?), '-infinity')"
+            + " AND bool_or((i.source_ae IS DISTINCT FROM ? AND n.pk IS NULL) OR i.source_ae = ?)"
             + " ORDER BY st.pk LIMIT ?";
 
     @Override
     public List<String> studiesChangedSinceDerived(String derivedSource, Instant quietSince, int limit) {
         return jdbc.query(CHANGED_SINCE_DERIVED, (rs, n) -> rs.getString(1), derivedSource,
-                Timestamp.from(quietSince), derivedSource, derivedSource, limit);
+                Timestamp.from(quietSince), derivedSource, derivedSource, derivedSource, derivedSource, limit);
+    }
+
+    private static final String REJECT = "SELECT sop_instance_uid, outcome FROM index_reject_instances("
+            + "?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?::text[], ?::text[], ?)";
+
+    @Override
+    public Map<String, Rejection.Outcome> reject(Rejection r) {
+        Map<String, Rejection.Outcome> outcomes = new LinkedHashMap<>();
+        jdbc.query(con -> {
+            PreparedStatement ps = con.prepareStatement(REJECT);
+            int k = 0;
+            for (String v : new String[] {r.noteUid(), r.studyUid(), r.codeValue(), r.codingScheme(), r.codeMeaning(),
+                r.actor(), r.channel(), r.address()}) {
+                ps.setString(++k, v);
+            }
+            ps.setArray(++k, con.createArrayOf("text",
+                    r.references().stream().map(Rejection.Reference::seriesInstanceUid).toArray()));
+            ps.setArray(++k, con.createArrayOf("text",
+                    r.references().stream().map(Rejection.Reference::sopClassUid).toArray()));
+            ps.setArray(++k, con.createArrayOf("text",
+                    r.references().stream().map(Rejection.Reference::sopInstanceUid).toArray()));
+            ps.setString(++k, OWN_SOURCE_PREFIX);
+            return ps;
+        }, rs -> {
+            outcomes.put(rs.getString(1), Rejection.Outcome.valueOf(rs.getString(2).toUpperCase(java.util.Locale.ROOT)
+                    .replace('-', '_')));
+        });
+        return outcomes;
+    }
+
+    @Override
+    public Set<String> rejectionNotesOf(String studyUid) {
+        return Set.copyOf(jdbc.queryForList("SELECT sop_instance_uid FROM rejection_note WHERE study_instance_uid = ?",
+                String.class, studyUid));
+    }
+
+    @Override
+    public Map<String, String> rejectedBlobKeys(Collection<String> sopInstanceUids) {
+        Map<String, String> keys = new HashMap<>();
+        if (sopInstanceUids.isEmpty()) {
+            return keys;
+        }
+        jdbc.query(con -> {
+            PreparedStatement ps = con.prepareStatement("SELECT sop_instance_uid, blob_key FROM rejected_instance"
+                    + " WHERE sop_instance_uid = ANY(?) AND blob_key IS NOT NULL");
+            ps.setArray(1, con.createArrayOf("text", sopInstanceUids.toArray()));
+            return ps;
+        }, rs -> {
+            keys.put(rs.getString(1), rs.getString(2));
+        });
+        return keys;
+    }
+
+    @Override
+    public Optional<String> remove(String sopInstanceUid) {
+        return Optional.ofNullable(jdbc.queryForObject("SELECT index_remove_instance(?)", String.class, sopInstanceUid));
     }
 
     static PreparedStatement prepare(PreparedStatement ps, List<Object> params) throws SQLException {

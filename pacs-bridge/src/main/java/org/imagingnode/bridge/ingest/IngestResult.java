@@ -19,6 +19,8 @@ public record IngestResult(Outcome outcome, String sopInstanceUid, String studyI
         MALFORMED,
         /** parseable, but a required attribute is missing, invalid or contradicts the transport */
         INVALID,
+        /** its SOP Instance UID was rejected by a rejection note (IHE IOCM): it stays rejected, nothing stored */
+        PREVIOUSLY_REJECTED,
         /** the node could not store it (blob store or database unavailable) */
         FAILED
     }

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +33,8 @@ import org.imagingnode.bridge.dicom.Uids;
 import org.imagingnode.bridge.index.IndexedInstance;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.index.PreviouslyRejectedException;
+import org.imagingnode.bridge.index.Rejection;
 import org.imagingnode.bridge.space.IdentityLinker;
 import org.imagingnode.storage.BlobStore;
 import org.imagingnode.storage.StoredBlob;
@@ -39,6 +42,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 
 /**
@@ -74,12 +78,15 @@ public class IngestService {
 
     private final MeterRegistry meters;
     private final AtomicInteger inProgress;
+    private final ApplicationEventPublisher events;
 
-    public IngestService(BlobStore blobs, InstanceIndex index, AuditLog audit, MeterRegistry meters) {
+    public IngestService(BlobStore blobs, InstanceIndex index, AuditLog audit, MeterRegistry meters,
+            ApplicationEventPublisher events) {
         this.blobs = blobs;
         this.index = index;
         this.audit = audit;
         this.meters = meters;
+        this.events = events;
         this.inProgress = meters.gauge("ingest.in.progress", new AtomicInteger());
     }
 
@@ -203,6 +210,12 @@ public class IngestService {
             return invalid(request, sopUid, "SOP Class UID in the data set differs from the command's",
                     Tag.SOPClassUID);
         }
+        Optional<Rejection> rejection;
+        try {
+            rejection = RejectionNotes.read(header, request.source());
+        } catch (IllegalArgumentException e) {
+            return invalid(request, sopUid, e.getMessage(), Tag.CurrentRequestedProcedureEvidenceSequence);
+        }
 
         IdentityLinker identities = this.identities;
         if (identities != null) {
@@ -226,10 +239,16 @@ public class IngestService {
             return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "index unavailable", null);
         }
         String patientId = header.getString(Tag.PatientID);
-        if (existing.isPresent() && request.sha256().equals(existing.get().sha256())) {
-            return new IngestResult(IngestResult.Outcome.UNCHANGED, sopUid, studyUid, patientId, "already stored", null);
-        }
+        IngestResult stored = existing.isPresent() && request.sha256().equals(existing.get().sha256())
+                ? new IngestResult(IngestResult.Outcome.UNCHANGED, sopUid, studyUid, patientId, "already stored", null)
+                : store(request, header, sopUid, sopClass, studyUid, seriesUid, patientId);
+        // a rejection note is applied before it is acknowledged, and again when it is sent again (idempotent)
+        return stored.success() && rejection.isPresent() ? applyRejection(rejection.get(), request, patientId, stored)
+                : stored;
+    }
 
+    private IngestResult store(IngestRequest request, DicomDataset header, String sopUid, String sopClass,
+            String studyUid, String seriesUid, String patientId) {
         String key = InstanceBlobKeys.of(studyUid, seriesUid, sopUid, request.sha256());
         StoredBlob blob;
         try {
@@ -242,6 +261,17 @@ public class IngestService {
         Optional<String> previousKey;
         try {
             previousKey = index.upsert(toIndexed(header, request, sopUid, sopClass, studyUid, seriesUid, blob));
+        } catch (PreviouslyRejectedException e) {
+            if (!key.equals(e.keptBlobKey())) {
+                deleteQuietly(key); // the bytes kept are those the instance had when rejected
+            }
+            log.info("refused instance {} of study {} from {}: {}", sopUid, studyUid, request.source().actor(),
+                    e.getMessage());
+            audit.record(new AuditEvent(Instant.now(), request.source().actor(), roleOf(request), "store-refused",
+                    request.source().channel(), patientId, studyUid, "failure", e.getMessage(),
+                    request.source().address()));
+            return new IngestResult(IngestResult.Outcome.PREVIOUSLY_REJECTED, sopUid, studyUid, patientId,
+                    e.shortMessage(), null);
         } catch (RuntimeException e) {
             deleteUnlessIndexed(sopUid, key);
             if (refusedValues(e)) {
@@ -260,6 +290,32 @@ public class IngestService {
             return new IngestResult(IngestResult.Outcome.REPLACED, sopUid, studyUid, patientId, "replaced", null);
         }
         return new IngestResult(IngestResult.Outcome.STORED, sopUid, studyUid, patientId, "stored", null);
+    }
+
+    /** Hides the instances a stored rejection note rejects; audited, and announced to what derives from studies. */
+    private IngestResult applyRejection(Rejection rejection, IngestRequest request, String patientId,
+            IngestResult stored) {
+        Map<String, Rejection.Outcome> outcomes;
+        try {
+            outcomes = index.reject(rejection);
+        } catch (RuntimeException e) {
+            log.error("rejection note {} stored but not applied: {}", rejection.noteUid(), e.toString());
+            return IngestResult.rejected(IngestResult.Outcome.FAILED, rejection.noteUid(),
+                    "rejection not applied (index unavailable); send the note again", null);
+        }
+        Map<Rejection.Outcome, Long> counts = new EnumMap<>(Rejection.Outcome.class);
+        outcomes.values().forEach(o -> counts.merge(o, 1L, Long::sum));
+        String detail = "rejection note " + rejection.noteUid() + " (" + rejection.codeValue() + " "
+                + rejection.codeMeaning() + "): " + counts.entrySet().stream()
+                .map(e -> e.getValue() + " " + e.getKey().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '))
+                .collect(java.util.stream.Collectors.joining(", "));
+        audit.record(new AuditEvent(Instant.now(), request.source().actor(), roleOf(request), "reject",
+                request.source().channel(), patientId, rejection.studyUid(), "success", detail,
+                request.source().address()));
+        log.info("study {}: {} from {}", rejection.studyUid(), detail, request.source().actor());
+        int rejected = counts.getOrDefault(Rejection.Outcome.REJECTED, 0L).intValue();
+        events.publishEvent(new InstancesRejected(rejection.studyUid(), rejection.noteUid(), rejected));
+        return stored;
     }
 
     private static String roleOf(IngestRequest request) {

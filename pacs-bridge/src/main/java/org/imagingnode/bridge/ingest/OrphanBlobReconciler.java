@@ -29,7 +29,7 @@ import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
- * Removes instance blobs that no index row points to: left by an ingest interrupted between its
+ * Removes instance blobs that no index row (nor rejected instance) points to: left by an ingest interrupted between its
  * blob write and its index commit (a crash, a database outage), or by a replacement whose old blob
  * could not be deleted. Runs at start-up and then periodically. A blob younger than the grace period
  * is kept, since it may belong to an ingest still in progress (on this node or another one sharing
@@ -117,7 +117,8 @@ public class OrphanBlobReconciler {
         }
         List<String> sops = batch.stream().map(b -> InstanceBlobKeys.sopInstanceUidOf(b.key()).orElseThrow())
                 .distinct().toList();
-        Map<String, String> indexedKey = new HashMap<>();
+        // the bytes of rejected instances are kept
+        Map<String, String> indexedKey = new HashMap<>(index.rejectedBlobKeys(sops));
         for (InstanceLocation l : index.locate(List.of(new Condition.UidList(IndexAttribute.SOPInstanceUID, sops)))) {
             indexedKey.put(l.sopInstanceUid(), l.blobKey());
         }

@@ -35,10 +35,12 @@ import org.imagingnode.bridge.ingest.IngestRequest;
 import org.imagingnode.bridge.ingest.IngestResult;
 import org.imagingnode.bridge.ingest.IngestService;
 import org.imagingnode.bridge.ingest.IngestSource;
+import org.imagingnode.bridge.ingest.InstancesRejected;
 import org.imagingnode.bridge.sharing.index.IndexEntry;
 import org.imagingnode.bridge.sharing.nodeauth.NodeTokenIssuer;
 import org.imagingnode.bridge.space.NationalId;
 import org.imagingnode.bridge.space.PatientSpace;
+import org.imagingnode.storage.BlobStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -55,7 +57,7 @@ import org.springframework.stereotype.Service;
 @EnableConfigurationProperties(SharingProperties.class)
 public class ManifestService {
     /** The source recorded for manifests; longer than any AE title, so no DICOM peer can share it. */
-    static final String SOURCE = "imaging-node:manifest";
+    static final String SOURCE = InstanceIndex.OWN_SOURCE_PREFIX + "manifest";
     private static final Logger log = LoggerFactory.getLogger(ManifestService.class);
     private static final Set<IndexAttribute> STUDY_ATTRIBUTES = Set.of(IndexAttribute.PatientName,
             IndexAttribute.PatientID, IndexAttribute.IssuerOfPatientID, IndexAttribute.PatientBirthDate,
@@ -71,6 +73,7 @@ public class ManifestService {
     private final PatientSpace space;
     private final IndexPublisher publisher;
     private final NodeTokenIssuer tokens;
+    private final BlobStore blobs;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "manifest-builder");
         t.setDaemon(true);
@@ -78,7 +81,8 @@ public class ManifestService {
     });
 
     public ManifestService(InstanceIndex index, IngestService ingest, SpoolArea spool, SharingProperties props,
-            NodeProperties node, PatientSpace space, IndexPublisher publisher, NodeTokenIssuer tokens) {
+            NodeProperties node, PatientSpace space, IndexPublisher publisher, NodeTokenIssuer tokens, BlobStore blobs) {
+        this.blobs = blobs;
         this.space = space;
         this.publisher = publisher;
         this.tokens = tokens;
@@ -129,18 +133,41 @@ public class ManifestService {
     }
 
     /**
-     * Builds and stores the manifest of one study now and publishes it to the index; empty when the study has no
-     * instance (besides its manifest), in which case a manifest built before is withdrawn from the index.
+     * Instances of a study were rejected (IHE IOCM): a study already shared gets its manifest rebuilt without them
+     * (or withdrawn when nothing is left) now, rather than after the quiet period; one not shared yet is built as
+     * usual once complete. Runs on the builder's thread, after the rejection note was acknowledged.
+     */
+    @EventListener
+    void onRejection(InstancesRejected rejected) {
+        String studyUid = rejected.studyInstanceUid();
+        scheduler.execute(() -> {
+            try {
+                if (index.findInstance(StudyManifest.sopInstanceUid(studyUid)).isPresent()) {
+                    rebuild(studyUid);
+                }
+            } catch (IOException | RuntimeException e) {
+                log.error("manifest of study {} not rebuilt after a rejection (retried after the quiet period): {}",
+                        studyUid, e.toString());
+            }
+        });
+    }
+
+    /**
+     * Builds and stores the manifest of one study now and publishes it to the index; empty when the study has
+     * nothing to share (no instance besides its manifest and its rejection notes), in which case a manifest built
+     * before is removed and withdrawn from the index.
      */
     public synchronized Optional<IngestResult> rebuild(String studyUid) throws IOException {
         String manifestUid = StudyManifest.sopInstanceUid(studyUid);
         Condition inStudy = new Condition.SingleValue(IndexAttribute.StudyInstanceUID, studyUid);
         List<InstanceLocation> located = index.locate(List.of(inStudy));
+        Set<String> rejectionNotes = index.rejectionNotesOf(studyUid);
         List<InstanceLocation> instances = located.stream()
-                .filter(i -> !i.sopInstanceUid().equals(manifestUid)).toList();
+                .filter(i -> !i.sopInstanceUid().equals(manifestUid) && !rejectionNotes.contains(i.sopInstanceUid()))
+                .toList();
         List<IndexRow> study = index.find(new IndexQuery(QueryLevel.STUDY, List.of(inStudy), STUDY_ATTRIBUTES, 1, 0));
         if (instances.isEmpty() || study.isEmpty()) {
-            if (located.size() > instances.size()) {
+            if (located.stream().anyMatch(i -> i.sopInstanceUid().equals(manifestUid))) {
                 withdraw(studyUid, manifestUid);
             }
             return Optional.empty();
@@ -178,9 +205,18 @@ public class ManifestService {
         return Optional.of(result);
     }
 
+    /** The study has nothing left to share: its manifest goes (a derived object, rebuilt if the study comes back). */
     private void withdraw(String studyUid, String manifestUid) {
-        log.info("study {} has nothing left to share: its manifest is withdrawn from the index", studyUid);
+        log.info("study {} has nothing left to share: its manifest is removed and withdrawn from the index", studyUid);
         publisher.withdraw(studyUid);
+        index.remove(manifestUid).ifPresent(key -> {
+            try {
+                blobs.delete(key);
+            } catch (IOException e) {
+                log.warn("blob {} of the withdrawn manifest of study {} not deleted (left for reconciliation): {}", key,
+                        studyUid, e.getMessage());
+            }
+        });
     }
 
     private NationalId nationalId(IndexRow study) {

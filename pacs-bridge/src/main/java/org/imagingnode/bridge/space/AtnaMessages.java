@@ -28,7 +28,8 @@ public final class AtnaMessages {
         String[] event = switch (e.action()) {
             case "query" -> new String[] {"110112", "Query", "E"};
             case "retrieve" -> new String[] {"110103", "DICOM Instances Accessed", "R"};
-            case "store", "store-replace" -> new String[] {"110104", "DICOM Instances Transferred", "C"};
+            case "store", "store-replace", "store-refused" -> new String[] {"110104", "DICOM Instances Transferred", "C"};
+            case "reject" -> new String[] {"110103", "DICOM Instances Accessed", "U"}; // IHE IOCM rejection note
             case "break-glass" -> new String[] {"110113", "Security Alert", "E"};
             default -> new String[] {"110110", "Patient Record", "U"};
         };

@@ -297,4 +297,65 @@ public final class TestObjects {
         }
         return file;
     }
+
+    /**
+     * Writes a Key Object Selection document (Explicit VR Little Endian) in {@code study}'s study and patient, titled
+     * with the DCM code given (an IHE IOCM rejection note for 113001, 113037, 113038 or 113039), whose evidence
+     * (CurrentRequestedProcedureEvidenceSequence) and content reference {@code referenced}, each under its own study
+     * and series. Returns the document's SOP Instance UID.
+     */
+    public static String writeKeyObjectSelection(Path file, Spec study, String code, String meaning,
+            java.util.List<Spec> referenced) throws IOException {
+        String kos = "1.2.840.10008.5.1.4.1.1.88.59";
+        String uid = uid();
+        DicomDataset ds = DicomDataset.newUtf8();
+        ds.putString(Tag.SOPClassUID, kos);
+        ds.putString(Tag.SOPInstanceUID, uid);
+        ds.putString(Tag.PatientName, study.patientName);
+        ds.putString(Tag.PatientID, study.patientId);
+        ds.putString(Tag.IssuerOfPatientID, study.issuer);
+        ds.putString(Tag.StudyInstanceUID, study.studyUid);
+        ds.putString(Tag.StudyDate, study.studyDate);
+        ds.putString(Tag.AccessionNumber, study.accession);
+        ds.putString(Tag.Modality, "KO");
+        ds.putString(Tag.SeriesInstanceUID, uid());
+        ds.putString(Tag.SeriesNumber, "999");
+        ds.putString(Tag.InstanceNumber, "1");
+        ds.putString(Tag.ValueType, "CONTAINER");
+        DicomDataset title = ds.addItem(Tag.ConceptNameCodeSequence);
+        title.putString(Tag.CodeValue, code);
+        title.putString(Tag.CodingSchemeDesignator, "DCM");
+        title.putString(Tag.CodeMeaning, meaning);
+        java.util.Map<String, java.util.Map<String, java.util.List<Spec>>> tree = new java.util.LinkedHashMap<>();
+        for (Spec r : referenced) {
+            tree.computeIfAbsent(r.studyUid, k -> new java.util.LinkedHashMap<>())
+                    .computeIfAbsent(r.seriesUid, k -> new java.util.ArrayList<>()).add(r);
+        }
+        tree.forEach((studyUid, series) -> {
+            DicomDataset evidence = ds.addItem(Tag.CurrentRequestedProcedureEvidenceSequence);
+            evidence.putString(Tag.StudyInstanceUID, studyUid);
+            series.forEach((seriesUid, sops) -> {
+                DicomDataset item = evidence.addItem(Tag.ReferencedSeriesSequence);
+                item.putString(Tag.SeriesInstanceUID, seriesUid);
+                for (Spec r : sops) {
+                    DicomDataset sop = item.addItem(Tag.ReferencedSOPSequence);
+                    sop.putString(Tag.ReferencedSOPClassUID, r.sopClassUid);
+                    sop.putString(Tag.ReferencedSOPInstanceUID, r.sopInstanceUid);
+                }
+            });
+        });
+        for (Spec r : referenced) {
+            DicomDataset item = ds.addItem(Tag.ContentSequence);
+            item.putString(Tag.RelationshipType, "CONTAINS");
+            item.putString(Tag.ValueType, "IMAGE");
+            DicomDataset sop = item.addItem(Tag.ReferencedSOPSequence);
+            sop.putString(Tag.ReferencedSOPClassUID, r.sopClassUid);
+            sop.putString(Tag.ReferencedSOPInstanceUID, r.sopInstanceUid);
+        }
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+            out.write(Part10.header(kos, uid, TransferSyntax.EXPLICIT_VR_LE));
+            out.write(ds.encode(TransferSyntax.EXPLICIT_VR_LE));
+        }
+        return uid;
+    }
 }

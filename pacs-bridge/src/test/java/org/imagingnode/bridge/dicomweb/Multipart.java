@@ -13,9 +13,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /** Test helpers: a small multipart/related reader and writer, independent of the node's own code. */
-final class Multipart {
-    record Part(Map<String, String> headers, byte[] body) {
-        String contentType() {
+public final class Multipart {
+    public record Part(Map<String, String> headers, byte[] body) {
+        public String contentType() {
             return headers.get("content-type");
         }
     }
@@ -34,7 +34,7 @@ final class Multipart {
         throw new IllegalArgumentException("no boundary in " + contentType);
     }
 
-    static List<Part> parse(byte[] body, String contentType) {
+    public static List<Part> parse(byte[] body, String contentType) {
         byte[] delimiter = ("--" + boundary(contentType)).getBytes(StandardCharsets.ISO_8859_1);
         List<Part> parts = new ArrayList<>();
         int pos = indexOf(body, delimiter, 0);
@@ -70,7 +70,7 @@ final class Multipart {
     }
 
     /** A STOW-RS body of application/dicom parts; returns {contentType, body}. */
-    static Object[] dicomBody(List<Path> files) throws java.io.IOException {
+    public static Object[] dicomBody(List<Path> files) throws java.io.IOException {
         String boundary = "test-" + UUID.randomUUID();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Path f : files) {
