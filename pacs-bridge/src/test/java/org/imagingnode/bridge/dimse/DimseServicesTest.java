@@ -228,7 +228,7 @@ class DimseServicesTest extends NodeIntegrationTest {
         Process storescp = Dcmtk.start(work.resolve("storescp.log"), "storescp", "-aet", "STORESCP", "-od",
                 out.toString(), Integer.toString(STORESCP_PORT));
         try {
-            waitForPort(STORESCP_PORT);
+            Dcmtk.awaitListening(STORESCP_PORT);
             Dcmtk.Result r = tool("movescu", "-S", "-aet", "MOVESCU", "-aec", NODE_AE, "-aem", "STORESCP",
                     "127.0.0.1", dimsePort(), "-k", "QueryRetrieveLevel=SERIES", "-k", "StudyInstanceUID=" + s.studyUid,
                     "-k", "SeriesInstanceUID=" + s.seriesUid);
@@ -336,18 +336,7 @@ class DimseServicesTest extends NodeIntegrationTest {
     }
 
     private List<DicomDataset> find(String model, Map<Integer, String> keys) throws Exception {
-        Path dir = Files.createTempDirectory(work, "find");
-        Path query = TestObjects.writeQuery(dir.resolve("query.dcm"), new LinkedHashMap<>(keys));
-        Dcmtk.Result r = tool("findscu", model, "-aet", "FINDSCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
-                "-X", "-od", dir.toString(), query.toString());
-        assertThat(r.ok()).as(r.output()).isTrue();
-        List<DicomDataset> out = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.filter(p -> p.getFileName().toString().startsWith("rsp")).sorted().toList()) {
-                out.add(TestObjects.read(p));
-            }
-        }
-        return out;
+        return Dcmtk.find(work, model, "FINDSCU", NODE_AE, dimsePort(), keys);
     }
 
     static void assertSameObjects(List<Path> sent, Path receivedDir) throws IOException {
@@ -369,16 +358,5 @@ class DimseServicesTest extends NodeIntegrationTest {
         try (Stream<BlobInfo> all = blobs.list("dicom/")) {
             return all.map(BlobInfo::key).filter(k -> k.contains("/" + sopInstanceUid + ".")).toList();
         }
-    }
-
-    static void waitForPort(int port) throws InterruptedException {
-        for (int i = 0; i < 100; i++) {
-            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException e) {
-                Thread.sleep(50);
-            }
-        }
-        throw new IllegalStateException("nothing listens on port " + port);
     }
 }

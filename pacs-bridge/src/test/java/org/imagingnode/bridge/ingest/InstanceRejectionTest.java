@@ -195,18 +195,7 @@ class InstanceRejectionTest extends NodeIntegrationTest {
     }
 
     private List<DicomDataset> cfind(Map<Integer, String> keys) throws Exception {
-        Path dir = Files.createTempDirectory(work, "find");
-        Path query = TestObjects.writeQuery(dir.resolve("query.dcm"), new LinkedHashMap<>(keys));
-        Dcmtk.Result r = Dcmtk.run(60, "findscu", "-S", "-aet", "FINDSCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
-                "-X", "-od", dir.toString(), query.toString());
-        assertThat(r.ok()).as(r.output()).isTrue();
-        List<DicomDataset> out = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.filter(p -> p.getFileName().toString().startsWith("rsp")).sorted().toList()) {
-                out.add(TestObjects.read(p));
-            }
-        }
-        return out;
+        return Dcmtk.find(work, "-S", "FINDSCU", NODE_AE, dimsePort(), keys);
     }
 
     @Test
@@ -278,13 +267,7 @@ class InstanceRejectionTest extends NodeIntegrationTest {
         Process storescp = Dcmtk.start(work.resolve("storescp.log"), "storescp", "-aet", "STORESCP", "-od",
                 moved.toString(), Integer.toString(STORESCP_PORT));
         try {
-            eventually("storescp listens", () -> {
-                try (java.net.Socket socket = new java.net.Socket("127.0.0.1", STORESCP_PORT)) {
-                    return true;
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            });
+            Dcmtk.awaitListening(STORESCP_PORT);
             Dcmtk.Result move = Dcmtk.run(60, "movescu", "-S", "-aet", "MOVESCU", "-aec", NODE_AE, "-aem", "STORESCP",
                     "127.0.0.1", dimsePort(), "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study);
             assertThat(move.ok()).as(move.output()).isTrue();

@@ -63,4 +63,40 @@ public final class Dcmtk {
             return s.getLocalPort();
         }
     }
+
+    /** Waits (up to 5 s) until something listens on a loopback port, e.g. a storescp just started. */
+    public static void awaitListening(int port) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException e) {
+                Thread.sleep(50);
+            }
+        }
+        throw new IllegalStateException("nothing listens on port " + port);
+    }
+
+    /**
+     * A C-FIND with findscu ({@code model} "-S" study root or "-P" patient root) from {@code callingAe}; {@code keys}
+     * maps tags to values ("" for a return key). Returns the responses, read with the node's own layer; fails when
+     * findscu does.
+     */
+    public static List<org.imagingnode.bridge.dicom.DicomDataset> find(Path work, String model, String callingAe,
+            String calledAe, String port, java.util.Map<Integer, String> keys) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory(work, "find");
+        Path query = org.imagingnode.bridge.dicom.TestObjects.writeQuery(dir.resolve("query.dcm"),
+                new java.util.LinkedHashMap<>(keys));
+        Result r = run(60, "findscu", model, "-aet", callingAe, "-aec", calledAe, "127.0.0.1", port, "-X", "-od",
+                dir.toString(), query.toString());
+        if (!r.ok()) {
+            throw new AssertionError("findscu failed:\n" + r.output());
+        }
+        List<org.imagingnode.bridge.dicom.DicomDataset> out = new ArrayList<>();
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.filter(p -> p.getFileName().toString().startsWith("rsp")).sorted().toList()) {
+                out.add(org.imagingnode.bridge.dicom.TestObjects.read(p));
+            }
+        }
+        return out;
+    }
 }
