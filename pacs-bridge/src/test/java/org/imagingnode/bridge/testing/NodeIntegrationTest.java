@@ -51,6 +51,7 @@ public abstract class NodeIntegrationTest {
                 + ", DOWNSCP=127.0.0.1:1");
         // manifests are built on demand in tests (a scheduled build would add instances to their studies)
         registry.add("node.sharing.manifest.enabled", () -> "${test.manifests:false}");
+        registry.add("node.sharing.hl7.port", () -> "0"); // the HL7 v2 listener, on a free port
         // DICOMweb: everything allowed (local development mode), a browser origin for the CORS tests
         registry.add("node.security.mode", () -> "open-dev");
         registry.add("node.dicomweb.cors-allowed-origins", () -> "http://viewer.test");
