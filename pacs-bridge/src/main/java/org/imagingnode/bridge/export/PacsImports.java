@@ -30,6 +30,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  */
 public class PacsImports {
     private static final Logger log = LoggerFactory.getLogger(PacsImports.class);
+    /** No progress on a job being sent for this long: its node is gone (each instance sent updates it). */
+    private static final String STALLED = "state = 'sending' AND updated_at < clock_timestamp() - interval '10 minutes'";
 
     /** A job as the requester sees it. */
     public record Job(UUID id, String studyInstanceUid, String destination, String state, int total, int completed,
@@ -84,8 +86,11 @@ public class PacsImports {
 
     /** A job, only for the caller who asked for it (anyone else: empty, as if it did not exist). */
     public Optional<Job> find(UUID id, String requestedBy) {
-        List<Job> jobs = jdbc.query("SELECT id, study_uid, destination_ae, state, total, completed, warning, failed,"
-                + " error, created_at, updated_at FROM pacs_import WHERE id = ? AND requested_by = ?",
+        // a job still "sending" with no progress for that long lost its node (stopped or crashed mid-way)
+        List<Job> jobs = jdbc.query("SELECT id, study_uid, destination_ae, CASE WHEN " + STALLED + " THEN 'failed'"
+                + " ELSE state END, total, completed, warning, failed, CASE WHEN " + STALLED + " THEN 'interrupted:"
+                + " the node sending it stopped; ask again' ELSE error END, created_at, updated_at FROM pacs_import"
+                + " WHERE id = ? AND requested_by = ?",
                 (rs, i) -> new Job(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4),
                         rs.getInt(5), rs.getInt(6), rs.getInt(7), rs.getInt(8), rs.getString(9),
                         rs.getTimestamp(10).toInstant(), rs.getTimestamp(11).toInstant()), id, requestedBy);
@@ -102,19 +107,20 @@ public class PacsImports {
                     c.warning(), c.failed(), id));
         } catch (IOException | RuntimeException e) {
             log.warn("import {} of study {} to {} failed: {}", id, study.studyInstanceUid(), to, e.getMessage());
-            finish(id, "failed", null, "could not send to " + destination.aeTitle() + ": " + e.getMessage());
+            // audited before the job says it is over: whoever sees the outcome finds it in the trail
             guard.audit(caller, channel, Action.RETRIEVE, study.patientId(), study.studyInstanceUid(), "failure",
                     "import to " + to + " (job " + id + ") failed: " + e.getMessage());
+            finish(id, "failed", null, "could not send to " + destination.aeTitle() + ": " + e.getMessage());
             return;
         }
         boolean ok = counts.failed() == 0;
-        finish(id, ok ? "completed" : "failed", counts, ok ? null
-                : counts.failed() + " of " + counts.total() + " instances refused by " + destination.aeTitle());
         log.info("import {} of study {} to {}: {} sent, {} with warnings, {} failed", id, study.studyInstanceUid(), to,
                 counts.completed(), counts.warning(), counts.failed());
         guard.audit(caller, channel, Action.RETRIEVE, study.patientId(), study.studyInstanceUid(),
                 ok ? "success" : "failure", "import to " + to + " (job " + id + "): " + counts.completed() + " sent, "
                         + counts.warning() + " with warnings, " + counts.failed() + " failed");
+        finish(id, ok ? "completed" : "failed", counts, ok ? null
+                : counts.failed() + " of " + counts.total() + " instances refused by " + destination.aeTitle());
     }
 
     private void finish(UUID id, String state, StoreScu.Counts counts, String error) {

@@ -152,6 +152,16 @@ class PortalExportsTest extends TokensNode {
         assertThat(send("DELETE", "/api/patient/studies/" + linked.studyUid + "/hidden", patientToken(person), null)
                 .statusCode()).isIn(200, 204);
 
+        // a job whose node stopped while sending it is reported failed once it has made no progress for 10 min
+        java.util.UUID lost = java.util.UUID.randomUUID();
+        jdbc.update("INSERT INTO pacs_import (id, requested_by, requested_role, study_uid, destination_ae, state,"
+                + " total, completed, updated_at) VALUES (?, '30003', 'professional', ?, 'ELSEWHERE', 'sending', 5, 2,"
+                + " clock_timestamp() - interval '11 minutes')", lost, linked.studyUid);
+        JsonNode interrupted = JSON.readTree(get("/viewer/imports/" + lost, elsewherePro).body());
+        assertThat(interrupted.get("state").asText()).isEqualTo("failed");
+        assertThat(interrupted.get("error").asText()).startsWith("interrupted");
+        assertThat(interrupted.get("completed").asInt()).isEqualTo(2);
+
         // a destination that does not answer: the job fails and says why
         HttpResponse<String> started = send("POST", "/viewer/imports", elsewherePro, map("studyInstanceUID",
                 linked.studyUid, "destination", "ELSEWHERE"));
