@@ -12,9 +12,10 @@ COUNT=${1:-300}
 RUNS=${2:-5}
 export TCP_NODELAY=1
 scripts/setup-debian.sh test
-# two invocations: "install test-compile" in one run leaves the executable jar without the reactor's modules
-mvn -q -B -DskipTests install
-mvn -q -B -pl pacs-bridge test-compile
+# two invocations: "package test-compile" in one run leaves the executable jar without the reactor's modules;
+# nothing is installed into the local Maven repository (other builds share it)
+mvn -q -B -DskipTests package
+mvn -q -B -pl pacs-bridge -am test-compile
 WORK=$(mktemp -d /var/tmp/viewer-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 CP="pacs-bridge/target/classes:pacs-bridge/target/test-classes:/usr/share/java/pixelmed.jar"
@@ -34,6 +35,8 @@ URL="http://127.0.0.1:$HTTP/viewer/?study=$STUDY"
 mkdir -p "$WORK/shots"
 # one warm-up (JIT of the node, page cache of the blobs), not counted
 node viewer-launcher/src/main/frontend/e2e/viewer-check.mjs "$URL" "$WORK/shots" --scroll 20 >/dev/null
+# the machine may be shared: its load during the runs goes into the results
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 ROWS=()
 for run in $(seq 1 "$RUNS"); do
   OUT=$(node viewer-launcher/src/main/frontend/e2e/viewer-check.mjs "$URL" "$WORK/shots" --scroll 20)
@@ -43,17 +46,21 @@ assert r["ok"], r.get("failure")
 print(r["firstImageMs"], r["firstImageNavMs"], r["steps"]["first"]["count"], r["scrollMs"])' "$OUT")")
   echo "run $run: ${ROWS[-1]}"
 done
+LOAD_AFTER=$(cut -d' ' -f1 /proc/loadavg)
 kill "$NODEPID"; wait "$NODEPID" 2>/dev/null || true
 
 mkdir -p bench/results
-python3 - "$COUNT" "$(nproc)" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(chromium --version 2>/dev/null | head -1)" "${ROWS[@]}" > bench/results/viewer.md <<'PY'
+python3 - "$COUNT" "$(nproc)" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(chromium --version 2>/dev/null | head -1)" \
+  "$LOAD_BEFORE / $LOAD_AFTER" "${ROWS[@]}" > bench/results/viewer.md <<'PY'
 import statistics, sys
-count, cores, when, chrome, rows = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], [r.split() for r in sys.argv[5:]]
+count, cores, when, chrome, load = sys.argv[1:6]
+rows = [r.split() for r in sys.argv[6:]]
 first = [int(r[0]) for r in rows]; nav = [int(r[1]) for r in rows]; scroll = [int(r[3]) for r in rows]
 med = statistics.median(first)
 print(f"# Web viewer: page load to first image ({count}-image CT series)\n")
 print(f"Measured {when} by `bench/viewer/run.sh {count} {len(rows)}` on {cores} cores, loopback, {chrome}, headless,")
-print("a fresh browser profile per run (cold cache), the packaged node in open-dev mode. One warm-up run not counted.\n")
+print("a fresh browser profile per run (cold cache), the packaged node in open-dev mode. One warm-up run not counted.")
+print(f"Load average (1 min) of the machine before / after the runs: {load}.\n")
 print("| run | navigation -> first image drawn (ms) | of which in-page, from navigation start (ms) | images in series | scroll 20 images (ms) |")
 print("| --- | --- | --- | --- | --- |")
 for i, r in enumerate(rows, 1):
