@@ -69,7 +69,7 @@ class PortalExportsTest extends TokensNode {
         Process pacs = Dcmtk.start(work.resolve("storescp.log"), "storescp", "-aet", SITE_PACS, "+xa", "-od",
                 received.toString(), Integer.toString(SITE_PACS_PORT));
         try {
-            waitForPort(SITE_PACS_PORT);
+            Dcmtk.awaitListening(SITE_PACS_PORT);
             HttpResponse<String> started = send("POST", "/viewer/imports", pro,
                     map("studyInstanceUID", first.studyUid, "destination", SITE_PACS));
             assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
@@ -211,7 +211,7 @@ class PortalExportsTest extends TokensNode {
                 received.toString(), Integer.toString(SITE_PACS_PORT));
         JsonNode r;
         try {
-            waitForPort(SITE_PACS_PORT);
+            Dcmtk.awaitListening(SITE_PACS_PORT);
             Process p = new ProcessBuilder("node", Path.of("..", "viewer-launcher", "src", "main", "frontend", "e2e",
                     "login-check.mjs").toString(), url(""), out.toString(), person.id(), linked.patientId,
                     linked.studyUid, "10009", SITE_ORG).redirectError(work.resolve("login.log").toFile()).start();
@@ -282,18 +282,6 @@ class PortalExportsTest extends TokensNode {
             }
             assertThat(System.nanoTime()).as("import still " + state).isLessThan(deadline);
             Thread.sleep(100);
-        }
-    }
-
-    private static void waitForPort(int port) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (true) {
-            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-                return;
-            } catch (java.io.IOException e) {
-                assertThat(System.nanoTime()).as("storescp listening").isLessThan(deadline);
-                Thread.sleep(50);
-            }
         }
     }
 }
