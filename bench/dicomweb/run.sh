@@ -19,6 +19,7 @@ command -v psql >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq p
 # "package" alone: it compiles the test classes too (a second phase on the same command line would make
 # the repackager drop the module jars from pacs-bridge.jar); nothing is installed into ~/.m2
 [ "${BENCH_SKIP_BUILD:-0}" = 1 ] || mvn -q -B -DskipTests package
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /var/tmp/dicomweb-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 # a private copy of the build, so a build running meanwhile in the same tree cannot pull it away
@@ -148,6 +149,7 @@ cat >"$RES" <<MD
 - tools: wrk (2 threads, 4 connections, 10 s) for QIDO; curl for the whole-study retrieve; a Java client
   (\`DicomWebBench\`, test sources) for STOW-RS (4 clients, 20 instances per request) and sequential latencies
 - every request goes through the access filter and writes an audit row (node.security.mode=open-dev)
+- load average at the start: $LOAD_BEFORE; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine show here)
 
 | measure | median | runs | target | baseline | node / baseline |
 | --- | --- | --- | --- | --- | --- |
