@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import org.imagingnode.bridge.database.KillablePostgres;
@@ -48,7 +49,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * before, during or after the outage is retrievable and byte-identical; an instance refused during
  * the outage was refused with a failure (a C-STORE failure status, an HTTP 503 with Retry-After), and
  * is either absent or complete, never half-indexed; a query during the outage is a 503 (QIDO-RS) or
- * a C-FIND failure status;
+ * a C-FIND failure status, and every access is audited, those answered during the outage too;
  * reconciliation leaves exactly the blobs of indexed instances; and the node recovers by itself,
  * without a restart.
  */
@@ -87,6 +88,8 @@ class DatabaseOutageTest extends NodeIntegrationTest {
     BlobStore blobs;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final AtomicInteger associations = new AtomicInteger();
+    private final AtomicInteger stowRequests = new AtomicInteger();
 
     /** What a client was told about one instance. */
     private record Sent(TestObjects.Spec spec, Path file, boolean acknowledged, String answer) {
@@ -165,6 +168,20 @@ class DatabaseOutageTest extends NodeIntegrationTest {
             assertThat(stored.map(BlobInfo::key).toList()).containsExactlyInAnyOrderElementsOf(indexedKeys);
         }
         assertThat(indexedKeys).hasSizeGreaterThanOrEqualTo(acknowledged.size());
+
+        // Every access is audited, those answered during the outage too (kept on disk, written once it was back).
+        String count = "SELECT count(*) FROM audit_event WHERE action = ? AND channel = ? AND actor LIKE ?";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline && jdbc.queryForObject(count, Long.class, "store", "DIMSE", "STORESCU")
+                < associations.get()) {
+            Thread.sleep(500);
+        }
+        assertThat(jdbc.queryForObject(count, Long.class, "store", "DIMSE", "STORESCU")).as("one per association")
+                .isEqualTo(associations.get());
+        assertThat(jdbc.queryForObject(count, Long.class, "store", "DICOMweb", "%")).as("one per STOW-RS request")
+                .isEqualTo(stowRequests.get());
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE action = 'query' AND actor = 'ALL'"
+                + " AND outcome = 'failure'", Long.class)).as("the C-FIND refused during the outage").isEqualTo(1);
     }
 
     /** One channel's loop: warms up, then sends its instances one by one, through the outage and after it. */
@@ -203,6 +220,7 @@ class DatabaseOutageTest extends NodeIntegrationTest {
     }
 
     private Sent storescu(TestObjects.Spec spec, Path file) throws Exception {
+        associations.incrementAndGet();
         Dcmtk.Result r = Dcmtk.run(120, "storescu", "-v", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1",
                 dimsePort(), file.toString());
         boolean success = r.output().contains("Received Store Response (Success)");
@@ -214,6 +232,7 @@ class DatabaseOutageTest extends NodeIntegrationTest {
     }
 
     private Sent stow(TestObjects.Spec spec, Path file) throws Exception {
+        stowRequests.incrementAndGet();
         String boundary = "outage-" + spec.sopInstanceUid;
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         body.writeBytes(("--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
