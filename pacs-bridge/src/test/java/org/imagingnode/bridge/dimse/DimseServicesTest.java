@@ -250,12 +250,7 @@ class DimseServicesTest extends NodeIntegrationTest {
     @Test
     void cancellingAFindEndsItCleanlyAndTheNodeServesOn() throws Exception {
         TestObjects.Spec s = new TestObjects.Spec();
-        List<Path> files = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
-            files.add(TestObjects.write(s, work.resolve("cancel" + i + ".dcm")));
-            s = s.sameSeries();
-        }
-        assertThat(store("STORESCU", files).ok()).isTrue();
+        storeSeries(s, 5, "cancel");
         Dcmtk.Result r = tool("findscu", "-S", "-v", "--cancel", "1", "-aet", "FINDSCU", "-aec", NODE_AE, "127.0.0.1",
                 dimsePort(), "-k", "QueryRetrieveLevel=IMAGE", "-k", "StudyInstanceUID=" + s.studyUid,
                 "-k", "SeriesInstanceUID=" + s.seriesUid, "-k", "SOPInstanceUID");
@@ -266,18 +261,24 @@ class DimseServicesTest extends NodeIntegrationTest {
                 .as("the node serves on after a cancel").isTrue();
     }
 
-    @Test
-    void aFindMatchingMoreThanTheNodeAnswersIsRefusedWithAReason() throws Exception {
-        // the test node answers at most 100 matches per C-FIND
+    /** Writes {@code count} instances of the series of {@code first} and stores them by C-STORE. */
+    private void storeSeries(TestObjects.Spec first, int count, String name) throws Exception {
         List<Path> files = new ArrayList<>();
-        TestObjects.Spec s = new TestObjects.Spec();
-        s.rows = 8;
-        s.columns = 8;
-        for (int i = 0; i < 101; i++) {
-            files.add(TestObjects.write(s, work.resolve("many" + i + ".dcm")));
+        TestObjects.Spec s = first;
+        for (int i = 0; i < count; i++) {
+            files.add(TestObjects.write(s, work.resolve(name + i + ".dcm")));
             s = s.sameSeries();
         }
         assertThat(store("STORESCU", files).ok()).isTrue();
+    }
+
+    @Test
+    void aFindMatchingMoreThanTheNodeAnswersIsRefusedWithAReason() throws Exception {
+        // the test node answers at most 100 matches per C-FIND
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.rows = 8;
+        s.columns = 8;
+        storeSeries(s, 101, "many");
         String[] imageQuery = {"findscu", "-S", "-d", "-aet", "FINDSCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
             "-k", "QueryRetrieveLevel=IMAGE", "-k", "StudyInstanceUID=" + s.studyUid, "-k", "SOPInstanceUID"};
 
