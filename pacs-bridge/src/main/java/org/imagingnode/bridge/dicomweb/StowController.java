@@ -24,8 +24,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 
-import org.apache.commons.fileupload2.core.FileUploadException;
-import org.apache.commons.fileupload2.core.MultipartInput;
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.FileMeta;
 import org.imagingnode.bridge.dicom.MalformedDicomException;
@@ -38,6 +36,8 @@ import org.imagingnode.bridge.ingest.IngestRequest;
 import org.imagingnode.bridge.ingest.IngestResult;
 import org.imagingnode.bridge.ingest.IngestService;
 import org.imagingnode.bridge.ingest.IngestSource;
+import org.imagingnode.bridge.multipart.MalformedMultipartException;
+import org.imagingnode.bridge.multipart.MultipartReader;
 import org.imagingnode.bridge.security.AccessGuard;
 import org.imagingnode.bridge.security.Action;
 import org.imagingnode.bridge.security.Caller;
@@ -50,8 +50,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * STOW-RS (PS3.18 10.5): {@code POST /studies[/{study}]} with a multipart/related body of
- * application/dicom parts. The body is parsed as a stream (Commons FileUpload's
- * {@link MultipartInput}); each part's data set is spooled behind the node's own normalised Part 10
+ * application/dicom parts. The body is parsed as a stream ({@link MultipartReader}); each part's data set is spooled behind the node's own normalised Part 10
  * header (so the same data set gives the same stored bytes whatever the channel) and goes through
  * the same ingest pipeline and durability contract as a C-STORE. The answer lists the stored
  * instances (ReferencedSOPSequence) and the failed ones with a reason (FailedSOPSequence): 200 when
@@ -83,6 +82,8 @@ public class StowController {
     static final long RETRY_AFTER_SECONDS = 5;
     /** Headers of one part (Content-Type, Content-Location, Content-ID...): a few hundred bytes in practice. */
     static final int PART_HEADERS_MAX_BYTES = 8192;
+    /** Header fields of one part: a handful in practice. */
+    static final int PART_HEADERS_MAX_COUNT = 32;
 
     private final IngestService ingest;
     private final SpoolArea spool;
@@ -122,20 +123,15 @@ public class StowController {
         List<CompletableFuture<Outcome>> parts = new ArrayList<>();
         List<Outcome> outcomes = new ArrayList<>();
         try {
-            MultipartInput body = MultipartInput.builder().setInputStream(rq.getInputStream()).setBoundary(boundary)
-                    .setPartHeaderSizeMax(PART_HEADERS_MAX_BYTES).get();
-            boolean more = body.skipPreamble();
-            while (more) {
-                Map<String, String> headers = headers(body.readHeaders());
-                try (InputStream part = body.newInputStream()) {
-                    parts.add(storePart(part, headers, targetStudy, caller, channel));
-                }
+            MultipartReader body = new MultipartReader(rq.getInputStream(), boundary, PART_HEADERS_MAX_BYTES,
+                    PART_HEADERS_MAX_COUNT);
+            for (MultipartReader.Part part = body.next(); part != null; part = body.next()) {
+                parts.add(storePart(part.body(), part.headers(), targetStudy, caller, channel));
                 while (parts.size() - outcomes.size() >= PARTS_IN_FLIGHT) {
                     outcomes.add(parts.get(outcomes.size()).join());
                 }
-                more = body.readBoundary();
             }
-        } catch (FileUploadException e) { // malformed or truncated body, part headers over the limit
+        } catch (MalformedMultipartException e) { // no delimiter, truncated body, part headers over the limits
             log.debug("malformed STOW-RS body: {}", e.toString());
             if (parts.isEmpty()) {
                 throw DicomWebException.badRequest("malformed multipart body: " + e.getMessage());
@@ -376,17 +372,6 @@ public class StowController {
             throw DicomWebException.badRequest("multipart/related without a boundary");
         }
         return boundary.getBytes(StandardCharsets.ISO_8859_1);
-    }
-
-    static Map<String, String> headers(String block) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String line : block.split("\r\n")) {
-            int colon = line.indexOf(':');
-            if (colon > 0) {
-                out.put(line.substring(0, colon).strip().toLowerCase(Locale.ROOT), line.substring(colon + 1).strip());
-            }
-        }
-        return out;
     }
 
     private static MessageDigest sha256() {
