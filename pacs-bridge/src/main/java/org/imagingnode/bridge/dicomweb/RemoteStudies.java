@@ -1,11 +1,14 @@
 package org.imagingnode.bridge.dicomweb;
 
 import java.io.IOException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 import jakarta.servlet.http.HttpServletResponse;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.security.Caller;
@@ -30,6 +33,19 @@ public interface RemoteStudies {
          * 404 when the source refuses or has none. Each is fetched (or taken from the cache) by {@link #fetch}.
          */
         List<Ref> instances(String seriesUid, String sopInstanceUid);
+
+        /**
+         * Every instance of the study with all the attributes the source indexes (QIDO-RS {@code includefield=all},
+         * every page), as the source lists them to the caller; 404 when the source refuses or has none.
+         */
+        List<JsonNode> instanceAttributes();
+
+        /**
+         * Lets a viewer token this node just issued to the caller for this study ({@code viewerTokenId}, valid
+         * until {@code expiresAt}) be forwarded to the source as the caller, for this study only: the source never
+         * sees this node's viewer tokens, it decides with the caller's own credentials.
+         */
+        void entrust(String viewerTokenId, Instant expiresAt);
 
         /** The instance's bytes, verified and cached on this node. */
         InstanceLocation fetch(Ref instance) throws IOException;

@@ -7,6 +7,8 @@ import java.util.Set;
 
 import jakarta.servlet.http.HttpServletRequest;
 
+import org.imagingnode.bridge.dicomweb.DicomWebException;
+import org.imagingnode.bridge.dicomweb.RemoteStudies;
 import org.imagingnode.bridge.index.Condition;
 import org.imagingnode.bridge.index.IndexAttribute;
 import org.imagingnode.bridge.index.IndexQuery;
@@ -20,6 +22,7 @@ import org.imagingnode.bridge.security.Action;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.bridge.security.Decision;
 import org.imagingnode.viewer.InvalidViewerTokenException;
+import org.imagingnode.viewer.ViewerScope;
 import org.imagingnode.viewer.ViewerToken;
 import org.imagingnode.viewer.ViewerTokenService;
 import org.springframework.stereotype.Component;
@@ -36,11 +39,14 @@ class ViewerAccess {
     private final AccessGuard guard;
     private final InstanceIndex index;
     private final ViewerTokenService viewerTokens;
+    private final RemoteStudies remote;
 
-    ViewerAccess(AccessGuard guard, InstanceIndex index, ViewerTokenService viewerTokens) {
+    ViewerAccess(AccessGuard guard, InstanceIndex index, ViewerTokenService viewerTokens,
+            Optional<RemoteStudies> remote) {
         this.guard = guard;
         this.index = index;
         this.viewerTokens = viewerTokens;
+        this.remote = remote.orElse(null);
     }
 
     AccessGuard guard() {
@@ -131,17 +137,53 @@ class ViewerAccess {
     }
 
     /**
-     * The stored study (or series), once the policy allowed the caller to see its patient's study; empty
-     * (and audited) when nothing of it is stored.
+     * The stored study (or series), once the policy allowed the caller to see its patient's study, or a whole study
+     * held by another node as its source lists it to the caller; empty (and audited) when there is no such study
+     * for the caller.
      */
     Optional<StudyContents.Contents> study(HttpServletRequest rq, Caller caller, String studyUid, String seriesUid) {
         Optional<StudyContents.Contents> contents = StudyContents.read(index, studyUid, seriesUid);
         if (contents.isEmpty()) {
-            guard.audit(caller, CHANNEL, Action.RETRIEVE, null, studyUid, "not found", rq.getRequestURI());
+            contents = remoteStudy(caller, studyUid, seriesUid);
+            if (contents.isEmpty()) {
+                guard.audit(caller, CHANNEL, Action.RETRIEVE, null, studyUid, "not found", rq.getRequestURI());
+            }
             return contents;
         }
         StudyContents.Owner owner = contents.get().owner();
         guard.check(rq, Action.RETRIEVE, owner.patientId(), owner.issuerOfPatientId(), studyUid, seriesUid);
         return contents;
+    }
+
+    /**
+     * A study of another node, listed by its source for the caller (the source applies the patient's rules); a
+     * series of one is not launched on its own (a viewer token for it would reach the whole study at the source).
+     */
+    private Optional<StudyContents.Contents> remoteStudy(Caller caller, String studyUid, String seriesUid) {
+        Optional<RemoteStudies.Study> r = remote == null || seriesUid != null ? Optional.empty()
+                : remote.find(studyUid, caller);
+        if (r.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(StudyContents.remote(r.get(), studyUid, r.get().instanceAttributes()));
+        } catch (DicomWebException e) {
+            if (e.status() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * A viewer token for the caller on what {@code scope} names in these contents; for a remote study, the token's
+     * requests are entrusted with the caller's credentials at the source.
+     */
+    ViewerToken issue(Caller caller, ViewerScope scope, StudyContents.Contents contents) {
+        ViewerToken token = viewerTokens.issue(caller.id(), scope);
+        if (contents.remote() != null) {
+            contents.remote().entrust(token.id(), token.expiresAt());
+        }
+        return token;
     }
 }

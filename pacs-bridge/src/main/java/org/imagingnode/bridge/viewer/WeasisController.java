@@ -153,12 +153,12 @@ public class WeasisController {
         }
         ViewerToken token = presented.orElse(null);
         if (token == null) {
-            token = tokens.issue(caller.id(), ViewerScope.study(owner.patientId(), owner.issuerOfPatientId(), study));
+            token = access.issue(caller, ViewerScope.study(owner.patientId(), owner.issuerOfPatientId(), study), contents);
             access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
-                    "Weasis manifest, token " + token.id() + " until " + token.expiresAt());
+                    "Weasis manifest, token " + token.id() + " until " + token.expiresAt() + contents.origin());
         } else {
             access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "success",
-                    "Weasis manifest for viewer token " + token.id());
+                    "Weasis manifest for viewer token " + token.id() + contents.origin());
         }
         WeasisManifest mf = WeasisManifest.withToken(NodeUrls.wadoUri(rq, dicomWeb), token, List.of(contents.patient()));
         return ResponseEntity.ok().contentType(new MediaType("application", "xml", StandardCharsets.UTF_8))
@@ -177,11 +177,11 @@ public class WeasisController {
         StudyContents.Owner owner = contents.owner();
         ViewerScope scope = new ViewerScope(requested.level(), owner.patientId(), owner.issuerOfPatientId(), study,
                 series);
-        ViewerToken token = tokens.issue(caller.id(), scope);
+        ViewerToken token = access.issue(caller, scope, contents);
         WeasisLaunch launch = WeasisLaunch.dicomWeb(NodeUrls.dicomWebBase(rq, dicomWeb), token);
         access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
                 "Weasis launch (" + scope.level() + (series == null ? "" : " " + series) + "), token " + token.id()
-                        + " until " + token.expiresAt());
+                        + " until " + token.expiresAt() + contents.origin());
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("studyInstanceUID", study);
         if (series != null) {

@@ -11,7 +11,6 @@ import org.imagingnode.bridge.security.Action;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.viewer.ViewerScope;
 import org.imagingnode.viewer.ViewerToken;
-import org.imagingnode.viewer.ViewerTokenService;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpStatus;
@@ -31,14 +30,12 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 public class WebViewerController {
     private final ViewerAccess access;
-    private final ViewerTokenService tokens;
     private final Map<String, Object> loginOptions;
 
-    WebViewerController(ViewerAccess access, ViewerTokenService tokens, ViewerProperties props,
+    WebViewerController(ViewerAccess access, ViewerProperties props,
             @Value("${node.security.mode:deny}") String mode, @Value("${node.auth.issuer:}") String issuer,
             @Value("${node.auth.dev-issuer.enabled:false}") boolean devIssuer) {
         this.access = access;
-        this.tokens = tokens;
         Map<String, Object> options = new LinkedHashMap<>();
         String m = mode.strip().toLowerCase(java.util.Locale.ROOT);
         options.put("mode", m);
@@ -101,10 +98,10 @@ public class WebViewerController {
             return ResponseEntity.notFound().build();
         }
         StudyContents.Owner owner = contents.owner();
-        ViewerToken token = tokens.issue(caller.id(), ViewerScope.study(owner.patientId(), owner.issuerOfPatientId(),
-                study));
+        ViewerToken token = access.issue(caller, ViewerScope.study(owner.patientId(), owner.issuerOfPatientId(), study),
+                contents);
         access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
-                "web viewer, token " + token.id() + " until " + token.expiresAt());
+                "web viewer, token " + token.id() + " until " + token.expiresAt() + contents.origin());
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("studyInstanceUID", study);
         body.put("viewerUrl", NodeUrls.origin(rq) + "/viewer/?study=" + study + "#token=" + token.value());

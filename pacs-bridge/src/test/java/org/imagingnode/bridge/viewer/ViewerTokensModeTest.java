@@ -51,7 +51,7 @@ class ViewerTokensModeTest extends TokensNode {
 
         HttpResponse<String> launch = get("/viewer/weasis/studies/" + mine.studyUid, pro);
         assertThat(launch.statusCode()).as(launch.body()).isEqualTo(200);
-        Map<String, String> cmd = WeasisEndpointsTest.weasisOptions(
+        Map<String, String> cmd = Weasis.options(
                 URI.create(JSON.readTree(launch.body()).get("weasisUri").asText()), "$dicom:rs");
         String viewer = cmd.get("-H").substring("Authorization: ".length());
         assertThat(viewer).isNotEqualTo(pro);
@@ -70,7 +70,7 @@ class ViewerTokensModeTest extends TokensNode {
         assertThat(get("/viewer/web/studies/" + mine.studyUid, viewer).statusCode()).isEqualTo(403);
 
         // older Weasis: the manifest URL of the launch, fetched without headers, carries the same token
-        Map<String, String> legacy = WeasisEndpointsTest.weasisOptions(
+        Map<String, String> legacy = Weasis.options(
                 URI.create(JSON.readTree(launch.body()).get("manifestWeasisUri").asText()), "$dicom:get");
         HttpResponse<String> legacyManifest = getUrl(legacy.get("-w"), null);
         assertThat(legacyManifest.statusCode()).as(legacyManifest.body()).isEqualTo(200);
@@ -131,13 +131,13 @@ class ViewerTokensModeTest extends TokensNode {
         assertThat(launch.statusCode()).as(launch.body()).isEqualTo(200);
         JsonNode body = JSON.readTree(launch.body());
         assertThat(body.get("studies").asInt()).isEqualTo(2);
-        Map<String, String> cmd = WeasisEndpointsTest.weasisOptions(URI.create(body.get("weasisUri").asText()),
+        Map<String, String> cmd = Weasis.options(URI.create(body.get("weasisUri").asText()),
                 "$dicom:rs");
         assertThat(cmd.get("-r")).isEqualTo("patientID=" + first.patientId + "^^^" + first.issuer);
         String viewer = cmd.get("-H").substring("Authorization: ".length());
 
         // Weasis's own QIDO-RS request for that -r, with the viewer token: the patient's two studies, no other
-        HttpResponse<String> qido = getUrl(WeasisQido.forRequest(cmd.get("--url"), cmd.get("-r")), viewer);
+        HttpResponse<String> qido = getUrl(Weasis.firstQuery(cmd.get("--url"), cmd.get("-r")), viewer);
         assertThat(qido.statusCode()).as(qido.body()).isEqualTo(200);
         List<String> listed = new java.util.ArrayList<>();
         for (JsonNode st : JSON.readTree(qido.body())) {

@@ -3,9 +3,7 @@ package org.imagingnode.bridge.viewer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayInputStream;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -18,8 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import javax.xml.parsers.DocumentBuilderFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -43,9 +39,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.mock.web.MockHttpServletRequest;
-import org.w3c.dom.Document;
 import org.w3c.dom.Element;
-import org.w3c.dom.NodeList;
 
 /**
  * Weasis launch over the running node: a study stored with DCMTK's storescu, a launch URI and a manifest
@@ -115,7 +109,7 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
         Instant expiresAt = Instant.parse(body.get("expiresAt").asText());
         assertThat(expiresAt).isBetween(Instant.now().plusSeconds(29 * 60), Instant.now().plusSeconds(31 * 60));
 
-        Map<String, String> cmd = weasisOptions(URI.create(body.get("weasisUri").asText()), "$dicom:rs");
+        Map<String, String> cmd = Weasis.options(URI.create(body.get("weasisUri").asText()), "$dicom:rs");
         String dicomWeb = "http://127.0.0.1:" + httpPort + "/dicomweb";
         assertThat(cmd.get("--url")).isEqualTo(dicomWeb);
         assertThat(cmd.get("-r")).isEqualTo("studyUID=" + ct1.studyUid);
@@ -125,7 +119,7 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
         assertThat(token.expiresAt()).isEqualTo(expiresAt);
 
         // Weasis: QIDO-RS for the study (its own request), its series and their instances, then WADO-RS
-        HttpResponse<byte[]> studyQuery = getBytes(WeasisQido.forRequest(cmd.get("--url"), cmd.get("-r")),
+        HttpResponse<byte[]> studyQuery = getBytes(Weasis.firstQuery(cmd.get("--url"), cmd.get("-r")),
                 Map.of("Authorization", authorization));
         assertThat(studyQuery.statusCode()).isEqualTo(200);
         JsonNode studies = JSON.readTree(studyQuery.body());
@@ -153,7 +147,7 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
         assertThat(retrieved).isEqualTo(files.size());
 
         // older Weasis: $dicom:get -w on the manifest URL, fetched without headers, carrying the same token
-        Map<String, String> legacy = weasisOptions(URI.create(body.get("manifestWeasisUri").asText()), "$dicom:get");
+        Map<String, String> legacy = Weasis.options(URI.create(body.get("manifestWeasisUri").asText()), "$dicom:get");
         HttpResponse<byte[]> manifest = getBytes(legacy.get("-w"), Map.of());
         assertThat(manifest.statusCode()).isEqualTo(200);
         assertThat(new String(manifest.body(), StandardCharsets.UTF_8)).contains("value=\"" + authorization + "\"");
@@ -169,10 +163,10 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
         HttpResponse<String> rs = get("/viewer/weasis/studies/" + mr.studyUid + "/series/" + mr.seriesUid,
                 PRO_CREDENTIAL, "application/json");
         assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
-        Map<String, String> cmd = weasisOptions(URI.create(JSON.readTree(rs.body()).get("weasisUri").asText()),
+        Map<String, String> cmd = Weasis.options(URI.create(JSON.readTree(rs.body()).get("weasisUri").asText()),
                 "$dicom:rs");
         assertThat(cmd.get("-r")).isEqualTo("seriesUID=" + mr.seriesUid);
-        HttpResponse<byte[]> seriesQuery = getBytes(WeasisQido.forRequest(cmd.get("--url"), cmd.get("-r")),
+        HttpResponse<byte[]> seriesQuery = getBytes(Weasis.firstQuery(cmd.get("--url"), cmd.get("-r")),
                 Map.of("Authorization", cmd.get("-H").substring("Authorization: ".length())));
         assertThat(seriesQuery.statusCode()).isEqualTo(200);
         JsonNode found = JSON.readTree(seriesQuery.body());
@@ -192,43 +186,24 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
         assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
         assertThat(rs.headers().firstValue("Content-Type").orElse("")).startsWith("application/xml");
         assertThat(rs.body()).doesNotContain("professional-long-lived-access-token-42");
-        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-        f.setNamespaceAware(true);
-        Document doc = f.newDocumentBuilder().parse(new ByteArrayInputStream(rs.body().getBytes(StandardCharsets.UTF_8)));
-        Element root = doc.getDocumentElement();
-        assertThat(root.getLocalName()).isEqualTo("wado_query");
-        String wadoUrl = root.getAttribute("wadoURL");
-        assertThat(wadoUrl).isEqualTo("http://127.0.0.1:" + httpPort + "/wado");
-        boolean onlySop = Boolean.parseBoolean(root.getAttribute("requireOnlySOPInstanceUID"));
-        String extra = root.getAttribute("additionnalParameters");
-        Map<String, String> headers = new LinkedHashMap<>();
-        for (Element t : elements(root, "httpTag")) {
-            headers.put(t.getAttribute("key"), t.getAttribute("value"));
-        }
-        ViewerToken token = tokens.verify(headers.get("Authorization"));
+        Weasis.Manifest manifest = Weasis.manifest(rs.body());
+        Element root = manifest.root();
+        assertThat(manifest.wadoUrl()).isEqualTo("http://127.0.0.1:" + httpPort + "/wado");
+        ViewerToken token = tokens.verify(manifest.headers().get("Authorization"));
         assertThat(token.scope().studyInstanceUid()).isEqualTo(ct1.studyUid);
 
-        Element patient = elements(root, "Patient").get(0);
+        Element patient = Weasis.elements(root, "Patient").get(0);
         assertThat(patient.getAttribute("PatientID")).isEqualTo(ct1.patientId);
         assertThat(patient.getAttribute("PatientName")).isEqualTo("Martin^Claire");
-        Element study = elements(patient, "Study").get(0);
-        assertThat(study.getAttribute("StudyInstanceUID")).isEqualTo(ct1.studyUid);
+        assertThat(Weasis.elements(patient, "Study").get(0).getAttribute("StudyInstanceUID")).isEqualTo(ct1.studyUid);
         List<String> seen = new ArrayList<>();
-        for (Element series : elements(study, "Series")) {
-            String seriesUid = series.getAttribute("SeriesInstanceUID");
-            for (Element instance : elements(series, "Instance")) {
-                String sop = instance.getAttribute("SOPInstanceUID");
-                // the request Weasis builds from a manifest 1 document
-                String url = wadoUrl + "?requestType=WADO"
-                        + (onlySop ? "" : "&studyUID=" + ct1.studyUid + "&seriesUID=" + seriesUid)
-                        + "&objectUID=" + sop + "&contentType=application/dicom" + extra;
-                HttpResponse<byte[]> got = getBytes(url, headers);
-                assertThat(got.statusCode()).as(url).isEqualTo(200);
-                Path copy = work.resolve(sop + ".dcm");
-                Files.write(copy, got.body());
-                assertThat(TestObjects.pixelData(copy)).isEqualTo(TestObjects.pixelData(files.get(sop)));
-                seen.add(sop);
-            }
+        for (Weasis.ManifestObject o : manifest.objects()) {
+            HttpResponse<byte[]> got = getBytes(o.url(), manifest.headers());
+            assertThat(got.statusCode()).as(o.url()).isEqualTo(200);
+            Path copy = work.resolve(o.sopInstanceUid() + ".dcm");
+            Files.write(copy, got.body());
+            assertThat(TestObjects.pixelData(copy)).isEqualTo(TestObjects.pixelData(files.get(o.sopInstanceUid())));
+            seen.add(o.sopInstanceUid());
         }
         assertThat(seen).containsExactlyInAnyOrderElementsOf(files.keySet());
         // instances in InstanceNumber order within their series
@@ -256,7 +231,7 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
     private Map<String, String> launched(String path) throws Exception {
         HttpResponse<String> rs = get(path, PRO_CREDENTIAL, "application/json");
         assertThat(rs.statusCode()).as(path + ": " + rs.body()).isEqualTo(200);
-        return weasisOptions(URI.create(JSON.readTree(rs.body()).get("weasisUri").asText()), "$dicom:rs");
+        return Weasis.options(URI.create(JSON.readTree(rs.body()).get("weasisUri").asText()), "$dicom:rs");
     }
 
     @Test
@@ -270,7 +245,8 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
     @Test
     void when_the_access_policy_denies_no_token_is_issued_and_the_refusal_is_audited() {
         WeasisController denying = new WeasisController(
-                new ViewerAccess(new AccessGuard(new DenyAllPolicy(), audit), index, tokens), tokens, dicomWebProperties);
+                new ViewerAccess(new AccessGuard(new DenyAllPolicy(), audit), index, tokens, java.util.Optional.empty()), tokens,
+                dicomWebProperties);
         MockHttpServletRequest rq = new MockHttpServletRequest("GET", "/viewer/weasis/studies/" + ct1.studyUid);
         rq.setRemoteAddr("127.0.0.9");
         assertThatThrownBy(() -> denying.study(ct1.studyUid, rq)).isInstanceOf(AccessDeniedException.class)
@@ -282,38 +258,6 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    /** Decodes a weasis:// URI and returns its options (each given once), checking the command name. */
-    static Map<String, String> weasisOptions(URI uri, String expectedCommand) {
-        assertThat(uri.getScheme()).isEqualTo("weasis");
-        String line = URLDecoder.decode(uri.toString().substring("weasis://".length()), StandardCharsets.UTF_8);
-        List<String> words = new ArrayList<>();
-        StringBuilder cur = null;
-        boolean quoted = false;
-        for (char c : line.toCharArray()) {
-            if (c == '"') {
-                quoted = !quoted;
-                cur = cur == null ? new StringBuilder() : cur;
-            } else if (c == ' ' && !quoted) {
-                if (cur != null) {
-                    words.add(cur.toString());
-                    cur = null;
-                }
-            } else {
-                cur = cur == null ? new StringBuilder() : cur;
-                cur.append(c);
-            }
-        }
-        if (cur != null) {
-            words.add(cur.toString());
-        }
-        assertThat(words.get(0)).isEqualTo(expectedCommand);
-        Map<String, String> opts = new LinkedHashMap<>();
-        for (int i = 1; i < words.size(); i += 2) {
-            assertThat(opts.put(words.get(i), words.get(i + 1))).as("option " + words.get(i) + " repeated").isNull();
-        }
-        return opts;
-    }
 
     private HttpResponse<String> get(String path, String authorization, String accept) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
@@ -331,16 +275,5 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET();
         headers.forEach(b::header);
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-    }
-
-    private static List<Element> elements(Element parent, String name) {
-        List<Element> out = new ArrayList<>();
-        NodeList nl = parent.getChildNodes();
-        for (int i = 0; i < nl.getLength(); i++) {
-            if (nl.item(i) instanceof Element e && name.equals(e.getLocalName())) {
-                out.add(e);
-            }
-        }
-        return out;
     }
 }

@@ -384,7 +384,7 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         assertThat(r.at("/rows/0/text").asText()).contains("LEFÈVRE Anaïs", "MR", "IRM genou");
         assertThat(r.get("buttons").toString()).contains("Ouvrir dans Weasis", "Visionneuse web");
 
-        Map<String, String> weasis = WeasisEndpointsTest.weasisOptions(URI.create(r.get("weasisUri").asText()),
+        Map<String, String> weasis = Weasis.options(URI.create(r.get("weasisUri").asText()),
                 "$dicom:rs");
         assertThat(weasis.get("-r")).isEqualTo("studyUID=" + s.studyUid);
         assertThat(tokens.verify(weasis.get("-H").substring("Authorization: ".length())).scope().studyInstanceUid())

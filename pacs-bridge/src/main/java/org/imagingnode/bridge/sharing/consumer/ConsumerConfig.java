@@ -10,6 +10,7 @@ import org.imagingnode.bridge.sharing.nodeauth.NodeTokenIssuer;
 import org.imagingnode.bridge.space.PatientSpace;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.storage.BlobStore;
+import org.imagingnode.viewer.ViewerTokenService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
@@ -53,15 +54,15 @@ public class ConsumerConfig {
     @Bean
     RemoteStudiesService remoteStudies(SourceClient client, RemoteStudyRegistry registry, InstanceCache cache,
             RetrievalGrants grants, SpoolArea spool, PatientSpace space, SpaceProperties spaceProps,
-            ConsumerProperties props, NodeTokenIssuer nodeTokens, Environment env) {
+            ConsumerProperties props, ViewerTokenService viewerTokens, NodeTokenIssuer nodeTokens, Environment env) {
         String ownNode = nodeTokens.nodeId();
         String indexUrl = env.getProperty("node.sharing.index-url", "").strip().replaceAll("/+$", "");
         String indexNode = env.getProperty("node.sharing.index-node-id", ownNode).strip();
         log.info("sharing consumer: patients' studies at other nodes are looked up in the index at {} (node {}),"
                 + " retrieved through this node and cached up to {} for {}", indexUrl.isEmpty() ? "this node"
                 : indexUrl, indexNode, props.cache().maxSize(), props.cache().maxAge());
-        return new RemoteStudiesService(client, registry, cache, grants, spool, space, spaceProps, props, ownNode,
-                () -> new RemoteStudiesService.IndexLocation(indexUrl.isEmpty() ? selfUrl(env) : indexUrl, indexNode));
+        return new RemoteStudiesService(client, registry, cache, grants, spool, space, spaceProps, props, viewerTokens,
+                ownNode, () -> new RemoteStudiesService.IndexLocation(indexUrl.isEmpty() ? selfUrl(env) : indexUrl, indexNode));
     }
 
     /** This node over loopback (the index it is by default), once its HTTP port is known. */

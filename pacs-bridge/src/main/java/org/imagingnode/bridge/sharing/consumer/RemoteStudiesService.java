@@ -51,7 +51,11 @@ import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.bridge.sharing.index.IndexEntry;
 import org.imagingnode.bridge.space.NationalId;
 import org.imagingnode.bridge.space.PatientSpace;
+import org.imagingnode.bridge.space.PatientSpacePolicy;
 import org.imagingnode.bridge.space.SpaceProperties;
+import org.imagingnode.viewer.InvalidViewerTokenException;
+import org.imagingnode.viewer.ViewerToken;
+import org.imagingnode.viewer.ViewerTokenService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +74,8 @@ import org.slf4j.LoggerFactory;
  * and served from there; metadata, renderings and query answers are streamed through.</li>
  * <li>C-GET and C-MOVE of such a study ({@link RemoteRetrieves}): its instances are fetched into the cache, then sent
  * as local ones are, with the credentials of the professional who last found it here ({@link RetrievalGrants}).</li>
+ * <li>A viewer token this node issued for such a study (Weasis or web viewer launch) is never sent to the source:
+ * its requests go there with the credentials of the professional it was issued to ({@link Study#entrust}).</li>
  * </ul>
  */
 public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
@@ -93,6 +99,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     private final PatientSpace space;
     private final SpaceProperties spaceProps;
     private final ConsumerProperties props;
+    private final ViewerTokenService viewerTokens;
     private final String ownNode;
     private final Supplier<IndexLocation> index;
     private final Map<String, CompletableFuture<InstanceLocation>> inFlight = new ConcurrentHashMap<>();
@@ -107,7 +114,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
 
     public RemoteStudiesService(SourceClient client, RemoteStudyRegistry registry, InstanceCache cache,
             RetrievalGrants grants, SpoolArea spool, PatientSpace space, SpaceProperties spaceProps,
-            ConsumerProperties props, String ownNode, Supplier<IndexLocation> index) {
+            ConsumerProperties props, ViewerTokenService viewerTokens, String ownNode, Supplier<IndexLocation> index) {
         this.client = client;
         this.registry = registry;
         this.cache = cache;
@@ -116,6 +123,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         this.space = space;
         this.spaceProps = spaceProps;
         this.props = props;
+        this.viewerTokens = viewerTokens;
         this.ownNode = ownNode;
         this.index = index;
     }
@@ -127,8 +135,22 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         if (caller.authorization() == null || "anonymous".equals(caller.role())) {
             return Optional.empty();
         }
-        return registry.find(studyUid).filter(r -> !ownNode.equals(r.sourceNode()))
-                .map(r -> new Handle(r, caller.authorization()));
+        Optional<RemoteStudyRegistry.RemoteStudy> r = registry.find(studyUid)
+                .filter(s -> !ownNode.equals(s.sourceNode()));
+        if (r.isPresent() && PatientSpacePolicy.VIEWER.equals(caller.role())) {
+            return entrusted(caller, studyUid).map(professional -> new Handle(r.get(), professional));
+        }
+        return r.map(s -> new Handle(s, caller.authorization()));
+    }
+
+    /** The credentials a viewer token of this node was entrusted with for the study, if any (and still valid). */
+    private Optional<String> entrusted(Caller viewer, String studyUid) {
+        try {
+            ViewerToken t = viewerTokens.verify(viewer.authorization());
+            return grants.authorizationForViewer(t.id(), studyUid);
+        } catch (InvalidViewerTokenException e) {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -217,26 +239,12 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 path.append("&SOPInstanceUID=").append(sopInstanceUid);
             }
             List<Ref> refs = new ArrayList<>();
-            try {
-                while (true) {
-                    URI uri = URI.create(study.retrieveUrl() + path + "&offset=" + refs.size());
-                    Page page = client.fetch(study.sourceNode(), uri, authorization, "application/dicom+json",
-                            rs -> new Page(JSON.readTree(limited(rs.body(), MAX_QUERY_ANSWER)),
-                                    rs.headers().allValues("Warning").stream().anyMatch(w -> w.contains(MORE_MATCHES))));
-                    int before = refs.size();
-                    for (JsonNode n : page.json()) {
-                        String se = text(n, "0020000E");
-                        String sop = text(n, "00080018");
-                        if (se != null && sop != null && Uids.isValid(se) && Uids.isValid(sop)) {
-                            refs.add(new Ref(seriesUid != null ? seriesUid : se, sop));
-                        }
-                    }
-                    if (!page.more() || refs.size() == before) {
-                        break;
-                    }
+            for (JsonNode n : listAll(path.toString())) {
+                String se = text(n, "0020000E");
+                String sop = text(n, "00080018");
+                if (se != null && sop != null && Uids.isValid(se) && Uids.isValid(sop)) {
+                    refs.add(new Ref(seriesUid != null ? seriesUid : se, sop));
                 }
-            } catch (SourceClient.RefusedException e) {
-                throw refused(e);
             }
             if (refs.isEmpty()) {
                 throw DicomWebException.notFound(sopInstanceUid != null ? "no instance " + sopInstanceUid
@@ -256,6 +264,41 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 }
             }
             return refs;
+        }
+
+        @Override
+        public List<JsonNode> instanceAttributes() {
+            List<JsonNode> all = listAll("/studies/" + study.studyUid() + "/instances?includefield=all");
+            if (all.isEmpty()) {
+                throw DicomWebException.notFound("no study " + study.studyUid());
+            }
+            grants.grant(study.studyUid(), authorization);
+            return all;
+        }
+
+        @Override
+        public void entrust(String viewerTokenId, java.time.Instant expiresAt) {
+            grants.entrust(viewerTokenId, study.studyUid(), authorization, expiresAt);
+        }
+
+        /** Every page of the source's answer to a query (a relative path with a query string). */
+        private List<JsonNode> listAll(String pathAndQuery) {
+            List<JsonNode> all = new ArrayList<>();
+            try {
+                while (true) {
+                    URI uri = URI.create(study.retrieveUrl() + pathAndQuery + "&offset=" + all.size());
+                    Page page = client.fetch(study.sourceNode(), uri, authorization, "application/dicom+json",
+                            rs -> new Page(JSON.readTree(limited(rs.body(), MAX_QUERY_ANSWER)),
+                                    rs.headers().allValues("Warning").stream().anyMatch(w -> w.contains(MORE_MATCHES))));
+                    int before = all.size();
+                    page.json().forEach(all::add);
+                    if (!page.more() || all.size() == before) {
+                        return all;
+                    }
+                }
+            } catch (SourceClient.RefusedException e) {
+                throw refused(e);
+            }
         }
 
         private String listingKey(String studyUid, String seriesUid, String sopInstanceUid) {
@@ -383,6 +426,9 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     @Override
     public List<byte[]> studies(Caller caller, Map<String, List<String>> parameters, Set<String> localStudies,
             String thisBase, List<String> warnings) {
+        if (caller.authorization() != null && PatientSpacePolicy.VIEWER.equals(caller.role())) {
+            return viewedStudy(caller, parameters, localStudies, thisBase, warnings);
+        }
         if (caller.authorization() == null
                 || !("professional".equals(caller.role()) || "patient".equals(caller.role()))) {
             return List.of();
@@ -418,25 +464,61 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             IndexEntry first = group.get(0);
             group.forEach(registry::remember);
             Set<String> uids = new java.util.LinkedHashSet<>(group.stream().map(IndexEntry::studyInstanceUid).toList());
-            URI uri = URI.create(first.retrieveUrl() + "/studies?StudyInstanceUID=" + String.join(",", uids) + forwarded);
-            try {
-                JsonNode answer = client.fetch(first.sourceNode(), uri, caller.authorization(), "application/dicom+json",
-                        rs -> JSON.readTree(limited(rs.body(), MAX_QUERY_ANSWER)));
-                for (JsonNode study : answer) {
-                    String uid = text(study, "0020000D");
-                    if (uid == null || !uids.contains(uid)) {
-                        continue;
-                    }
-                    grants.grant(uid, caller.authorization());
-                    out.add(JSON.writeValueAsBytes(rewriteUrls(study, first.retrieveUrl(), thisBase)));
+            out.addAll(studiesAt(first.sourceNode(), first.retrieveUrl(), uids, forwarded, caller.authorization(),
+                    thisBase, warnings));
+        }
+        return out;
+    }
+
+    /**
+     * The study a viewer token of this node opens, when it is a remote one: what a viewer asks first
+     * ({@code /studies?StudyInstanceUID=...}) is answered by the source, as the professional the token was issued to.
+     */
+    private List<byte[]> viewedStudy(Caller viewer, Map<String, List<String>> parameters, Set<String> localStudies,
+            String thisBase, List<String> warnings) {
+        ViewerToken token;
+        try {
+            token = viewerTokens.verify(viewer.authorization());
+        } catch (InvalidViewerTokenException e) {
+            return List.of();
+        }
+        String study = token.scope().studyInstanceUid();
+        String asked = value(parameters, "StudyInstanceUID", "0020000D");
+        if (study == null || localStudies.contains(study) || positive(value(parameters, "offset"))
+                || (asked != null && !List.of(asked.split("[,\\\\]")).contains(study))) {
+            return List.of();
+        }
+        Optional<RemoteStudyRegistry.RemoteStudy> r = registry.find(study).filter(s -> !ownNode.equals(s.sourceNode()));
+        Optional<String> professional = grants.authorizationForViewer(token.id(), study);
+        if (r.isEmpty() || professional.isEmpty()) {
+            return List.of();
+        }
+        return studiesAt(r.get().sourceNode(), r.get().retrieveUrl(), Set.of(study), forwardedQuery(parameters),
+                professional.get(), thisBase, warnings);
+    }
+
+    /** The source's QIDO-RS answer for these studies, asked with these credentials, URLs pointing at this node. */
+    private List<byte[]> studiesAt(String sourceNode, String retrieveUrl, Set<String> uids, String forwarded,
+            String authorization, String thisBase, List<String> warnings) {
+        List<byte[]> out = new ArrayList<>();
+        URI uri = URI.create(retrieveUrl + "/studies?StudyInstanceUID=" + String.join(",", uids) + forwarded);
+        try {
+            JsonNode answer = client.fetch(sourceNode, uri, authorization, "application/dicom+json",
+                    rs -> JSON.readTree(limited(rs.body(), MAX_QUERY_ANSWER)));
+            for (JsonNode study : answer) {
+                String uid = text(study, "0020000D");
+                if (uid == null || !uids.contains(uid)) {
+                    continue;
                 }
-            } catch (SourceUnavailableException e) {
-                warnings.add(warning("studies held by node " + first.sourceNode() + " are not listed: " + e.getMessage()));
-            } catch (SourceClient.RefusedException e) {
-                log.warn("node {} refused a study query ({}: {})", first.sourceNode(), e.status(), e.getMessage());
-            } catch (IOException e) {
-                warnings.add(warning("studies held by node " + first.sourceNode() + " are not listed: " + e.getMessage()));
+                grants.grant(uid, authorization);
+                out.add(JSON.writeValueAsBytes(rewriteUrls(study, retrieveUrl, thisBase)));
             }
+        } catch (SourceUnavailableException e) {
+            warnings.add(warning("studies held by node " + sourceNode + " are not listed: " + e.getMessage()));
+        } catch (SourceClient.RefusedException e) {
+            log.warn("node {} refused a study query ({}: {})", sourceNode, e.status(), e.getMessage());
+        } catch (IOException e) {
+            warnings.add(warning("studies held by node " + sourceNode + " are not listed: " + e.getMessage()));
         }
         return out;
     }

@@ -16,6 +16,10 @@ import com.nimbusds.jwt.SignedJWT;
  * through this node (QIDO-RS, the patient API, a viewer) lends theirs, while it is valid, to the site's own PACS
  * importing it. Kept in memory only, never written anywhere, and never longer than the token lives (12 hours at
  * most); a study nobody found here recently cannot be moved (the peer is told to look it up first).
+ *
+ * <p>The same holds for a viewer token this node issued to a professional for a remote study: the source never
+ * sees that token (it is this node's), so requests made with it are forwarded with the credentials of the
+ * professional it was issued to, for that one study, until the first of the two tokens expires.
  */
 public class RetrievalGrants {
     private static final Duration LONGEST = Duration.ofHours(12);
@@ -25,6 +29,7 @@ public class RetrievalGrants {
     }
 
     private final Map<String, Grant> grants = new ConcurrentHashMap<>();
+    private final Map<String, Grant> viewers = new ConcurrentHashMap<>();
     private final Clock clock;
 
     public RetrievalGrants(Clock clock) {
@@ -33,30 +38,50 @@ public class RetrievalGrants {
 
     /** The caller with this Authorization header was just allowed the study by its source. */
     public void grant(String studyUid, String authorization) {
+        put(grants, studyUid, authorization, null);
+    }
+
+    /**
+     * The viewer token {@code viewerTokenId} (valid until {@code viewerTokenExpiry}) was just issued for a remote
+     * study to the holder of this Authorization header, whom its source allowed the study.
+     */
+    public void entrust(String viewerTokenId, String studyUid, String authorization, Instant viewerTokenExpiry) {
+        put(viewers, viewerTokenId + '\u0000' + studyUid, authorization, viewerTokenExpiry);
+    }
+
+    /** The Authorization header a viewer token's requests about the study are forwarded with, while valid. */
+    public Optional<String> authorizationForViewer(String viewerTokenId, String studyUid) {
+        return valid(viewers.get(viewerTokenId + '\u0000' + studyUid));
+    }
+
+    private void put(Map<String, Grant> map, String key, String authorization, Instant notAfter) {
         Instant now = clock.instant();
         Instant until = expiry(authorization).orElse(now.plus(Duration.ofHours(1)));
         if (until.isAfter(now.plus(LONGEST))) {
             until = now.plus(LONGEST);
         }
+        if (notAfter != null && until.isAfter(notAfter)) {
+            until = notAfter;
+        }
         if (!until.isAfter(now)) {
             return;
         }
-        if (grants.size() >= MAX) {
-            grants.values().removeIf(g -> !g.until().isAfter(now));
-            if (grants.size() >= MAX) {
-                grants.clear();
+        if (map.size() >= MAX) {
+            map.values().removeIf(g -> !g.until().isAfter(now));
+            if (map.size() >= MAX) {
+                map.clear();
             }
         }
-        grants.put(studyUid, new Grant(authorization, until));
+        map.put(key, new Grant(authorization, until));
     }
 
     /** The Authorization header to retrieve the study with, if someone's is still valid. */
     public Optional<String> authorizationFor(String studyUid) {
-        Grant g = grants.get(studyUid);
-        if (g == null || !g.until().isAfter(clock.instant())) {
-            return Optional.empty();
-        }
-        return Optional.of(g.authorization());
+        return valid(grants.get(studyUid));
+    }
+
+    private Optional<String> valid(Grant g) {
+        return g == null || !g.until().isAfter(clock.instant()) ? Optional.empty() : Optional.of(g.authorization());
     }
 
     /** The {@code exp} of a bearer JWT, read without checking it (the source checks it; this only bounds the grant). */

@@ -33,8 +33,12 @@ import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.ingest.Checksums;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.bridge.sharing.index.IndexEntry;
+import org.imagingnode.bridge.space.PatientSpacePolicy;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.storage.FileSystemBlobStore;
+import org.imagingnode.viewer.ViewerScope;
+import org.imagingnode.viewer.ViewerToken;
+import org.imagingnode.viewer.ViewerTokenService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,6 +60,9 @@ class RemoteStudiesServiceTest {
     private HttpServer source;
     private FileSystemBlobStore blobs;
     private RemoteStudiesService service;
+    private RemoteStudyRegistry registry;
+    private final ViewerTokenService viewerTokens = new ViewerTokenService(ViewerTokenService.randomSecret(),
+            "node-b", Duration.ofMinutes(5), Clock.systemUTC());
     private TestObjects.Spec spec;
     private byte[] instance;
     private final Map<String, AtomicInteger> asked = new ConcurrentHashMap<>();
@@ -75,7 +82,7 @@ class RemoteStudiesServiceTest {
         blobs = new FileSystemBlobStore(dir.resolve("blobs"));
         ConsumerProperties props = new ConsumerProperties(true, Duration.ofSeconds(2), Duration.ofSeconds(5), 1,
                 Duration.ofMillis(10), 50, Duration.ofSeconds(30), Duration.ofSeconds(30), null);
-        RemoteStudyRegistry registry = new RemoteStudyRegistry(TestPostgres.get().dataSource());
+        registry = new RemoteStudyRegistry(TestPostgres.get().dataSource());
         registry.remember(new IndexEntry(new IndexEntry.Patient("285017512345678", SpaceProperties.INS_NIR),
                 spec.studyUid, "NODE-A", TestObjects.uid(), sourceBase(), "NODEA", null, List.of("CT"), null, 1,
                 Instant.now()));
@@ -83,7 +90,7 @@ class RemoteStudiesServiceTest {
                 new InstanceCache(blobs, new ConsumerProperties.Cache(DataSize.ofMegabytes(50), Duration.ofDays(1)),
                         Clock.systemUTC()),
                 new RetrievalGrants(Clock.systemUTC()), new SpoolArea(dir.resolve("spool")), null,
-                SpaceProperties.defaults(), props, "NODE-B", () -> new RemoteStudiesService.IndexLocation(
+                SpaceProperties.defaults(), props, viewerTokens, "NODE-B", () -> new RemoteStudiesService.IndexLocation(
                         "http://127.0.0.1:1", "NODE-B"));
     }
 
@@ -231,5 +238,34 @@ class RemoteStudiesServiceTest {
         assertThat(fetched.instances()).extracting(InstanceLocation::sopInstanceUid).containsExactly(spec.sopInstanceUid);
         assertThat(fetched.failedSopUids()).isEmpty();
         assertThat(service.fetch(TestObjects.uid(), null, null)).isNull(); // not a remote study: not ours to answer
+    }
+
+    @Test
+    void aViewerTokenOfThisNodeIsForwardedAsTheProfessionalItWasIssuedToAndOnlyForItsStudy() throws Exception {
+        ViewerToken token = viewerTokens.issue("RPPS-1", ViewerScope.study(null, null, spec.studyUid));
+        Caller viewer = new Caller("RPPS-1", PatientSpacePolicy.VIEWER, token.bearer(), "127.0.0.1");
+        assertThat(service.find(spec.studyUid, viewer)).isEmpty(); // not entrusted: nothing to forward
+        study().entrust(token.id(), token.expiresAt());
+
+        RemoteStudies.Study asViewer = service.find(spec.studyUid, viewer).orElseThrow();
+        // the source accepts only the professional's own token (the viewer token would be a 404 there)
+        assertThat(asViewer.instances(null, null)).containsExactly(new RemoteStudies.Ref(spec.seriesUid,
+                spec.sopInstanceUid));
+        assertThat(asViewer.instanceAttributes()).hasSize(1);
+        // another study, and another viewer token of the same professional, are not entrusted
+        String otherStudy = TestObjects.uid();
+        registry.remember(new IndexEntry(new IndexEntry.Patient("285017512345678", SpaceProperties.INS_NIR),
+                otherStudy, "NODE-A", TestObjects.uid(), sourceBase(), "NODEA", null, List.of("CT"), null, 1,
+                Instant.now()));
+        assertThat(service.find(otherStudy, viewer)).isEmpty();
+        ViewerToken other = viewerTokens.issue("RPPS-1", ViewerScope.study(null, null, spec.studyUid));
+        assertThat(service.find(spec.studyUid, new Caller("RPPS-1", PatientSpacePolicy.VIEWER, other.bearer(),
+                "127.0.0.1"))).isEmpty();
+        // a forged viewer token is nobody
+        ViewerTokenService forger = new ViewerTokenService(ViewerTokenService.randomSecret(), "node-b",
+                Duration.ofMinutes(5), Clock.systemUTC());
+        assertThat(service.find(spec.studyUid, new Caller("RPPS-1", PatientSpacePolicy.VIEWER,
+                "Bearer " + forger.issue("RPPS-1", ViewerScope.study(null, null, spec.studyUid)).value(), "127.0.0.1")))
+                .isEmpty();
     }
 }

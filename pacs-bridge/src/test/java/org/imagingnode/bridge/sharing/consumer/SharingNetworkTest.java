@@ -44,9 +44,13 @@ import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dimse.DimseServer;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.viewer.Weasis;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -60,6 +64,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * the study on A: it
  * disappears from B. A stops: B says so clearly.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the last test stops node A
 class SharingNetworkTest {
     private static final String INS = SpaceProperties.INS_NIR;
     private static final String ISSUER = "https://idp.test";
@@ -172,6 +177,14 @@ class SharingNetworkTest {
         return HTTP.send(rq.build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
+    private static HttpResponse<byte[]> getUrl(String url, String authorization) throws Exception {
+        HttpRequest.Builder rq = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60));
+        if (authorization != null) {
+            rq.header("Authorization", authorization);
+        }
+        return HTTP.send(rq.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     private static String text(HttpResponse<byte[]> rs) {
         return new String(rs.body(), StandardCharsets.UTF_8);
     }
@@ -250,9 +263,8 @@ class SharingNetworkTest {
         }
     }
 
-    @Test
-    void aProfessionalAtNodeBFindsViewsAndImportsAStudyHeldByNodeA() throws Exception {
-        // a modality sends a two-image study of a patient known by their national identity to node A
+    /** A two-image study of a new patient (known by a national identity) sent by a modality to node A. */
+    private static TestObjects.Spec[] storeAtA(String name) throws Exception {
         String ins = Long.toString(100_000_000_000_000L + (System.nanoTime() % 899_999_999_999_999L));
         TestObjects.Spec first = new TestObjects.Spec();
         first.patientId = "A-" + ins.substring(0, 6);
@@ -261,12 +273,127 @@ class SharingNetworkTest {
         first.columns = 64;
         first.otherPatientIds.add(new String[] {ins, INS, null});
         TestObjects.Spec second = first.sameSeries();
-        Path sent = Files.createDirectories(work.resolve("sent"));
-        Path f1 = TestObjects.write(first, sent.resolve("1.dcm"));
-        Path f2 = TestObjects.write(second, sent.resolve("2.dcm"));
+        Path sent = Files.createDirectories(work.resolve(name));
         Dcmtk.Result stored = Dcmtk.run(60, "storescu", "-aet", "STORESCU", "-aec", "NODEA", "127.0.0.1",
-                Integer.toString(a.dimsePort()), f1.toString(), f2.toString());
+                Integer.toString(a.dimsePort()), TestObjects.write(first, sent.resolve("1.dcm")).toString(),
+                TestObjects.write(second, sent.resolve("2.dcm")).toString());
         assertThat(stored.ok()).as(stored.output()).isTrue();
+        return new TestObjects.Spec[] {first, second};
+    }
+
+    private static String insOf(TestObjects.Spec s) {
+        return s.otherPatientIds.get(0)[0];
+    }
+
+    /** The pixel data of the images among these Part 10 objects (A's manifest, once built, has none). */
+    private static List<String> images(List<byte[]> objects) throws Exception {
+        List<String> pixels = new ArrayList<>();
+        for (byte[] o : objects) {
+            String p = pixelData(o);
+            if (p != null) {
+                pixels.add(p);
+            }
+        }
+        return pixels;
+    }
+
+    @Test
+    @Order(1)
+    void aProfessionalAtNodeBOpensAStudyHeldByNodeAInWeasisAndTheWebViewerThroughB() throws Exception {
+        TestObjects.Spec[] study = storeAtA("viewed");
+        String uid = study[0].studyUid;
+        String ins = insOf(study[0]);
+        String pro = token(Map.of("professional_id", "RPPS-30003", "profession", "cardiologist",
+                "organisation", "FINESS-B"));
+        String blocked = token(Map.of("professional_id", "RPPS-40004", "profession", "cardiologist",
+                "organisation", "FINESS-B"));
+        String patient = token(Map.of("patient_id", ins, "patient_id_issuer", INS));
+        String byIns = "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS;
+        waitUntil("the study to be listed at node B", () -> studyUids(get(b, byIns, pro, null)).contains(uid));
+        List<String> images = List.of(pixelData(work.resolve("viewed/1.dcm")), pixelData(work.resolve("viewed/2.dcm")));
+
+        // the Weasis launch from B points at B's DICOMweb, with a viewer token of B's that A never sees
+        HttpResponse<byte[]> launched = get(b, "/viewer/weasis/studies/" + uid, pro, null);
+        assertThat(launched.statusCode()).as(text(launched)).isEqualTo(200);
+        JsonNode launch = JSON.readTree(launched.body());
+        Map<String, String> cmd = Weasis.options(URI.create(launch.get("weasisUri").asText()), "$dicom:rs");
+        assertThat(cmd.get("--url")).isEqualTo(b.url("/dicomweb"));
+        String viewer = cmd.get("-H").substring("Authorization: ".length());
+        // followed as Weasis does: the study, its series, the instances, all through B
+        HttpResponse<byte[]> found = getUrl(Weasis.firstQuery(cmd.get("--url"), cmd.get("-r")), viewer);
+        assertThat(studyUids(found)).containsExactly(uid);
+        HttpResponse<byte[]> series = get(b, "/dicomweb/studies/" + uid + "/series", viewer, null);
+        assertThat(series.statusCode()).as(text(series)).isEqualTo(200);
+        assertThat(text(series)).contains(study[0].seriesUid).doesNotContain("127.0.0.1:" + a.httpPort());
+        HttpResponse<byte[]> wado = get(b, "/dicomweb/studies/" + uid, viewer,
+                "multipart/related; type=\"application/dicom\"");
+        assertThat(wado.statusCode()).as(text(wado)).isEqualTo(200);
+        assertThat(images(parts(wado))).containsExactlyInAnyOrderElementsOf(images);
+        // the token opens that study only: nothing else of the patient is listed with it
+        assertThat(studyUids(get(b, byIns + "&StudyInstanceUID=" + study[0].seriesUid, viewer, null))).isEmpty();
+
+        // the XML manifest of the launch (older Weasis): fetched without headers, its WADO-URI objects through B
+        HttpResponse<byte[]> xml = getUrl(Weasis.options(URI.create(launch.get("manifestWeasisUri").asText()),
+                "$dicom:get").get("-w"), null);
+        assertThat(xml.statusCode()).as(text(xml)).isEqualTo(200);
+        Weasis.Manifest manifest = Weasis.manifest(text(xml));
+        assertThat(manifest.wadoUrl()).isEqualTo(b.url("/wado"));
+        assertThat(manifest.objects()).extracting(Weasis.ManifestObject::sopInstanceUid)
+                .contains(study[0].sopInstanceUid, study[1].sopInstanceUid);
+        List<byte[]> objects = new ArrayList<>();
+        for (Weasis.ManifestObject o : manifest.objects()) {
+            HttpResponse<byte[]> object = getUrl(o.url(), manifest.headers().get("Authorization"));
+            assertThat(object.statusCode()).as(o.url()).isEqualTo(200);
+            objects.add(object.body());
+        }
+        assertThat(images(objects)).containsExactlyInAnyOrderElementsOf(images);
+
+        // the web viewer's launch: its token (in the URL fragment) loads the study and its frames through B
+        HttpResponse<byte[]> web = get(b, "/viewer/web/studies/" + uid, pro, null);
+        assertThat(web.statusCode()).as(text(web)).isEqualTo(200);
+        String webToken = "Bearer " + JSON.readTree(web.body()).get("viewerUrl").asText().replaceAll(".*#token=", "");
+        assertThat(studyUids(get(b, "/dicomweb/studies?StudyInstanceUID=" + uid, webToken, null))).containsExactly(uid);
+        HttpResponse<byte[]> frame = get(b, "/dicomweb/studies/" + uid + "/series/" + study[1].seriesUid
+                + "/instances/" + study[1].sopInstanceUid + "/frames/1", webToken, null);
+        assertThat(frame.statusCode()).as(text(frame)).isEqualTo(200);
+        assertThat(sha(parts(frame).get(0))).isEqualTo(images.get(1));
+
+        // A decided each of those requests as the professional, not as a token of B's
+        assertThat(a.jdbc().queryForObject("SELECT count(*) FROM audit_event WHERE channel = 'remote'"
+                + " AND actor = 'RPPS-30003' AND study_uid = ? AND outcome = 'success'", Integer.class, uid))
+                .isGreaterThan(3);
+
+        // a professional the patient blocked on A gets no launch from B, and a launch of before stops working
+        HttpResponse<byte[]> before = get(b, "/viewer/weasis/studies/" + uid, blocked, null);
+        assertThat(before.statusCode()).as(text(before)).isEqualTo(200);
+        String blockedViewer = Weasis.options(URI.create(JSON.readTree(before.body()).get("weasisUri").asText()),
+                "$dicom:rs").get("-H").substring("Authorization: ".length());
+        HttpRequest block = HttpRequest.newBuilder(URI.create(a.url("/api/patient/blocked-professionals/RPPS-40004")))
+                .header("Authorization", patient).PUT(HttpRequest.BodyPublishers.noBody()).build();
+        assertThat(HTTP.send(block, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(204);
+        assertThat(get(b, "/viewer/weasis/studies/" + uid, blocked, null).statusCode()).isEqualTo(404);
+        assertThat(get(b, "/viewer/weasis/studies/" + uid + "/manifest.xml", blocked, null).statusCode())
+                .isEqualTo(404);
+        assertThat(get(b, "/viewer/web/studies/" + uid, blocked, null).statusCode()).isEqualTo(404);
+        assertThat(get(b, "/dicomweb/studies/" + uid + "/series/" + study[1].seriesUid + "/instances/"
+                + study[1].sopInstanceUid + "/frames/1", blockedViewer, null).statusCode()).isEqualTo(404);
+        assertThat(studyUids(getUrl(Weasis.firstQuery(b.url("/dicomweb"), "studyUID=" + uid), blockedViewer)))
+                .isEmpty();
+        // the other professional's launch still works
+        assertThat(get(b, "/dicomweb/studies/" + uid + "/series/" + study[1].seriesUid + "/instances/"
+                + study[1].sopInstanceUid + "/frames/1", viewer, null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(2)
+    void aProfessionalAtNodeBFindsViewsAndImportsAStudyHeldByNodeA() throws Exception {
+        // a modality sends a two-image study of a patient known by their national identity to node A
+        TestObjects.Spec[] sent = storeAtA("sent");
+        TestObjects.Spec first = sent[0];
+        TestObjects.Spec second = sent[1];
+        String ins = insOf(first);
+        Path f1 = work.resolve("sent/1.dcm");
+        Path f2 = work.resolve("sent/2.dcm");
         String study = first.studyUid;
 
         String pro = token(Map.of("professional_id", "RPPS-10001", "profession", "radiologist",
@@ -306,14 +433,7 @@ class SharingNetworkTest {
         assertThat(wado.statusCode()).as(text(wado)).isEqualTo(200);
         List<byte[]> objects = parts(wado);
         assertThat(objects).hasSizeGreaterThanOrEqualTo(2); // the two images, and A's manifest once built
-        List<String> pixels = new ArrayList<>();
-        for (byte[] o : objects) {
-            String p = pixelData(o);
-            if (p != null) {
-                pixels.add(p);
-            }
-        }
-        assertThat(pixels).containsExactlyInAnyOrder(pixelData(f1), pixelData(f2));
+        assertThat(images(objects)).containsExactlyInAnyOrder(pixelData(f1), pixelData(f2));
         HttpResponse<byte[]> frame = get(b, "/dicomweb/studies/" + study + "/series/" + second.seriesUid
                 + "/instances/" + second.sopInstanceUid + "/frames/1", pro, null);
         assertThat(frame.statusCode()).as(text(frame)).isEqualTo(200);
