@@ -25,6 +25,7 @@ import org.imagingnode.bridge.dicom.DicomJson;
 import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.index.Condition;
 import org.imagingnode.bridge.index.IndexAttribute;
+import org.imagingnode.bridge.index.IndexQuery;
 import org.imagingnode.bridge.index.IndexRow;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.QueryLevel;
@@ -47,6 +48,8 @@ import org.springframework.web.bind.annotation.RestController;
 public class QidoController {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QidoController.class);
     private static final JsonFactory JSON = new JsonFactory();
+    private static final String MORE_MATCHES =
+            "299 imaging-node: \"There are more matches than returned; ask for the next ones with offset\"";
     private static final DateTimeFormatter DA = DateTimeFormatter.BASIC_ISO_DATE;
 
     private final InstanceIndex index;
@@ -110,16 +113,18 @@ public class QidoController {
         Caller caller = guard.caller(rq);
         String channel = guard.channel(rq);
         List<IndexRow> rows;
+        IndexQuery visibleQuery = q.query().visibleTo(guard.visibility(caller, channel, Action.QUERY));
         try {
             // the policy's visibility is part of the SQL: limit and offset page over what the caller may see
-            rows = index.find(q.query().visibleTo(guard.visibility(caller, channel, Action.QUERY)));
+            rows = index.find(visibleQuery);
         } catch (IllegalArgumentException e) {
             throw DicomWebException.badRequest(e.getMessage());
         }
         List<String> warnings = new ArrayList<>(q.warnings());
-        if (rows.size() > q.requestedLimit()) {
+        boolean moreLocal = rows.size() > q.requestedLimit();
+        if (moreLocal) {
             rows = rows.subList(0, q.requestedLimit());
-            warnings.add("299 imaging-node: \"There are more matches than returned; ask for the next ones with offset\"");
+            warnings.add(MORE_MATCHES);
         }
         if (rows.isEmpty() && study != null && remote != null) {
             // not a study of this node: one the caller found through the index is searched at its source
@@ -144,11 +149,9 @@ public class QidoController {
                     rows.size() - visible.size(), caller);
         }
         String base = Urls.base(rq, props);
-        List<byte[]> remoteMatches = List.of();
-        if (level == QueryLevel.STUDY && study == null && remote != null) {
-            Set<String> local = new HashSet<>();
-            rows.forEach(r -> local.add((String) r.get(IndexAttribute.StudyInstanceUID)));
-            remoteMatches = remote.studies(caller, params, local, base, warnings);
+        List<RemoteStudies.Match> remoteMatches = List.of();
+        if (level == QueryLevel.STUDY && study == null && remote != null && !moreLocal) {
+            remoteMatches = remotePage(visibleQuery, q.requestedLimit(), rows, caller, params, base, warnings);
         }
         guard.audit(caller, channel, Action.QUERY, singlePatient(visible), singleStudy(visible), "success",
                 "QIDO-RS " + level.name().toLowerCase(java.util.Locale.ROOT) + " query: " + visible.size() + " match(es)"
@@ -164,11 +167,47 @@ public class QidoController {
             for (IndexRow r : visible) {
                 writeRow(json, r, level, q, base);
             }
-            for (byte[] m : remoteMatches) {
-                json.writeRawValue(new String(m, java.nio.charset.StandardCharsets.UTF_8));
+            for (RemoteStudies.Match m : remoteMatches) {
+                json.writeRawValue(new String(m.json(), java.nio.charset.StandardCharsets.UTF_8));
             }
             json.writeEndArray();
         }
+    }
+
+    /**
+     * The studies other nodes hold for the caller on this page of a study query ({@code page}: its local matches).
+     * They come after every local match, ordered by StudyInstanceUID, so limit and offset page over local and
+     * remote studies alike; a study held here as well is listed once, as a local one.
+     */
+    private List<RemoteStudies.Match> remotePage(IndexQuery query, int limit, List<IndexRow> page, Caller caller,
+            Map<String, List<String>> params, String base, List<String> warnings) {
+        List<RemoteStudies.Match> all = remote.studies(caller, params, studyUids(page), base, warnings);
+        if (all.isEmpty()) {
+            return all;
+        }
+        List<Condition> heldHereConditions = new ArrayList<>(query.conditions());
+        heldHereConditions.add(new Condition.UidList(IndexAttribute.StudyInstanceUID,
+                all.stream().map(RemoteStudies.Match::studyUid).toList()));
+        Set<String> heldHere = studyUids(index.find(new IndexQuery(QueryLevel.STUDY, heldHereConditions,
+                Set.of(IndexAttribute.StudyInstanceUID), 0, 0, query.visibility())));
+        List<RemoteStudies.Match> remoteOnly = all.stream().filter(m -> !heldHere.contains(m.studyUid())).toList();
+        int offset = query.offset();
+        // where the remote matches begin: after the local ones, counted when this page holds none of them
+        int localCount = !page.isEmpty() || offset == 0 ? offset + page.size()
+                : index.find(new IndexQuery(QueryLevel.STUDY, query.conditions(), Set.of(IndexAttribute.StudyInstanceUID),
+                        0, 0, query.visibility())).size();
+        int from = Math.min(Math.max(0, offset - localCount), remoteOnly.size());
+        int to = Math.min(remoteOnly.size(), from + limit - page.size());
+        if (to < remoteOnly.size()) {
+            warnings.add(MORE_MATCHES);
+        }
+        return remoteOnly.subList(from, to);
+    }
+
+    private static Set<String> studyUids(List<IndexRow> rows) {
+        Set<String> uids = new HashSet<>();
+        rows.forEach(r -> uids.add((String) r.get(IndexAttribute.StudyInstanceUID)));
+        return uids;
     }
 
     /** Streams the source node's answer to this query about one of its studies (URLs pointing at this node). */

@@ -57,6 +57,10 @@ public interface RemoteStudies {
         void proxy(String relativePath, String accept, String thisBase, HttpServletResponse response) throws IOException;
     }
 
+    /** A remote study matching a query: its UID and its attributes as DICOM JSON. */
+    record Match(String studyUid, byte[] json) {
+    }
+
     /** One instance of a remote study. */
     record Ref(String seriesUid, String sopInstanceUid) {
     }
@@ -72,10 +76,11 @@ public interface RemoteStudies {
     }
 
     /**
-     * The caller's remote studies that match a QIDO-RS study query naming one patient, as DICOM JSON objects
-     * (RetrieveURL pointing at {@code thisBase}), to merge with the local matches; studies in {@code localStudies}
-     * are left out. Unreachable sources are reported as {@code warnings} (HTTP Warning header values), not errors.
+     * All the caller's remote studies that match a QIDO-RS study query naming one patient (its {@code limit} and
+     * {@code offset} are the caller's to apply over local and remote matches), as DICOM JSON objects (RetrieveURL
+     * pointing at {@code thisBase}), ordered by StudyInstanceUID; studies in {@code localStudies} are left out.
+     * Unreachable sources are reported as {@code warnings} (HTTP Warning header values), not errors.
      */
-    List<byte[]> studies(Caller caller, Map<String, List<String>> parameters, java.util.Set<String> localStudies,
+    List<Match> studies(Caller caller, Map<String, List<String>> parameters, java.util.Set<String> localStudies,
             String thisBase, List<String> warnings);
 }

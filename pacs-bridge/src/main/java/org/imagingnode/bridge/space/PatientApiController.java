@@ -141,17 +141,14 @@ public class PatientApiController {
         Map<String, List<String>> query = Map.of("PatientID", List.of(who.id()), "IssuerOfPatientID",
                 List.of(who.issuer()));
         List<Map<String, Object>> out = new ArrayList<>();
-        for (byte[] json : remote.studies(caller, query, known, dicomWeb.basePath(), warnings)) {
+        for (RemoteStudies.Match match : remote.studies(caller, query, known, dicomWeb.basePath(), warnings)) {
             JsonNode d;
             try {
-                d = JSON.readTree(json);
+                d = JSON.readTree(match.json());
             } catch (java.io.IOException e) {
                 continue;
             }
-            String uid = value(d, "0020000D");
-            if (uid == null) {
-                continue;
-            }
+            String uid = match.studyUid();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("studyInstanceUID", uid);
             String date = value(d, "00080020");

@@ -332,10 +332,13 @@ class InstanceRejectionTest extends NodeIntegrationTest {
     @Test
     void aStudyWhoseInstancesAreAllRejectedByStowIsWithdrawnFromTheIndexAndARejectedInstanceStowedAgainIsRefused()
             throws Exception {
-        List<TestObjects.Spec> specs = study(nationalId()).subList(0, 2);
+        String nationalId = nationalId();
+        List<TestObjects.Spec> specs = study(nationalId).subList(0, 2);
         String study = specs.get(0).studyUid;
         store(specs);
         manifests.rebuild(study);
+        NationalId patient = new NationalId(nationalId, SpaceProperties.INS_NIR);
+        assertThat(space.studies(patient)).extracting(PatientSpace.StudySummary::studyInstanceUid).contains(study);
         eventually("the study is published", () -> Integer.valueOf(2).equals(indexedInstances(study)));
 
         String[] noteUid = new String[1];
@@ -348,6 +351,7 @@ class InstanceRejectionTest extends NodeIntegrationTest {
                         study) == 0);
         assertThat(values(qido("/studies/" + study + "/instances"), Tag.SOPInstanceUID))
                 .as("the manifest is removed, the note stays").containsExactly(noteUid[0]);
+        assertThat(space.studies(patient)).as("nothing of it left for the patient's list").isEmpty();
         assertThat(manifests.rebuild(study)).as("nothing left to share").isEmpty();
         assertThat(index.studiesChangedSinceDerived(InstanceIndex.OWN_SOURCE_PREFIX + "manifest", Instant.now().plusSeconds(3600), 100_000))
                 .as("not rebuilt over and over").doesNotContain(study);

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import org.imagingnode.bridge.dicom.DatasetStructure;
@@ -179,6 +180,24 @@ public class InstanceCache {
         }
         evict(loc.sopInstanceUid());
         return loc;
+    }
+
+    /**
+     * Drops the cached instances of a study (or of one series of it, {@code seriesUid} not null) that its source no
+     * longer lists: rejected there (IHE IOCM), they are neither served nor kept here. Returns their SOP UIDs.
+     */
+    public List<String> retainListed(String studyUid, String seriesUid, Set<String> listed) {
+        String prefix = PREFIX + studyUid + "/" + (seriesUid == null ? "" : seriesUid + "/");
+        Map<String, Entry> unlisted = new LinkedHashMap<>();
+        synchronized (this) {
+            entries.forEach((sop, e) -> {
+                if (e.key.startsWith(prefix) && !listed.contains(sop)) {
+                    unlisted.put(sop, e);
+                }
+            });
+        }
+        unlisted.forEach((sop, e) -> remove(sop, e, "no longer listed by its source"));
+        return List.copyOf(unlisted.keySet());
     }
 
     /** Forgets an instance whose blob turned out to be missing or unreadable, so it is fetched again. */

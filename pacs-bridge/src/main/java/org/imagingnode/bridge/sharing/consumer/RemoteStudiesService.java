@@ -89,7 +89,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     private static final String MORE_MATCHES = "more matches";
     /** Query keys that name the patient here; the source knows the patient by its own identifiers. */
     private static final Set<String> PATIENT_KEYS = Set.of("patientid", "00100020", "issuerofpatientid", "00100021");
-    private static final Set<String> NOT_FORWARDED = Set.of("offset", "studyinstanceuid", "0020000d");
+    private static final Set<String> NOT_FORWARDED = Set.of("limit", "offset", "studyinstanceuid", "0020000d");
 
     private final SourceClient client;
     private final RemoteStudyRegistry registry;
@@ -245,6 +245,12 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 if (se != null && sop != null && Uids.isValid(se) && Uids.isValid(sop)) {
                     refs.add(new Ref(seriesUid != null ? seriesUid : se, sop));
                 }
+            }
+            if (sopInstanceUid == null && !refs.isEmpty()) {
+                // what the caller may see of the study or series, all of it: cached instances the source no longer
+                // lists were rejected there since (IHE IOCM) and leave the cache (an empty answer may be a refusal)
+                cache.retainListed(study.studyUid(), seriesUid,
+                        refs.stream().map(Ref::sopInstanceUid).collect(java.util.stream.Collectors.toSet()));
             }
             if (refs.isEmpty()) {
                 throw DicomWebException.notFound(sopInstanceUid != null ? "no instance " + sopInstanceUid
@@ -424,7 +430,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     // ------------------------------------------------------------------ a patient's remote studies (QIDO-RS)
 
     @Override
-    public List<byte[]> studies(Caller caller, Map<String, List<String>> parameters, Set<String> localStudies,
+    public List<Match> studies(Caller caller, Map<String, List<String>> parameters, Set<String> localStudies,
             String thisBase, List<String> warnings) {
         if (caller.authorization() != null && PatientSpacePolicy.VIEWER.equals(caller.role())) {
             return viewedStudy(caller, parameters, localStudies, thisBase, warnings);
@@ -432,9 +438,6 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         if (caller.authorization() == null
                 || !("professional".equals(caller.role()) || "patient".equals(caller.role()))) {
             return List.of();
-        }
-        if (positive(value(parameters, "offset"))) {
-            return List.of(); // remote studies come with the first page
         }
         NationalId who = patientOf(caller, parameters);
         if (who == null) {
@@ -459,7 +462,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             }
         }
         String forwarded = forwardedQuery(parameters);
-        List<byte[]> out = new ArrayList<>();
+        List<Match> out = new ArrayList<>();
         for (List<IndexEntry> group : bySource.values()) {
             IndexEntry first = group.get(0);
             group.forEach(registry::remember);
@@ -467,6 +470,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             out.addAll(studiesAt(first.sourceNode(), first.retrieveUrl(), uids, forwarded, caller.authorization(),
                     thisBase, warnings));
         }
+        out.sort(java.util.Comparator.comparing(Match::studyUid)); // a stable order for paging
         return out;
     }
 
@@ -474,7 +478,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
      * The study a viewer token of this node opens, when it is a remote one: what a viewer asks first
      * ({@code /studies?StudyInstanceUID=...}) is answered by the source, as the professional the token was issued to.
      */
-    private List<byte[]> viewedStudy(Caller viewer, Map<String, List<String>> parameters, Set<String> localStudies,
+    private List<Match> viewedStudy(Caller viewer, Map<String, List<String>> parameters, Set<String> localStudies,
             String thisBase, List<String> warnings) {
         ViewerToken token;
         try {
@@ -484,7 +488,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         }
         String study = token.scope().studyInstanceUid();
         String asked = value(parameters, "StudyInstanceUID", "0020000D");
-        if (study == null || localStudies.contains(study) || positive(value(parameters, "offset"))
+        if (study == null || localStudies.contains(study)
                 || (asked != null && !List.of(asked.split("[,\\\\]")).contains(study))) {
             return List.of();
         }
@@ -498,9 +502,9 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     }
 
     /** The source's QIDO-RS answer for these studies, asked with these credentials, URLs pointing at this node. */
-    private List<byte[]> studiesAt(String sourceNode, String retrieveUrl, Set<String> uids, String forwarded,
+    private List<Match> studiesAt(String sourceNode, String retrieveUrl, Set<String> uids, String forwarded,
             String authorization, String thisBase, List<String> warnings) {
-        List<byte[]> out = new ArrayList<>();
+        List<Match> out = new ArrayList<>();
         URI uri = URI.create(retrieveUrl + "/studies?StudyInstanceUID=" + String.join(",", uids) + forwarded);
         try {
             JsonNode answer = client.fetch(sourceNode, uri, authorization, "application/dicom+json",
@@ -511,7 +515,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                     continue;
                 }
                 grants.grant(uid, authorization);
-                out.add(JSON.writeValueAsBytes(rewriteUrls(study, retrieveUrl, thisBase)));
+                out.add(new Match(uid, JSON.writeValueAsBytes(rewriteUrls(study, retrieveUrl, thisBase))));
             }
         } catch (SourceUnavailableException e) {
             warnings.add(warning("studies held by node " + sourceNode + " are not listed: " + e.getMessage()));
@@ -602,14 +606,6 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             }
         }
         return null;
-    }
-
-    private static boolean positive(String s) {
-        try {
-            return s != null && Integer.parseInt(s.strip()) > 0;
-        } catch (NumberFormatException e) {
-            return false; // the local query reports it
-        }
     }
 
     private static String warning(String text) {

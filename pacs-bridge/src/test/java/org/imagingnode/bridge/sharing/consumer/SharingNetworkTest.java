@@ -114,7 +114,7 @@ class SharingNetworkTest {
                 "--node.sharing.manifest.quiet-period=1s", "--node.sharing.manifest.poll-interval=500ms",
                 "--node.sharing.publication.poll-interval=500ms", "--node.sharing.publication.retry-initial=500ms"));
         b = start("NODE-B", httpB, keyB, keyA, common, List.of("--node.ae-title=NODEB",
-                "--node.dimse.calling-aes=MOVESCU=retrieve|query, GETSCU=retrieve",
+                "--node.dimse.calling-aes=MOVESCU=retrieve|query, GETSCU=retrieve, STORESCU=store",
                 "--node.dimse.move-destinations=PACS=127.0.0.1:" + pacsPort, "--node.space.organisation=FINESS-B",
                 "--node.sharing.retrieve-url=http://127.0.0.1:" + httpB + "/dicomweb",
                 "--node.sharing.manifest.enabled=false"));
@@ -263,9 +263,18 @@ class SharingNetworkTest {
         }
     }
 
+    /** A national identifier no other test uses. */
+    private static String newIns() {
+        return Long.toString(100_000_000_000_000L + (System.nanoTime() % 899_999_999_999_999L));
+    }
+
     /** A two-image study of a new patient (known by a national identity) sent by a modality to node A. */
     private static TestObjects.Spec[] storeAtA(String name) throws Exception {
-        String ins = Long.toString(100_000_000_000_000L + (System.nanoTime() % 899_999_999_999_999L));
+        return storeAtA(name, newIns());
+    }
+
+    /** A two-image study of that patient (known by a national identity) sent by a modality to node A. */
+    private static TestObjects.Spec[] storeAtA(String name, String ins) throws Exception {
         TestObjects.Spec first = new TestObjects.Spec();
         first.patientId = "A-" + ins.substring(0, 6);
         first.issuer = "SITE-A";
@@ -386,6 +395,102 @@ class SharingNetworkTest {
 
     @Test
     @Order(2)
+    void limitAndOffsetPageOverTheLocalAndTheRemoteStudiesAlike() throws Exception {
+        String ins = newIns();
+        List<String> remote = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            remote.add(storeAtA("paged-" + i, ins)[0].studyUid);
+        }
+        // two studies B holds itself, of the patient known there by the national identity
+        List<String> local = new ArrayList<>();
+        Path dir = Files.createDirectories(work.resolve("paged-local"));
+        List<String> files = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            TestObjects.Spec s = new TestObjects.Spec();
+            s.patientId = ins;
+            s.issuer = INS;
+            local.add(s.studyUid);
+            files.add(TestObjects.write(s, dir.resolve(i + ".dcm")).toString());
+        }
+        List<String> storescu = new ArrayList<>(List.of("storescu", "-aet", "STORESCU", "-aec", "NODEB", "127.0.0.1",
+                Integer.toString(b.dimsePort())));
+        storescu.addAll(files);
+        Dcmtk.Result stored = Dcmtk.run(60, storescu.toArray(String[]::new));
+        assertThat(stored.ok()).as(stored.output()).isTrue();
+        String pro = token(Map.of("professional_id", "RPPS-50005", "profession", "radiologist",
+                "organisation", "FINESS-B"));
+        String byIns = "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS;
+        waitUntil("the three studies of A to be listed at node B",
+                () -> studyUids(get(b, byIns, pro, null)).containsAll(remote));
+        assertThat(studyUids(get(b, byIns, pro, null))).containsExactlyInAnyOrderElementsOf(
+                java.util.stream.Stream.concat(local.stream(), remote.stream()).toList());
+
+        // pages of two: the local studies first, then the remote ones, each once, and "more" until the last page
+        List<String> paged = new ArrayList<>();
+        for (int offset = 0; offset < 6; offset += 2) {
+            HttpResponse<byte[]> page = get(b, byIns + "&limit=2&offset=" + offset, pro, null);
+            List<String> uids = studyUids(page);
+            assertThat(uids).as("offset " + offset).hasSize(offset < 4 ? 2 : 1);
+            assertThat(page.headers().allValues("Warning")).as("offset " + offset)
+                    .filteredOn(w -> w.contains("more matches")).hasSize(offset < 4 ? 1 : 0);
+            paged.addAll(uids);
+        }
+        assertThat(paged.subList(0, 2)).containsExactlyInAnyOrderElementsOf(local);
+        assertThat(paged.subList(2, 5)).containsExactlyElementsOf(remote.stream().sorted().toList());
+        // past the local studies, with a page that starts among the remote ones
+        assertThat(studyUids(get(b, byIns + "&limit=10&offset=3", pro, null)))
+                .containsExactlyElementsOf(remote.stream().sorted().toList().subList(1, 3));
+    }
+
+    @Test
+    @Order(3)
+    void instancesRejectedAtNodeAAreNoLongerServedNorKeptByNodeBAndAStudyWithNothingLeftIsNoLongerListed()
+            throws Exception {
+        TestObjects.Spec[] study = storeAtA("rejected");
+        String uid = study[0].studyUid;
+        String ins = insOf(study[0]);
+        String pro = token(Map.of("professional_id", "RPPS-60006", "profession", "radiologist",
+                "organisation", "FINESS-B"));
+        String patient = token(Map.of("patient_id", ins, "patient_id_issuer", INS));
+        String byIns = "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS;
+        String all = "multipart/related; type=\"application/dicom\"";
+        waitUntil("the study to be listed at node B", () -> studyUids(get(b, byIns, pro, null)).contains(uid));
+        List<String> images = List.of(pixelData(work.resolve("rejected/1.dcm")), pixelData(work.resolve("rejected/2.dcm")));
+        assertThat(images(parts(get(b, "/dicomweb/studies/" + uid, pro, all)))).containsExactlyInAnyOrderElementsOf(images);
+        InstanceCache cache = b.context().getBean(InstanceCache.class);
+        assertThat(cache.get(study[1].sopInstanceUid)).isPresent();
+
+        // the second image is rejected at A (IOCM note by storescu): B neither serves it nor keeps it
+        Path note = work.resolve("rejected/note-1.dcm");
+        TestObjects.writeKeyObjectSelection(note, study[0], "113001", "Rejected for Quality Reasons", List.of(study[1]));
+        Dcmtk.Result rejected = Dcmtk.run(60, "storescu", "-aet", "STORESCU", "-aec", "NODEA", "127.0.0.1",
+                Integer.toString(a.dimsePort()), note.toString());
+        assertThat(rejected.ok()).as(rejected.output()).isTrue();
+        assertThat(images(parts(get(b, "/dicomweb/studies/" + uid, pro, all)))).containsExactly(images.get(0));
+        assertThat(cache.get(study[1].sopInstanceUid)).isEmpty();
+        assertThat(cache.get(study[0].sopInstanceUid)).isPresent();
+        assertThat(get(b, "/dicomweb/studies/" + uid + "/series/" + study[1].seriesUid + "/instances/"
+                + study[1].sopInstanceUid, pro, all).statusCode()).isEqualTo(404);
+
+        // the first one too: nothing but rejection notes is left, A withdraws the study; no one lists it any more
+        Path last = work.resolve("rejected/note-2.dcm");
+        TestObjects.writeKeyObjectSelection(last, study[0], "113001", "Rejected for Quality Reasons", List.of(study[0]));
+        Dcmtk.Result rejectedToo = Dcmtk.run(60, "storescu", "-aet", "STORESCU", "-aec", "NODEA", "127.0.0.1",
+                Integer.toString(a.dimsePort()), last.toString());
+        assertThat(rejectedToo.ok()).as(rejectedToo.output()).isTrue();
+        waitUntil("the study to leave node B's list", () -> !studyUids(get(b, byIns, pro, null)).contains(uid));
+        for (Node n : new Node[] {a, b}) {
+            HttpResponse<byte[]> mine = get(n, "/api/patient/studies", patient, null);
+            assertThat(mine.statusCode()).as(text(mine)).isEqualTo(200);
+            assertThat(JSON.readTree(mine.body())).as("the patient's list at " + n.id())
+                    .noneSatisfy(m -> assertThat(m.path("studyInstanceUID").asText()).isEqualTo(uid));
+        }
+        assertThat(get(b, "/dicomweb/studies/" + uid + "/series/" + study[0].seriesUid + "/instances/"
+                + study[0].sopInstanceUid, pro, all).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    @Order(4)
     void aProfessionalAtNodeBFindsViewsAndImportsAStudyHeldByNodeA() throws Exception {
         // a modality sends a two-image study of a patient known by their national identity to node A
         TestObjects.Spec[] sent = storeAtA("sent");
