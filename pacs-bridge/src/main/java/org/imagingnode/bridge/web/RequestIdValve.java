@@ -20,9 +20,9 @@ import org.slf4j.MDC;
  * echoed (header injection, log forging). A Tomcat valve rather than a servlet filter, so that the
  * lines Tomcat itself logs after the filters (an exception escaping a handler) carry the id too.
  */
-class RequestIdValve extends ValveBase {
-    static final String HEADER = "X-Request-Id";
-    static final String MDC_KEY = "request";
+public class RequestIdValve extends ValveBase {
+    public static final String HEADER = "X-Request-Id";
+    public static final String MDC_KEY = "request";
     /** Letters, digits and {@code . _ : -}, as UUIDs, trace ids and proxies' ids are; at most 64. */
     private static final Pattern VALID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
     private static final SecureRandom RANDOM = new SecureRandom();

@@ -19,8 +19,10 @@ import dev.failsafe.Failsafe;
 import dev.failsafe.FailsafeException;
 import dev.failsafe.RetryPolicy;
 import org.imagingnode.bridge.security.AccessFilter;
+import org.imagingnode.bridge.web.RequestIdValve;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * GET requests from this node to other nodes (source nodes and the index), on behalf of a caller: the caller's
@@ -186,6 +188,10 @@ public class SourceClient {
         }
         if (accept != null) {
             b.header("Accept", accept);
+        }
+        String requestId = MDC.get(RequestIdValve.MDC_KEY);
+        if (requestId != null) {
+            b.header(RequestIdValve.HEADER, requestId); // the source logs its part under the same id
         }
         HttpResponse<InputStream> rs;
         try {
