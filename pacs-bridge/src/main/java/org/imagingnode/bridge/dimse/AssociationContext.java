@@ -59,6 +59,7 @@ final class AssociationContext {
         }
     }
 
+    /** Audits the C-STOREs counted so far, one event per study; at release (before its response) or abort. */
     void flushStoreAudit() {
         stored.forEach((study, t) -> audit(Action.STORE, t.patientId, study.isEmpty() ? null : study,
                 t.failed == 0 ? "success" : "failure",

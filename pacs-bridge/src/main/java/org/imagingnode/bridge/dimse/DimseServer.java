@@ -6,9 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import javax.net.ServerSocketFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLServerSocket;
-import javax.net.ssl.SSLSocket;
 import java.net.Socket;
 import java.time.Instant;
 import java.util.Set;
@@ -30,6 +28,7 @@ import org.imagingnode.bridge.dimse.association.AssociationParameters;
 import org.imagingnode.bridge.dimse.association.AssociationRejectedException;
 import org.imagingnode.bridge.dimse.association.Command;
 import org.imagingnode.bridge.security.AccessGuard;
+import org.imagingnode.bridge.security.MutualTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -92,9 +91,9 @@ public class DimseServer implements SmartLifecycle {
                 props.bindAddress(), port(), aeTitle, registry.callerCount(), registry.destinationCount(),
                 props.maxAssociations());
         if (tls != null) {
-            SSLServerSocket secure = (SSLServerSocket) listen(tls.getServerSocketFactory(), props.tlsPort(), "DICOM TLS");
-            secure.setEnabledProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
-            secure.setNeedClientAuth(props.tlsRequireClientCertificate());
+            SSLServerSocket secure = MutualTls.configure(
+                    (SSLServerSocket) listen(tls.getServerSocketFactory(), props.tlsPort(), "DICOM TLS"),
+                    props.tlsRequireClientCertificate());
             tlsServerSocket = secure;
             startAcceptor(secure, "dimse-tls-acceptor");
             log.info("DIMSE TLS listening on {}:{} (TLS 1.2/1.3, client certificate {})", props.bindAddress(),
@@ -206,7 +205,8 @@ public class DimseServer implements SmartLifecycle {
         AssociationParameters rq = a.request();
         meters.counter("dimse.associations", "outcome", "accepted").increment();
         log.info("association {} -> {} from {} accepted", rq.callingAeTitle(), rq.calledAeTitle(), peer);
-        AssociationContext ctx = new AssociationContext(a, tlsSubject(socket), guard);
+        AssociationContext ctx = new AssociationContext(a, MutualTls.peerSubject(socket), guard);
+        a.beforeReleaseResponse(ctx::flushStoreAudit);
         try {
             Association.Message msg;
             while ((msg = a.receive()) != null) {
@@ -224,18 +224,6 @@ public class DimseServer implements SmartLifecycle {
         } finally {
             ctx.flushStoreAudit();
         }
-    }
-
-    /** The subject of the client certificate of a DICOM TLS connection, or null (plain TCP, or no certificate). */
-    private static String tlsSubject(Socket socket) {
-        if (socket instanceof SSLSocket ssl) {
-            try {
-                return ssl.getSession().getPeerPrincipal().getName();
-            } catch (SSLPeerUnverifiedException e) {
-                return null;
-            }
-        }
-        return null;
     }
 
     private void dispatch(AssociationContext ctx, Association.Message msg) throws IOException {

@@ -24,6 +24,7 @@ import javax.net.ssl.SSLSocket;
 import javax.sql.DataSource;
 
 import org.imagingnode.bridge.audit.AuditEvent;
+import org.imagingnode.bridge.security.MutualTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -186,7 +187,7 @@ public final class AtnaExporter implements AutoCloseable {
                         s.connect(new InetSocketAddress(host, port), 10_000);
                         javax.net.ssl.SSLParameters p = s.getSSLParameters();
                         p.setEndpointIdentificationAlgorithm("HTTPS"); // the repository's name must match its certificate
-                        p.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+                        p.setProtocols(MutualTls.PROTOCOLS);
                         s.setSSLParameters(p);
                         s.startHandshake();
                         socket = s;

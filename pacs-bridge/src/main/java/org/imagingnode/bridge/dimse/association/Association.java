@@ -37,6 +37,7 @@ public final class Association implements Closeable {
     private boolean pdvLast;
     private DataSetInput currentData;
     private boolean released;
+    private Runnable beforeReleaseResponse = () -> { };
 
     private Association(Socket socket, DataInputStream in, OutputStream out, AssociationParameters request,
             AssociationParameters accept, boolean weAreAcceptor) {
@@ -153,6 +154,14 @@ public final class Association implements Closeable {
     }
 
     /**
+     * What to do when the peer asks to release, before the release response tells it that everything is done:
+     * what the association did is then on record (e.g. audited) by the time the peer goes on.
+     */
+    public void beforeReleaseResponse(Runnable action) {
+        this.beforeReleaseResponse = action;
+    }
+
+    /**
      * Waits for the next DIMSE command. Returns null when the peer released the association (the
      * release response has been sent). Any unread data set of the previous message is skipped.
      */
@@ -243,6 +252,7 @@ public final class Association implements Closeable {
                     if (!betweenMessages) {
                         throw protocolError("A-RELEASE-RQ in the middle of a message");
                     }
+                    beforeReleaseResponse.run();
                     Pdus.write(out, Pdus.RELEASE_RP, new byte[4]);
                     released = true;
                     return false;

@@ -2,9 +2,6 @@ package org.imagingnode.bridge.sharing.hl7;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.SocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +18,6 @@ import ca.uhn.hl7v2.model.v25.message.ORU_R01;
 import ca.uhn.hl7v2.parser.CanonicalModelClassFactory;
 import ca.uhn.hl7v2.protocol.MetadataKeys;
 import ca.uhn.hl7v2.protocol.ReceivingApplication;
-import ca.uhn.hl7v2.util.StandardSocketFactory;
 import ca.uhn.hl7v2.util.Terser;
 import ca.uhn.hl7v2.util.idgenerator.NanoTimeGenerator;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
@@ -35,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
@@ -47,8 +44,10 @@ import org.springframework.stereotype.Component;
  * message types other than ORU^R01, and when the manifest could not be built now (send again). Every message is
  * audited (channel {@code HL7}, action {@code hl7-message}). Off unless {@code node.sharing.hl7.port} is set.
  *
- * <p>HL7 v2 carries no authentication: whoever reaches the port is trusted as the RIS, so it listens on loopback
- * unless {@code node.sharing.hl7.bind-address} says otherwise. No TLS on this port (use a TLS tunnel).
+ * <p>HL7 v2 carries no authentication: over plain MLLP whoever reaches the port is trusted as the RIS, so it listens
+ * on loopback unless {@code node.sharing.hl7.bind-address} says otherwise. With {@code node.sharing.hl7.tls-bundle}
+ * the port speaks MLLP over TLS and, by default, only senders with a certificate the bundle trusts get in; the
+ * certificate's subject is then in the audit trail of each message.
  */
 @Component
 @EnableConfigurationProperties(Hl7Properties.class)
@@ -62,12 +61,14 @@ public class ResultListener {
     private final Hl7Properties props;
     private final ReportValidation validation;
     private final AuditLog audit;
+    private final SslBundles ssl;
     private HapiContext hapi;
     private HL7Service server;
-    private volatile ServerSocket socket;
+    private volatile MllpSockets sockets;
 
-    public ResultListener(Hl7Properties props, ReportValidation validation, AuditLog audit) {
+    public ResultListener(Hl7Properties props, ReportValidation validation, AuditLog audit, SslBundles ssl) {
         this.props = props;
+        this.ssl = ssl;
         this.validation = validation;
         this.audit = audit;
     }
@@ -85,26 +86,16 @@ public class ResultListener {
         hapi.setValidationContext(ValidationContextFactory.noValidation());
         // control ids of acknowledgements; HAPI's default keeps a counter file in the working directory
         hapi.getParserConfiguration().setIdGenerator(new NanoTimeGenerator());
-        hapi.setSocketFactory(new StandardSocketFactory() {
-            @Override
-            public ServerSocket createServerSocket() throws IOException {
-                // HAPI binds its server socket to every interface: this one binds to the configured address
-                socket = new ServerSocket() {
-                    @Override
-                    public void bind(SocketAddress endpoint, int backlog) throws IOException {
-                        super.bind(new InetSocketAddress(address, ((InetSocketAddress) endpoint).getPort()), backlog);
-                    }
-                };
-                return socket;
-            }
-        });
-        server = hapi.newServer(props.port(), false);
+        sockets = new MllpSockets(address, props.tls() ? ssl.getBundle(props.tlsBundle()).createSslContext() : null,
+                props.tlsRequireClientCertificate());
+        hapi.setSocketFactory(sockets);
+        server = hapi.newServer(props.port(), props.tls());
         server.registerApplication("*", "*", new Receiver());
         server.setExceptionHandler((incoming, metadata, outgoing, e) -> {
             // HAPI could not parse the message: its error acknowledgement, or ours when it could not make one
             String[] msh = mshFields(incoming);
-            record(who(field(msh, 2), field(msh, 3)), address(metadata), "unparseable message", "failure",
-                    "AE: " + e.getMessage());
+            record(new Caller(who(field(msh, 2), field(msh, 3)), ROLE, null, address(metadata), tlsSubject(metadata)),
+                    "unparseable message", "failure", "AE: " + e.getMessage());
             return outgoing != null ? outgoing : String.join("\r",
                     "MSH|^~\\&|" + NODE_APPLICATION + "||" + field(msh, 2) + "|" + field(msh, 3) + "|"
                             + java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss").format(
@@ -113,13 +104,22 @@ public class ResultListener {
                     "MSA|AE|" + field(msh, 9) + "|malformed message: not readable as HL7 v2");
         });
         server.startAndWait();
-        log.info("HL7 v2 listener (ORU^R01, MLLP) on {}:{}", props.bindAddress(), port());
+        if (props.tls()) {
+            log.info("HL7 v2 listener (ORU^R01, MLLP over TLS 1.2/1.3, client certificate {}) on {}:{}",
+                    props.tlsRequireClientCertificate() ? "required" : "optional", props.bindAddress(), port());
+        } else {
+            log.info("HL7 v2 listener (ORU^R01, MLLP) on {}:{}", props.bindAddress(), port());
+            if (!address.isLoopbackAddress()) {
+                log.warn("plain MLLP on {}: whoever reaches this port is trusted as the RIS (set"
+                        + " node.sharing.hl7.tls-bundle for MLLP over TLS with client certificates)", props.bindAddress());
+            }
+        }
     }
 
     /** The port the listener is bound to (the configured one, or the one chosen for 0); -1 when off. */
     public int port() {
-        ServerSocket s = socket;
-        return s == null ? -1 : s.getLocalPort();
+        MllpSockets s = sockets;
+        return s == null ? -1 : s.port();
     }
 
     @PreDestroy
@@ -144,7 +144,7 @@ public class ResultListener {
             Terser terser = new Terser(message);
             String type = terser.get("/MSH-9-1") + "^" + terser.get("/MSH-9-2");
             String described = type + " " + terser.get("/MSH-10");
-            Caller sender = new Caller(sender(terser), ROLE, null, address(metadata));
+            Caller sender = new Caller(sender(terser), ROLE, null, address(metadata), tlsSubject(metadata));
             if (!(message instanceof ORU_R01 oru) || !"ORU^R01".equals(type)) {
                 return answer(message, sender, described, AcknowledgmentCode.AR, ErrorCode.UNSUPPORTED_MESSAGE_TYPE,
                         "message type " + type + " not handled (only ORU^R01)");
@@ -218,16 +218,17 @@ public class ResultListener {
         }
         String msa3 = text.length() > 80 ? text.substring(0, 80) : text; // MSA-3 is 80 characters long
         new Terser(ack).set("/MSA-3", msa3);
-        record(sender.id(), sender.address(), described, code == AcknowledgmentCode.AA ? "success" : "failure",
-                code + ": " + text);
+        record(sender, described, code == AcknowledgmentCode.AA ? "success" : "failure", code + ": " + text);
         return ack;
     }
 
-    private void record(String who, String address, String described, String outcome, String detail) {
-        log.info("HL7 {} from {} ({}): {}", described, who, address, detail);
+    /** Logs and audits a message's outcome; over TLS the audit names the sender's certificate. */
+    private void record(Caller sender, String described, String outcome, String detail) {
+        log.info("HL7 {} from {} ({}): {}", described, sender.id(), sender.address(), detail);
+        String tls = sender.tlsSubject() == null ? "" : "; TLS client " + sender.tlsSubject();
         try {
-            audit.record(new AuditEvent(Instant.now(), who, ROLE, "hl7-message", CHANNEL, null, null, outcome,
-                    described + ": " + detail, address));
+            audit.record(new AuditEvent(Instant.now(), sender.id(), ROLE, "hl7-message", CHANNEL, null, null, outcome,
+                    described + ": " + detail + tls, sender.address()));
         } catch (RuntimeException e) {
             log.error("could not audit HL7 {}: {}", described, e.toString());
         }
@@ -259,6 +260,11 @@ public class ResultListener {
         String who = (application == null ? "" : application)
                 + (facility == null || facility.isEmpty() ? "" : "@" + facility);
         return who.isEmpty() ? "unknown HL7 sender" : who.length() > 64 ? who.substring(0, 64) : who;
+    }
+
+    private String tlsSubject(Map<String, Object> metadata) {
+        return metadata == null ? null
+                : sockets.peerSubject(address(metadata), metadata.get(MetadataKeys.IN_SENDING_PORT));
     }
 
     private static String address(Map<String, Object> metadata) {
