@@ -2,8 +2,6 @@ package org.imagingnode.bridge.dimse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.imagingnode.bridge.audit.AuditLog;
@@ -19,30 +17,13 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /** DICOM TLS on the second DIMSE port, with mutual authentication, as DCMTK's TLS clients use it. */
 class DicomTlsTest extends NodeIntegrationTest {
-    private static final Path CERTS;
-
-    static {
-        try {
-            CERTS = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "tls");
-            TestCertificates.selfSigned(CERTS, "node");
-            TestCertificates.selfSigned(CERTS, "client");
-            TestCertificates.selfSigned(CERTS, "stranger");
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot make test certificates with openssl", e);
-        }
-    }
+    private static final TestCertificates CERTS = TestCertificates.forNodeAnd("client", "stranger");
 
     @DynamicPropertySource
     static void tls(DynamicPropertyRegistry registry) {
         ownDataDir(registry);
         registry.add("node.dimse.tls-port", () -> "0");
-        registry.add("spring.ssl.bundle.pem.dimse.keystore.certificate", () -> file("node.crt"));
-        registry.add("spring.ssl.bundle.pem.dimse.keystore.private-key", () -> file("node.key"));
-        registry.add("spring.ssl.bundle.pem.dimse.truststore.certificate", () -> file("client.crt"));
-    }
-
-    private static String file(String name) {
-        return "file:" + CERTS.resolve(name).toAbsolutePath();
+        CERTS.registerBundle(registry, "dimse", "client");
     }
 
     @Autowired
@@ -53,7 +34,7 @@ class DicomTlsTest extends NodeIntegrationTest {
 
     private Dcmtk.Result storeOverTls(String... tlsOptions) throws Exception {
         TestObjects.Spec s = new TestObjects.Spec();
-        Path f = TestObjects.write(s, CERTS.resolve(s.sopInstanceUid + ".dcm"));
+        Path f = TestObjects.write(s, CERTS.path(s.sopInstanceUid + ".dcm"));
         return Dcmtk.run(60, Dcmtk.args("storescu", java.util.List.of(tlsOptions), "-aet", "STORESCU", "-aec", NODE_AE,
                 "127.0.0.1", Integer.toString(dimse.tlsPort()), f.toString()).toArray(String[]::new));
     }
@@ -61,9 +42,9 @@ class DicomTlsTest extends NodeIntegrationTest {
     @Test
     void aClientWithATrustedCertificateStoresOverTls() throws Exception {
         TestObjects.Spec s = new TestObjects.Spec();
-        Path f = TestObjects.write(s, CERTS.resolve("trusted.dcm"));
-        Dcmtk.Result r = Dcmtk.run(60, "storescu", "+tls", CERTS.resolve("client.key").toString(),
-                CERTS.resolve("client.crt").toString(), "+cf", CERTS.resolve("node.crt").toString(),
+        Path f = TestObjects.write(s, CERTS.path("trusted.dcm"));
+        Dcmtk.Result r = Dcmtk.run(60, "storescu", "+tls", CERTS.path("client.key").toString(),
+                CERTS.path("client.crt").toString(), "+cf", CERTS.path("node.crt").toString(),
                 "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1", Integer.toString(dimse.tlsPort()), f.toString());
         assertThat(r.ok()).as(r.output()).isTrue();
         assertThat(index.findInstance(s.sopInstanceUid)).isPresent();
@@ -77,14 +58,14 @@ class DicomTlsTest extends NodeIntegrationTest {
 
     @Test
     void aClientWhoseCertificateIsNotTrustedIsRefused() throws Exception {
-        Dcmtk.Result r = storeOverTls("+tls", CERTS.resolve("stranger.key").toString(),
-                CERTS.resolve("stranger.crt").toString(), "+cf", CERTS.resolve("node.crt").toString());
+        Dcmtk.Result r = storeOverTls("+tls", CERTS.path("stranger.key").toString(),
+                CERTS.path("stranger.crt").toString(), "+cf", CERTS.path("node.crt").toString());
         assertThat(r.ok()).isFalse();
     }
 
     @Test
     void aClientWithoutCertificateIsRefused() throws Exception {
-        Dcmtk.Result r = storeOverTls("+tla", "+cf", CERTS.resolve("node.crt").toString());
+        Dcmtk.Result r = storeOverTls("+tla", "+cf", CERTS.path("node.crt").toString());
         assertThat(r.ok()).isFalse();
     }
 

@@ -38,23 +38,13 @@ import org.springframework.test.context.DynamicPropertySource;
  * clients are told to allow them); plain HTTP on the same port gets no data.
  */
 class HttpsTest extends NodeIntegrationTest {
-    private static final Path CERTS;
-
-    static {
-        try {
-            CERTS = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "https");
-            TestCertificates.selfSigned(CERTS, "node", "IP:127.0.0.1", "DNS:localhost");
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot make test certificates with openssl", e);
-        }
-    }
+    private static final TestCertificates CERTS = TestCertificates.forNodeAnd();
 
     @DynamicPropertySource
     static void https(DynamicPropertyRegistry registry) {
         ownDataDir(registry);
         registry.add("server.ssl.bundle", () -> "web");
-        registry.add("spring.ssl.bundle.pem.web.keystore.certificate", () -> "file:" + CERTS.resolve("node.crt").toAbsolutePath());
-        registry.add("spring.ssl.bundle.pem.web.keystore.private-key", () -> "file:" + CERTS.resolve("node.key").toAbsolutePath());
+        CERTS.registerBundle(registry, "web", null);
         registry.add("spring.ssl.bundle.pem.web.options.enabled-protocols", () -> "TLSv1.3,TLSv1.2");
     }
 
@@ -65,7 +55,7 @@ class HttpsTest extends NodeIntegrationTest {
     @BeforeAll
     static void makeInstance() throws IOException {
         stored = new TestObjects.Spec();
-        file = TestObjects.write(stored, CERTS.resolve("one.dcm"));
+        file = TestObjects.write(stored, CERTS.path("one.dcm"));
     }
 
     private void storeOnce() throws Exception {
@@ -93,7 +83,7 @@ class HttpsTest extends NodeIntegrationTest {
     private static HttpClient javaClient(String protocol) throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
-        try (InputStream in = Files.newInputStream(CERTS.resolve("node.crt"))) {
+        try (InputStream in = Files.newInputStream(CERTS.path("node.crt"))) {
             trust.setCertificateEntry("node", CertificateFactory.getInstance("X.509").generateCertificate(in));
         }
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
@@ -127,12 +117,12 @@ class HttpsTest extends NodeIntegrationTest {
     void qidoAndWadoOverTls12And13WithCurl() throws Exception {
         storeOnce();
         for (String version : new String[] {"1.2", "1.3"}) {
-            Dcmtk.Result found = Dcmtk.run(30, "curl", "-sS", "--fail", "--cacert", CERTS.resolve("node.crt").toString(),
+            Dcmtk.Result found = Dcmtk.run(30, "curl", "-sS", "--fail", "--cacert", CERTS.path("node.crt").toString(),
                     "--tlsv" + version, "--tls-max", version, "-w", "\n%{http_code} %{ssl_verify_result}", https(qido()));
             assertThat(found.ok()).as(found.output()).isTrue();
             assertThat(found.output()).contains(stored.studyUid).endsWith("200 0");
-            Path out = CERTS.resolve("curl-" + version + ".dcm");
-            Dcmtk.Result object = Dcmtk.run(30, "curl", "-sS", "--fail", "--cacert", CERTS.resolve("node.crt").toString(),
+            Path out = CERTS.path("curl-" + version + ".dcm");
+            Dcmtk.Result object = Dcmtk.run(30, "curl", "-sS", "--fail", "--cacert", CERTS.path("node.crt").toString(),
                     "--tlsv" + version, "--tls-max", version, "-o", out.toString(), https(wado()));
             assertThat(object.ok()).as(object.output()).isTrue();
             assertThat(dataset(Files.readAllBytes(out))).isEqualTo(dataset(Files.readAllBytes(file)));
@@ -143,7 +133,7 @@ class HttpsTest extends NodeIntegrationTest {
     void tls10And11HandshakesAreRefusedByTheNode() throws Exception {
         for (String version : new String[] {"1.0", "1.1"}) {
             // SECLEVEL=0 lets curl's OpenSSL offer the old versions: the refusal must come from the node
-            Dcmtk.Result r = Dcmtk.run(30, "curl", "-sS", "--cacert", CERTS.resolve("node.crt").toString(),
+            Dcmtk.Result r = Dcmtk.run(30, "curl", "-sS", "--cacert", CERTS.path("node.crt").toString(),
                     "--tlsv" + version, "--tls-max", version, "--ciphers", "DEFAULT:@SECLEVEL=0", https(qido()));
             assertThat(r.ok()).as(r.output()).isFalse();
             assertThat(r.output()).as("TLS " + version).contains("alert protocol version").doesNotContain(stored.patientId);

@@ -2,14 +2,10 @@ package org.imagingnode.bridge.sharing.hl7;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -211,21 +207,7 @@ class ResultListenerTest extends NodeIntegrationTest {
     /** One MLLP exchange over a plain socket (for bytes HAPI's client would refuse to send). */
     private String sendRaw(String text) throws Exception {
         try (Socket socket = new Socket("127.0.0.1", listener.port())) {
-            socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(0x0b);
-            out.write(text.getBytes(StandardCharsets.ISO_8859_1));
-            out.write(new byte[] {0x1c, 0x0d});
-            out.flush();
-            InputStream in = socket.getInputStream();
-            ByteArrayOutputStream reply = new ByteArrayOutputStream();
-            int b;
-            while ((b = in.read()) >= 0 && b != 0x1c) {
-                if (b != 0x0b) {
-                    reply.write(b);
-                }
-            }
-            return reply.toString(StandardCharsets.ISO_8859_1);
+            return Mllp.exchange(socket, text);
         }
     }
 }

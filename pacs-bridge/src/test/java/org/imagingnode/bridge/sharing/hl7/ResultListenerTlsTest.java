@@ -3,14 +3,8 @@ package org.imagingnode.bridge.sharing.hl7;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 import javax.net.SocketFactory;
@@ -34,30 +28,13 @@ import org.springframework.test.context.DynamicPropertySource;
  * gets no acknowledgement and nothing it sent is acted on.
  */
 class ResultListenerTlsTest extends NodeIntegrationTest {
-    private static final Path CERTS;
-
-    static {
-        try {
-            CERTS = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "hl7-tls");
-            TestCertificates.selfSigned(CERTS, "node", "IP:127.0.0.1");
-            TestCertificates.selfSigned(CERTS, "ris");
-            TestCertificates.selfSigned(CERTS, "stranger");
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot make test certificates with openssl", e);
-        }
-    }
+    private static final TestCertificates CERTS = TestCertificates.forNodeAnd("ris", "stranger");
 
     @DynamicPropertySource
     static void tls(DynamicPropertyRegistry registry) {
         ownDataDir(registry);
         registry.add("node.sharing.hl7.tls-bundle", () -> "hl7");
-        registry.add("spring.ssl.bundle.pem.hl7.keystore.certificate", () -> file("node.crt"));
-        registry.add("spring.ssl.bundle.pem.hl7.keystore.private-key", () -> file("node.key"));
-        registry.add("spring.ssl.bundle.pem.hl7.truststore.certificate", () -> file("ris.crt"));
-    }
-
-    private static String file(String name) {
-        return "file:" + CERTS.resolve(name).toAbsolutePath();
+        CERTS.registerBundle(registry, "hl7", "ris");
     }
 
     @Autowired
@@ -68,8 +45,8 @@ class ResultListenerTlsTest extends NodeIntegrationTest {
     /** A TLS client trusting the node's certificate, presenting {@code name}'s certificate (none when null). */
     private static SocketFactory client(String name) {
         PemSslStoreDetails key = name == null ? null
-                : PemSslStoreDetails.forCertificate(file(name + ".crt")).withPrivateKey(file(name + ".key"));
-        SSLContext context = SslBundle.of(new PemSslStoreBundle(key, PemSslStoreDetails.forCertificate(file("node.crt"))))
+                : PemSslStoreDetails.forCertificate(CERTS.file(name + ".crt")).withPrivateKey(CERTS.file(name + ".key"));
+        SSLContext context = SslBundle.of(new PemSslStoreBundle(key, PemSslStoreDetails.forCertificate(CERTS.file("node.crt"))))
                 .createSslContext();
         return context.getSocketFactory();
     }
@@ -84,21 +61,7 @@ class ResultListenerTlsTest extends NodeIntegrationTest {
     /** One MLLP exchange; the acknowledgement's text, "" when the connection ended without one. */
     private String exchange(SocketFactory sockets, String text) throws IOException {
         try (Socket socket = sockets.createSocket("127.0.0.1", listener.port())) {
-            socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(0x0b);
-            out.write(text.getBytes(StandardCharsets.ISO_8859_1));
-            out.write(new byte[] {0x1c, 0x0d});
-            out.flush();
-            InputStream in = socket.getInputStream();
-            ByteArrayOutputStream reply = new ByteArrayOutputStream();
-            int b;
-            while ((b = in.read()) >= 0 && b != 0x1c) {
-                if (b != 0x0b) {
-                    reply.write(b);
-                }
-            }
-            return reply.toString(StandardCharsets.ISO_8859_1);
+            return Mllp.exchange(socket, text);
         }
     }
 
