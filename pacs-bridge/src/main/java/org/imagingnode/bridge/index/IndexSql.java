@@ -61,29 +61,63 @@ final class IndexSql {
         MATCH_COLUMN.put(IndexAttribute.ReferringPhysicianName, "st.referring_physician_name_norm");
     }
 
-    /** Derived (COUNT / LIST) attributes: SQL computed in the outer query from the page's keys (q.*_pk). */
+    /**
+     * Derived (COUNT / LIST) attributes: SQL computed in the outer query from the page's keys (q.*_pk). They count
+     * only what the caller may see: {@value #VISIBLE_STUDIES} stands for the visibility's predicate over the
+     * studies (aliases p and st) and {@value #VISIBLE_SERIES} for its series restriction (alias y), so that a hidden
+     * study or, under a series-scoped credential, the study's other series are not given away by a count.
+     */
     private static final Map<IndexAttribute, String> DERIVED = new EnumMap<>(IndexAttribute.class);
+    private static final String VISIBLE_STUDIES = "%VISIBLE_STUDIES%";
+    private static final String VISIBLE_SERIES = "%VISIBLE_SERIES%";
 
     static {
+        String patientStudies = "study st JOIN patient p ON p.pk = st.patient_fk";
         DERIVED.put(IndexAttribute.NumberOfPatientRelatedStudies,
-                "(SELECT count(*)::int FROM study x WHERE x.patient_fk = q.p_pk)");
+                "(SELECT count(*)::int FROM " + patientStudies + " WHERE st.patient_fk = q.p_pk" + VISIBLE_STUDIES + ")");
         DERIVED.put(IndexAttribute.NumberOfPatientRelatedSeries,
-                "(SELECT count(*)::int FROM study x JOIN series y ON y.study_fk = x.pk WHERE x.patient_fk = q.p_pk)");
+                "(SELECT count(*)::int FROM " + patientStudies + " JOIN series y ON y.study_fk = st.pk"
+                        + " WHERE st.patient_fk = q.p_pk" + VISIBLE_STUDIES + VISIBLE_SERIES + ")");
         DERIVED.put(IndexAttribute.NumberOfPatientRelatedInstances,
-                "(SELECT count(*)::int FROM study x JOIN series y ON y.study_fk = x.pk"
-                        + " JOIN instance z ON z.series_fk = y.pk WHERE x.patient_fk = q.p_pk)");
+                "(SELECT count(*)::int FROM " + patientStudies + " JOIN series y ON y.study_fk = st.pk"
+                        + " JOIN instance z ON z.series_fk = y.pk WHERE st.patient_fk = q.p_pk" + VISIBLE_STUDIES
+                        + VISIBLE_SERIES + ")");
         DERIVED.put(IndexAttribute.NumberOfStudyRelatedSeries,
-                "(SELECT count(*)::int FROM series y WHERE y.study_fk = q.st_pk)");
+                "(SELECT count(*)::int FROM series y WHERE y.study_fk = q.st_pk" + VISIBLE_SERIES + ")");
         DERIVED.put(IndexAttribute.NumberOfStudyRelatedInstances,
-                "(SELECT count(*)::int FROM series y JOIN instance z ON z.series_fk = y.pk WHERE y.study_fk = q.st_pk)");
+                "(SELECT count(*)::int FROM series y JOIN instance z ON z.series_fk = y.pk WHERE y.study_fk = q.st_pk"
+                        + VISIBLE_SERIES + ")");
         DERIVED.put(IndexAttribute.NumberOfSeriesRelatedInstances,
                 "(SELECT count(*)::int FROM instance z WHERE z.series_fk = q.se_pk)");
         DERIVED.put(IndexAttribute.ModalitiesInStudy,
                 "(SELECT array_agg(DISTINCT y.modality ORDER BY y.modality) FROM series y"
-                        + " WHERE y.study_fk = q.st_pk AND y.modality IS NOT NULL)");
+                        + " WHERE y.study_fk = q.st_pk AND y.modality IS NOT NULL" + VISIBLE_SERIES + ")");
         DERIVED.put(IndexAttribute.SOPClassesInStudy,
                 "(SELECT array_agg(DISTINCT z.sop_class_uid ORDER BY z.sop_class_uid) FROM series y"
-                        + " JOIN instance z ON z.series_fk = y.pk WHERE y.study_fk = q.st_pk AND z.sop_class_uid IS NOT NULL)");
+                        + " JOIN instance z ON z.series_fk = y.pk WHERE y.study_fk = q.st_pk AND z.sop_class_uid IS NOT NULL"
+                        + VISIBLE_SERIES + ")");
+    }
+
+    /** A derived attribute's SQL for a caller who sees {@code v}, adding the bind values it needs to {@code params}. */
+    private static String derived(IndexAttribute a, Visibility v, List<Object> params) {
+        String sql = DERIVED.get(a);
+        if (sql.contains(VISIBLE_STUDIES)) {
+            if ("TRUE".equals(v.predicate())) {
+                sql = sql.replace(VISIBLE_STUDIES, "");
+            } else {
+                sql = sql.replace(VISIBLE_STUDIES, " AND (" + v.predicate() + ")");
+                params.addAll(v.params());
+            }
+        }
+        if (sql.contains(VISIBLE_SERIES)) {
+            if (v.seriesInstanceUid() == null) {
+                sql = sql.replace(VISIBLE_SERIES, "");
+            } else {
+                sql = sql.replace(VISIBLE_SERIES, " AND y.series_instance_uid = ?");
+                params.add(v.seriesInstanceUid());
+            }
+        }
+        return sql;
     }
 
     /** Unique keys returned at each level (the level's own and those of the levels above). */
@@ -180,6 +214,8 @@ final class IndexSql {
             params.add(query.offset());
         }
 
+        // the derived columns come first in the SQL text, and so do their bind values
+        List<Object> outerParams = new ArrayList<>();
         StringBuilder sql = new StringBuilder("SELECT ");
         List<IndexAttribute> resultColumns = new ArrayList<>();
         for (int k = 0; k < plain.size(); k++) {
@@ -187,11 +223,12 @@ final class IndexSql {
             resultColumns.add(plain.get(k));
         }
         for (IndexAttribute a : derived) {
-            sql.append(", ").append(DERIVED.get(a));
+            sql.append(", ").append(derived(a, query.visibility(), outerParams));
             resultColumns.add(a);
         }
         sql.append(" FROM (").append(inner).append(") q ORDER BY ").append(OUTER_ORDER[level.ordinal()]);
-        return new Statement(sql.toString(), params, resultColumns);
+        outerParams.addAll(params);
+        return new Statement(sql.toString(), outerParams, resultColumns);
     }
 
     /** The statement of a locate: instances matching conditions on any level, in retrieve order. */

@@ -478,6 +478,25 @@ class PostgresInstanceIndexFindTest {
     }
 
     @Test
+    void countsAndListsCoverOnlyWhatTheCallerSees() {
+        // P1: S1 (3 CT images, 1 SR) and S2 (2 MR images); this caller may not see S1
+        IndexRow p1 = INDEX.find(new IndexQuery(QueryLevel.PATIENT, List.of(single(PatientID, P1)),
+                Set.of(NumberOfPatientRelatedStudies, NumberOfPatientRelatedSeries, NumberOfPatientRelatedInstances), 0, 0,
+                Visibility.where("st.study_instance_uid <> ?", S1))).get(0);
+        assertThat(p1.values()).containsEntry(NumberOfPatientRelatedStudies, 1)
+                .containsEntry(NumberOfPatientRelatedSeries, 1).containsEntry(NumberOfPatientRelatedInstances, 2);
+
+        // S4: an MR series and a CT series; a credential for the CT series sees a study of one CT series
+        Visibility ctOnly = Visibility.where("st.study_instance_uid = ?", S4).onlySeries(S4_CT);
+        IndexRow s4 = INDEX.find(new IndexQuery(QueryLevel.STUDY, List.of(single(StudyInstanceUID, S4)),
+                Set.of(NumberOfStudyRelatedSeries, NumberOfStudyRelatedInstances, ModalitiesInStudy, SOPClassesInStudy),
+                0, 0, ctOnly)).get(0);
+        assertThat(s4.values()).containsEntry(NumberOfStudyRelatedSeries, 1)
+                .containsEntry(NumberOfStudyRelatedInstances, 1).containsEntry(ModalitiesInStudy, List.of("CT"));
+        assertThat((List<Object>) s4.get(SOPClassesInStudy)).doesNotContain(MR_IMAGE).hasSize(1);
+    }
+
+    @Test
     void returnKeysNeedNoValidation() {
         assertThat(find(QueryLevel.PATIENT, Set.of(IssuerOfPatientID, BodyPartExamined), 0, 0)).hasSize(4);
     }
