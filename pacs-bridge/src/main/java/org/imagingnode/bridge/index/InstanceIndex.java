@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /** The PostgreSQL index of stored instances: written by ingest, read by the query and retrieve edges. */
 public interface InstanceIndex {
@@ -18,14 +19,21 @@ public interface InstanceIndex {
     /** The stored location of an instance, if indexed. */
     Optional<InstanceLocation> findInstance(String sopInstanceUid);
 
+    /** {@link #upsert(IndexedInstance, CompletableFuture)} of an instance whose bytes are already durable. */
+    default Optional<String> upsert(IndexedInstance instance) {
+        return upsert(instance, CompletableFuture.completedFuture(null));
+    }
+
     /**
-     * Inserts or replaces the rows of one instance (patient, study, series, instance) in one
-     * transaction. Returns the blob key the instance had before, if it was already indexed under
-     * another key (the caller then deletes that blob).
+     * Inserts or replaces the rows of one instance (patient, study, series, instance) in one transaction, which
+     * commits only once {@code bytesDurable} has completed normally: ingest writes the rows while the blob store
+     * flushes the bytes, and the rows are never committed before the bytes are durable. Returns the blob key the
+     * instance had before, if it was already indexed under another key (the caller then deletes that blob).
      *
      * @throws PreviouslyRejectedException when the SOP Instance UID was rejected (nothing is written)
+     * @throws java.util.concurrent.CompletionException when {@code bytesDurable} failed (nothing is written)
      */
-    Optional<String> upsert(IndexedInstance instance);
+    Optional<String> upsert(IndexedInstance instance, CompletableFuture<?> bytesDurable);
 
     /**
      * Applies a rejection note in one transaction: the referenced instances of the note's study leave every query

@@ -1,6 +1,7 @@
 package org.imagingnode.bridge.index;
 
 import java.sql.Array;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,11 +18,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 import javax.sql.DataSource;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
 
@@ -30,13 +33,13 @@ import org.springframework.stereotype.Repository;
  * IHE IOCM: {@code V11__instance_rejection.sql}).
  *
  * <ul>
- *   <li>{@link #upsert} is one call of the {@code index_store_instance} database function: one round
- *       trip and, unless the caller runs it inside a wider Spring transaction, one transaction of its own.
- *       Safe for concurrent ingest of the same patient/study/series from several connections.</li>
+ *   <li>{@link #upsert} is one call of the {@code index_store_instance} database function in a transaction of its
+ *       own, committed once the instance's bytes are durable. Safe for concurrent ingest of the same
+ *       patient/study/series from several connections.</li>
  *   <li>{@link #find} and {@link #locate} build parameterised SQL ({@link IndexSql}); malformed or
  *       unanswerable queries throw {@link IllegalArgumentException} with a message fit for the requester.</li>
  * </ul>
- * All statements go through a {@link JdbcTemplate}, so they join a Spring-managed transaction when one is active.
+ * All statements go through a {@link JdbcTemplate}.
  */
 @Repository
 public class PostgresInstanceIndex implements InstanceIndex {
@@ -57,7 +60,7 @@ public class PostgresInstanceIndex implements InstanceIndex {
     }
 
     @Override
-    public Optional<String> upsert(IndexedInstance in) {
+    public Optional<String> upsert(IndexedInstance in, CompletableFuture<?> bytesDurable) {
         Objects.requireNonNull(in, "instance");
         require(in.studyInstanceUid(), "StudyInstanceUID");
         require(in.seriesInstanceUid(), "SeriesInstanceUID");
@@ -67,51 +70,26 @@ public class PostgresInstanceIndex implements InstanceIndex {
         if (in.blobSize() < 0 || in.datasetOffset() < 0) {
             throw new IllegalArgumentException("blob size and data set offset must not be negative");
         }
-        UpsertResult result = jdbc.query(con -> {
-            PreparedStatement ps = con.prepareStatement(UPSERT);
-            int k = 0;
-            ps.setString(++k, in.patientId() == null ? "" : in.patientId());
-            ps.setString(++k, in.issuerOfPatientId() == null ? "" : in.issuerOfPatientId());
-            ps.setString(++k, blankToNull(in.patientName()));
-            ps.setString(++k, PersonNames.normalise(in.patientName()));
-            setDate(ps, ++k, in.patientBirthDate());
-            ps.setString(++k, blankToNull(in.patientSex()));
-            ps.setString(++k, in.studyInstanceUid());
-            setDate(ps, ++k, in.studyDate());
-            ps.setString(++k, blankToNull(in.studyTime()));
-            ps.setString(++k, blankToNull(in.accessionNumber()));
-            ps.setString(++k, blankToNull(in.studyId()));
-            ps.setString(++k, blankToNull(in.studyDescription()));
-            ps.setString(++k, blankToNull(in.referringPhysicianName()));
-            ps.setString(++k, PersonNames.normalise(in.referringPhysicianName()));
-            ps.setString(++k, in.seriesInstanceUid());
-            ps.setString(++k, blankToNull(in.modality()));
-            setInt(ps, ++k, in.seriesNumber());
-            ps.setString(++k, blankToNull(in.seriesDescription()));
-            ps.setString(++k, blankToNull(in.bodyPartExamined()));
-            ps.setString(++k, in.sopInstanceUid());
-            ps.setString(++k, blankToNull(in.sopClassUid()));
-            setInt(ps, ++k, in.instanceNumber());
-            setInt(ps, ++k, in.numberOfFrames());
-            setInt(ps, ++k, in.rows());
-            setInt(ps, ++k, in.columns());
-            ps.setString(++k, in.transferSyntaxUid());
-            ps.setString(++k, blankToNull(in.specificCharacterSet()));
-            ps.setString(++k, in.blobKey());
-            ps.setLong(++k, in.blobSize());
-            ps.setString(++k, blankToNull(in.sha256()));
-            ps.setLong(++k, in.datasetOffset());
-            ps.setString(++k, blankToNull(in.sourceAeTitle()));
-            return ps;
-        }, rs -> {
-            if (!rs.next()) {
-                throw new IllegalStateException("index_store_instance returned no row");
+        UpsertResult result = jdbc.execute((ConnectionCallback<UpsertResult>) con -> {
+            con.setAutoCommit(false);
+            try {
+                UpsertResult r;
+                try (PreparedStatement ps = prepareUpsert(con, in); ResultSet rs = ps.executeQuery()) {
+                    r = readUpsert(rs, in);
+                }
+                bytesDurable.join(); // the rows wait here, uncommitted, for the blob store's flush
+                con.commit();
+                return r;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    con.rollback();
+                } catch (SQLException failed) {
+                    e.addSuppressed(failed); // the connection is gone: nothing was committed either
+                }
+                throw e;
+            } finally {
+                restoreAutoCommit(con);
             }
-            if (rs.getString(4) != null) {
-                throw new PreviouslyRejectedException(in.sopInstanceUid(), rs.getString(4), rs.getString(5),
-                        rs.getTimestamp(6).toInstant(), rs.getString(7));
-            }
-            return new UpsertResult(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3));
         });
         if (result.studyPatientConflict()) {
             LOG.warn("Instance {}: study {} is indexed under another patient; the instance was indexed under that"
@@ -122,6 +100,63 @@ public class PostgresInstanceIndex implements InstanceIndex {
                     + " existing series", in.sopInstanceUid(), in.seriesInstanceUid(), in.studyInstanceUid());
         }
         return Optional.ofNullable(result.previousBlobKey());
+    }
+
+    private static void restoreAutoCommit(Connection con) {
+        try {
+            con.setAutoCommit(true);
+        } catch (SQLException e) {
+            LOG.debug("connection left in a transaction (the pool discards broken connections): {}", e.toString());
+        }
+    }
+
+    private static PreparedStatement prepareUpsert(Connection con, IndexedInstance in) throws SQLException {
+        PreparedStatement ps = con.prepareStatement(UPSERT);
+        int k = 0;
+        ps.setString(++k, in.patientId() == null ? "" : in.patientId());
+        ps.setString(++k, in.issuerOfPatientId() == null ? "" : in.issuerOfPatientId());
+        ps.setString(++k, blankToNull(in.patientName()));
+        ps.setString(++k, PersonNames.normalise(in.patientName()));
+        setDate(ps, ++k, in.patientBirthDate());
+        ps.setString(++k, blankToNull(in.patientSex()));
+        ps.setString(++k, in.studyInstanceUid());
+        setDate(ps, ++k, in.studyDate());
+        ps.setString(++k, blankToNull(in.studyTime()));
+        ps.setString(++k, blankToNull(in.accessionNumber()));
+        ps.setString(++k, blankToNull(in.studyId()));
+        ps.setString(++k, blankToNull(in.studyDescription()));
+        ps.setString(++k, blankToNull(in.referringPhysicianName()));
+        ps.setString(++k, PersonNames.normalise(in.referringPhysicianName()));
+        ps.setString(++k, in.seriesInstanceUid());
+        ps.setString(++k, blankToNull(in.modality()));
+        setInt(ps, ++k, in.seriesNumber());
+        ps.setString(++k, blankToNull(in.seriesDescription()));
+        ps.setString(++k, blankToNull(in.bodyPartExamined()));
+        ps.setString(++k, in.sopInstanceUid());
+        ps.setString(++k, blankToNull(in.sopClassUid()));
+        setInt(ps, ++k, in.instanceNumber());
+        setInt(ps, ++k, in.numberOfFrames());
+        setInt(ps, ++k, in.rows());
+        setInt(ps, ++k, in.columns());
+        ps.setString(++k, in.transferSyntaxUid());
+        ps.setString(++k, blankToNull(in.specificCharacterSet()));
+        ps.setString(++k, in.blobKey());
+        ps.setLong(++k, in.blobSize());
+        ps.setString(++k, blankToNull(in.sha256()));
+        ps.setLong(++k, in.datasetOffset());
+        ps.setString(++k, blankToNull(in.sourceAeTitle()));
+        return ps;
+    }
+
+    private static UpsertResult readUpsert(ResultSet rs, IndexedInstance in) throws SQLException {
+        if (!rs.next()) {
+            throw new IllegalStateException("index_store_instance returned no row");
+        }
+        if (rs.getString(4) != null) {
+            throw new PreviouslyRejectedException(in.sopInstanceUid(), rs.getString(4), rs.getString(5),
+                    rs.getTimestamp(6).toInstant(), rs.getString(7));
+        }
+        return new UpsertResult(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3));
     }
 
     private record UpsertResult(String previousBlobKey, boolean studyPatientConflict, boolean seriesStudyConflict) {

@@ -3,6 +3,7 @@ package org.imagingnode.bridge.ingest;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -12,7 +13,9 @@ import java.time.format.DateTimeParseException;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
@@ -69,6 +72,16 @@ public class IngestService {
         return t;
     });
 
+    /**
+     * Writes blobs while the index rows of the same objects are written; as many at once as objects are being
+     * ingested (each waits for its own), so it needs no bound of its own.
+     */
+    private final ExecutorService blobWriters = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "ingest-blob-writer");
+        t.setDaemon(true);
+        return t;
+    });
+
     /** Ingests objects while their channel receives the next ones (STOW-RS parts of one request). */
     private final ExecutorService workers = Executors.newFixedThreadPool(8, r -> {
         Thread t = new Thread(r, "ingest-worker");
@@ -101,6 +114,7 @@ public class IngestService {
         lookups.shutdownNow();
         // objects being ingested finish: their senders may already count on them
         workers.shutdown();
+        blobWriters.shutdown();
     }
 
     /**
@@ -252,17 +266,28 @@ public class IngestService {
         String key = InstanceBlobKeys.of(studyUid, seriesUid, sopUid, request.sha256());
         StoredBlob blob;
         try {
-            blob = blobs.putFile(key, request.file(), request.sha256());
+            blob = new StoredBlob(key, Files.size(request.file()), request.sha256());
         } catch (IOException e) {
-            log.error("blob store failed for {}: {}", sopUid, e.toString());
-            return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "storage unavailable", null);
+            log.error("cannot read spooled object {}: {}", sopUid, e.toString());
+            return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "cannot read received object", null);
         }
+        // the blob store flushes the bytes while the index writes the rows, which commit only after the flush
+        CompletableFuture<StoredBlob> durable = CompletableFuture.supplyAsync(withLogContext(() -> {
+            try {
+                return blobs.putFile(key, request.file(), request.sha256());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }), blobWriters);
 
         Optional<String> previousKey;
         try {
-            previousKey = index.upsert(toIndexed(header, request, sopUid, sopClass, studyUid, seriesUid, blob));
+            previousKey = index.upsert(toIndexed(header, request, sopUid, sopClass, studyUid, seriesUid, blob), durable);
+        } catch (CompletionException e) {
+            log.error("blob store failed for {}: {}", sopUid, e.getCause().toString());
+            return IngestResult.rejected(IngestResult.Outcome.FAILED, sopUid, "storage unavailable", null);
         } catch (PreviouslyRejectedException e) {
-            if (!key.equals(e.keptBlobKey())) {
+            if (written(durable) && !key.equals(e.keptBlobKey())) {
                 deleteQuietly(key); // the bytes kept are those the instance had when rejected
             }
             log.info("refused instance {} of study {} from {}: {}", sopUid, studyUid, request.source().actor(),
@@ -273,7 +298,9 @@ public class IngestService {
             return new IngestResult(IngestResult.Outcome.PREVIOUSLY_REJECTED, sopUid, studyUid, patientId,
                     e.shortMessage(), null);
         } catch (RuntimeException e) {
-            deleteUnlessIndexed(sopUid, key);
+            if (written(durable)) {
+                deleteUnlessIndexed(sopUid, key);
+            }
             if (refusedValues(e)) {
                 return invalid(request, sopUid, UNINDEXABLE, null);
             }
@@ -339,6 +366,16 @@ public class IngestService {
             }
         }
         return false;
+    }
+
+    /** Waits for a blob write the index did not wait for; whether it wrote the blob. */
+    private static boolean written(CompletableFuture<StoredBlob> durable) {
+        try {
+            durable.join();
+            return true;
+        } catch (CompletionException | CancellationException e) {
+            return false;
+        }
     }
 
     private void deleteUnlessIndexed(String sopUid, String key) {

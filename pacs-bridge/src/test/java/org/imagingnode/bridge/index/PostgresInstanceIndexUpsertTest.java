@@ -6,6 +6,7 @@ import static org.imagingnode.bridge.index.TestInstances.instance;
 import static org.imagingnode.bridge.index.TestInstances.token;
 import static org.imagingnode.bridge.index.TestInstances.uid;
 
+import java.io.IOException;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,6 +14,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -52,6 +55,40 @@ class PostgresInstanceIndexUpsertTest {
                 .containsEntry("source_ae", "MODALITY1").containsEntry("specific_character_set", "ISO_IR 192")
                 .containsEntry("pixel_rows", 512).containsEntry("pixel_columns", 512)
                 .extractingByKey("received_at").isNotNull();
+    }
+
+    @Test
+    void theRowsAreWrittenWhileTheBytesAreFlushedButCommittedOnlyOnceTheyAreDurable() throws Exception {
+        IndexedInstance ct = instance().patient(token(), "Doe^Jane").build();
+        CompletableFuture<Void> bytesDurable = new CompletableFuture<>();
+
+        Future<Optional<String>> upsert = POOL.submit(() -> index.upsert(ct, bytesDurable));
+        // the upsert has run and its transaction waits for the bytes
+        for (int polls = 0; polls < 600 && !waitingInTransaction(); polls++) {
+            Thread.sleep(50);
+        }
+        assertThat(waitingInTransaction()).as("the upsert's transaction, open and idle").isTrue();
+        assertThat(index.findInstance(ct.sopInstanceUid())).isEmpty();
+
+        bytesDurable.complete(null);
+        assertThat(upsert.get(30, TimeUnit.SECONDS)).isEmpty();
+        assertThat(index.findInstance(ct.sopInstanceUid())).isPresent();
+    }
+
+    private boolean waitingInTransaction() {
+        return jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+                + " AND query LIKE '%index_store_instance%'", Integer.class) > 0;
+    }
+
+    @Test
+    void whenTheBytesCannotBeMadeDurableNothingIsIndexed() {
+        IndexedInstance ct = instance().patient(token(), "Doe^Jane").build();
+
+        assertThatThrownBy(() -> index.upsert(ct, CompletableFuture.failedFuture(new IOException("disk full"))))
+                .isInstanceOf(CompletionException.class).hasRootCauseMessage("disk full");
+        assertThat(index.findInstance(ct.sopInstanceUid())).isEmpty();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM patient WHERE patient_id = ?", Integer.class, ct.patientId()))
+                .isZero();
     }
 
     @Test
