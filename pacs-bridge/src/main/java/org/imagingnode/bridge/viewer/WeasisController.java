@@ -132,20 +132,32 @@ public class WeasisController {
     @GetMapping(value = "/studies/{study}/manifest.xml")
     public ResponseEntity<byte[]> manifest(@PathVariable String study,
             @RequestParam(name = "token", required = false) String viewerToken, HttpServletRequest rq) {
+        return manifest(rq, study, null, viewerToken);
+    }
+
+    /** The manifest of one series: what a series launch (and its series-scoped token) opens. */
+    @GetMapping(value = "/studies/{study}/series/{series}/manifest.xml")
+    public ResponseEntity<byte[]> seriesManifest(@PathVariable String study, @PathVariable String series,
+            @RequestParam(name = "token", required = false) String viewerToken, HttpServletRequest rq) {
+        return manifest(rq, study, series, viewerToken);
+    }
+
+    private ResponseEntity<byte[]> manifest(HttpServletRequest rq, String study, String series, String viewerToken) {
         String authorization = rq.getHeader("Authorization");
         if (authorization == null && viewerToken != null) {
             authorization = "Bearer " + viewerToken;
         }
         Caller caller = access.authenticate(rq, authorization);
-        ViewerScope.study(null, null, study); // validates the UID
-        StudyContents.Contents contents = access.study(rq, caller, study, null).orElse(null);
+        ViewerScope requested = series == null ? ViewerScope.study(null, null, study)
+                : ViewerScope.series(null, null, study, series); // validates the UIDs
+        StudyContents.Contents contents = access.study(rq, caller, study, series).orElse(null);
         if (contents == null) {
             return ResponseEntity.notFound().build();
         }
         StudyContents.Owner owner = contents.owner();
         Optional<ViewerToken> presented = access.presentedViewerToken(authorization);
         if (presented.isPresent()
-                && !presented.get().scope().covers(owner.patientId(), owner.issuerOfPatientId(), study, null)) {
+                && !presented.get().scope().covers(owner.patientId(), owner.issuerOfPatientId(), study, series)) {
             // a viewer token is never traded for a wider one
             access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "denied",
                     "Weasis manifest outside viewer token " + presented.get().id());
@@ -153,9 +165,11 @@ public class WeasisController {
         }
         ViewerToken token = presented.orElse(null);
         if (token == null) {
-            token = access.issue(caller, ViewerScope.study(owner.patientId(), owner.issuerOfPatientId(), study), contents);
+            token = access.issue(caller, new ViewerScope(requested.level(), owner.patientId(),
+                    owner.issuerOfPatientId(), study, series), contents);
             access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
-                    "Weasis manifest, token " + token.id() + " until " + token.expiresAt() + contents.origin());
+                    "Weasis manifest (" + requested.level() + "), token " + token.id() + " until "
+                            + token.expiresAt() + contents.origin());
         } else {
             access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "success",
                     "Weasis manifest for viewer token " + token.id() + contents.origin());
@@ -190,7 +204,9 @@ public class WeasisController {
         body.put("weasisUri", launch.uri().toString());
         body.put("expiresAt", launch.expiresAt().toString());
         // older Weasis: $dicom:get -w on the manifest URL, which carries the same short-lived token as a parameter
-        String manifestUrl = NodeUrls.origin(rq) + "/viewer/weasis/studies/" + study + "/manifest.xml";
+        // a series launch opens the series' manifest: its series-scoped token could not open the study's
+        String manifestUrl = NodeUrls.origin(rq) + "/viewer/weasis/studies/" + study
+                + (series == null ? "" : "/series/" + series) + "/manifest.xml";
         body.put("manifestUrl", manifestUrl);
         body.put("manifestWeasisUri", WeasisLaunch.manifest(manifestUrl + "?token=" + token.value(),
                 token.expiresAt()).uri().toString());
