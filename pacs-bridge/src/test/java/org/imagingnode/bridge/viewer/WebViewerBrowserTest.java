@@ -32,6 +32,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.imagingnode.bridge.dicom.Part10;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dicom.TransferSyntax;
+import org.imagingnode.bridge.dicomweb.Multipart;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
 import org.imagingnode.viewer.ViewerScope;
@@ -226,13 +227,15 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         raw.columns = 120;
         raw.seed = 5;
         store(TestObjects.write(raw, work.resolve("raw.dcm")));
-        // the same pixels, compressed losslessly into syntaxes modalities send, stored as compressed (storescu
-        // proposes the matching syntax): by DCMTK (-xs JPEG lossless, -xt JPEG-LS lossless, -xr RLE) and by
-        // OpenJPEG (-xv JPEG 2000 lossless)
+        // the same pixels, compressed losslessly into syntaxes modalities send, stored as compressed: by DCMTK
+        // (storescu proposes the matching syntax: -xs JPEG lossless, -xt JPEG-LS lossless, -xr RLE), by OpenJPEG
+        // (-xv JPEG 2000 lossless) and by OpenJPH (HTJ2K lossless, 4.201, which DCMTK 3.6.7 does not know: sent
+        // by STOW-RS)
         Map<String, String> seriesByCodec = new LinkedHashMap<>();
         int n = 2;
         for (String[] codec : List.of(new String[] {"dcmcjpeg", "-xs"}, new String[] {"dcmcjpls", "-xt"},
-                new String[] {"dcmcrle", "-xr"}, new String[] {"opj_compress", "-xv"})) {
+                new String[] {"dcmcrle", "-xr"}, new String[] {"opj_compress", "-xv"},
+                new String[] {"ojph_compress", "STOW-RS"})) {
             TestObjects.Spec s = raw.sameStudy();
             s.rows = raw.rows;
             s.columns = raw.columns;
@@ -240,15 +243,39 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
             s.seriesNumber = n++;
             Path plain = TestObjects.write(s, work.resolve(codec[0] + "-in.dcm"));
             Path packed = work.resolve(codec[0] + ".dcm");
-            if (codec[0].equals("opj_compress")) {
-                jpeg2000(plain, s, packed);
-            } else {
-                Dcmtk.Result c = Dcmtk.run(30, codec[0], plain.toString(), packed.toString());
-                assertThat(c.ok()).as(c.output()).isTrue();
+            byte[] codeStream = null;
+            switch (codec[0]) {
+                case "opj_compress" -> encapsulated(plain, s, packed, TransferSyntax.JPEG_2000_LOSSLESS, "opj_compress");
+                case "ojph_compress" -> codeStream = encapsulated(plain, s, packed, TransferSyntax.HTJ2K_LOSSLESS,
+                        "ojph_compress", "-reversible", "true");
+                default -> {
+                    Dcmtk.Result c = Dcmtk.run(30, codec[0], plain.toString(), packed.toString());
+                    assertThat(c.ok()).as(c.output()).isTrue();
+                }
             }
             assertThat(Files.size(packed)).as(codec[0]).isLessThan(Files.size(plain));
-            store(packed, codec[1]);
+            if (codec[1].equals("STOW-RS")) {
+                stow(packed);
+            } else {
+                store(packed, codec[1]);
+            }
             seriesByCodec.put(codec[0], s.seriesUid);
+            if (codec[0].equals("ojph_compress")) {
+                // stored as received: the frame comes back as the HTJ2K code stream that was sent
+                HttpResponse<byte[]> frame = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
+                        + "/dicomweb/studies/" + s.studyUid + "/series/" + s.seriesUid + "/instances/"
+                        + s.sopInstanceUid + "/frames/1"))
+                        .header("Accept", "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*")
+                        .build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(frame.statusCode()).isEqualTo(200);
+                Multipart.Part part = Multipart.parse(frame.body(), frame.headers().firstValue("Content-Type")
+                        .orElseThrow()).get(0);
+                assertThat(part.contentType()).endsWith("transfer-syntax=" + TransferSyntax.HTJ2K_LOSSLESS);
+                assertThat(part.body()).isEqualTo(codeStream);
+                // an HTJ2K code stream: SOC, SIZ, then the CAP marker (FF50) that Part 15 code streams carry
+                assertThat(Arrays.copyOf(part.body(), 6)).isEqualTo(new byte[] {-1, 0x4F, -1, 0x51, 0, 0x29});
+                assertThat(Arrays.copyOfRange(part.body(), 4 + 0x29, 4 + 0x29 + 2)).isEqualTo(new byte[] {-1, 0x50});
+            }
         }
 
         String base = "http://127.0.0.1:" + httpPort + "/viewer/?study=" + raw.studyUid + "&series=";
@@ -301,10 +328,12 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
     }
 
     /**
-     * The object's pixels as a JPEG 2000 lossless code stream (OpenJPEG's opj_compress, from a 16-bit PGM),
-     * encapsulated (PS3.5 A.4: empty offset table, one fragment) in a copy of the object in that syntax.
+     * The object's pixels as a JPEG 2000 family code stream made by {@code encoder} (OpenJPEG's opj_compress or
+     * OpenJPH's ojph_compress, from a 16-bit PGM; the encoder's own options follow), encapsulated (PS3.5 A.4:
+     * empty offset table, one fragment) in a copy of the object in {@code transferSyntax}. Returns the fragment.
      */
-    private void jpeg2000(Path plain, TestObjects.Spec s, Path out) throws Exception {
+    private byte[] encapsulated(Path plain, TestObjects.Spec s, Path out, String transferSyntax, String... encoder)
+            throws Exception {
         byte[] pixels = TestObjects.pixelData(plain); // little endian 16-bit
         Path pgm = work.resolve("j2k-in.pgm");
         byte[] header = ("P5\n" + s.columns + " " + s.rows + "\n4095\n").getBytes(StandardCharsets.US_ASCII);
@@ -314,8 +343,10 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
             body[i + 1] = pixels[i];
         }
         Files.write(pgm, concat(header, body));
-        Path j2k = work.resolve("j2k-out.j2k");
-        Dcmtk.Result c = Dcmtk.run(30, "opj_compress", "-i", pgm.toString(), "-o", j2k.toString());
+        Path j2k = work.resolve(encoder[0] + "-out.j2k");
+        List<String> command = new ArrayList<>(List.of(encoder[0], "-i", pgm.toString(), "-o", j2k.toString()));
+        command.addAll(List.of(encoder).subList(1, encoder.length));
+        Dcmtk.Result c = Dcmtk.run(30, command.toArray(String[]::new));
         assertThat(c.ok()).as(c.output()).isTrue();
         byte[] code = Files.readAllBytes(j2k);
         if (code.length % 2 == 1) {
@@ -336,8 +367,9 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
             (byte) (code.length >>> 16), (byte) (code.length >>> 24)});
         encapsulated.writeBytes(code);
         encapsulated.writeBytes(new byte[] {-2, -1, -35, -32, 0, 0, 0, 0});
-        Files.write(out, concat(Part10.header(s.sopClassUid, s.sopInstanceUid, TransferSyntax.JPEG_2000_LOSSLESS),
+        Files.write(out, concat(Part10.header(s.sopClassUid, s.sopInstanceUid, transferSyntax),
                 Arrays.copyOfRange(file, (int) datasetOffset, pixelElement), encapsulated.toByteArray()));
+        return code;
     }
 
     private static byte[] concat(byte[]... parts) {
@@ -411,6 +443,15 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         Dcmtk.Result stored = Dcmtk.run(60, cmd.toArray(String[]::new));
         assertThat(stored.ok()).as(stored.output()).isTrue();
         assertThat(stored.output()).doesNotContain("unable to convert");
+    }
+
+    private void stow(Path file) throws Exception {
+        Object[] body = Multipart.dicomBody(List.of(file));
+        HttpResponse<String> stored = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
+                + "/dicomweb/studies")).header("Content-Type", (String) body[0]).header("Accept", "application/dicom+json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray((byte[]) body[1])).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
     }
 
     private JsonNode runBrowser(String viewerUrl, String name, String... options) throws Exception {
