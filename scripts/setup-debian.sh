@@ -4,8 +4,8 @@ set -euo pipefail
 need=(openjdk-17-jdk-headless maven libpixelmed-java)
 if [ "${1:-run}" = test ]; then
   # chromium: the web viewer's browser tests (headless, driven by playwright-core from the npm registry);
-  # libopenjp2-tools: opj_compress makes the JPEG 2000 test images
-  need+=(dcmtk docker-compose chromium libopenjp2-tools)
+  # libopenjp2-tools: opj_compress makes the JPEG 2000 test images; openjph-tools: ojph_compress the HTJ2K ones
+  need+=(dcmtk docker-compose chromium libopenjp2-tools openjph-tools)
 fi
 # The web viewer (viewer-launcher) is built with Node.js >= 20.19 and npm. Debian's own nodejs is too old
 # for vite 7; install it only where no node is present (the build then says which version it needs).

@@ -1,8 +1,8 @@
 // Drives the portal pages of a node in node.security.mode=tokens with its dev issuer on, in headless Chromium,
 // like people do: a patient signs in with the dev form on "My imaging", downloads a study (DICOM and JPEG),
 // switches to French and logs out; a professional signs in on the portal, finds the patient, downloads the
-// study and imports it into their PACS, following the progress. Prints a JSON report; downloads are saved in
-// the output dir.
+// study and imports it into their PACS, following the progress, then imports it again and cancels that. Prints
+// a JSON report; downloads are saved in the output dir.
 //   node e2e/login-check.mjs <node base URL> <output dir> <national id> <local patient id> <study UID> <RPPS> <FINESS>
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -89,6 +89,15 @@ try {
     document.querySelector(`${r} .import-progress`)?.dataset.state), row, { timeout: 60000 });
   result.professional.import = await page.$eval(`${row} .import-progress`, (p) => ({ state: p.dataset.state,
     text: p.textContent }));
+  // the same import again, cancelled with its button while under way
+  result.professional.cancelHiddenWhenIdle = await page.$eval(`${row} button.import-cancel`, (b) => b.hidden);
+  await page.click(`${row} button.import-study`);
+  await page.click(`${row} button.import-cancel:not([hidden])`, { timeout: 15000 });
+  await page.waitForFunction((r) => ['cancelled', 'completed', 'failed'].includes(
+    document.querySelector(`${r} .import-progress`)?.dataset.state), row, { timeout: 60000 });
+  result.professional.cancel = await page.$eval(`${row} .import-progress`, (p) => ({ state: p.dataset.state,
+    text: p.textContent }));
+  result.professional.cancel.buttonHidden = await page.$eval(`${row} button.import-cancel`, (b) => b.hidden);
   await page.screenshot({ path: join(outDir, 'professional.png'), fullPage: true });
 } catch (e) {
   result.failure = (result.failure ? `${result.failure}\n` : '') + String(e && e.stack || e);

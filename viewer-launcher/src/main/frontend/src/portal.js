@@ -5,7 +5,7 @@ import './portal.css';
 import { DicomWeb, value, personName } from './dicomweb.js';
 import { localisePage, actionButton } from './page.js';
 import { session, userBar } from './session.js';
-import { downloadStudy, importDestinations, importStudy } from './studyactions.js';
+import { cancelImport, downloadStudy, importDestinations, importStudy } from './studyactions.js';
 
 const { lang, t } = localisePage('portal.title');
 
@@ -105,10 +105,18 @@ function importControl(uid, button) {
   const progress = document.createElement('span');
   progress.className = 'import-progress';
   progress.setAttribute('aria-live', 'polite');
+  let jobId = null;
+  const cancel = button('import-cancel', 'import.cancel', async () => {
+    cancel.disabled = true;
+    await cancelImport(root, jobId, accessToken);
+  });
+  cancel.hidden = true;
   const go = button('import-study', 'import.button', async () => {
     go.disabled = true;
     try {
       const job = await importStudy(root, uid, select.value, accessToken, (j) => {
+        jobId = j.id;
+        cancel.hidden = !['queued', 'sending'].includes(j.state);
         progress.dataset.state = j.state;
         progress.textContent = `${t(`import.${j.state}`)} ${j.completed + j.warning}/${j.total}`
           + (j.failed ? ` (${j.failed} ${t('import.failedCount')})` : '');
@@ -119,9 +127,11 @@ function importControl(uid, button) {
       progress.textContent = err.status === 403 ? t('denied') : `${t('error')} (${err.message})`;
     } finally {
       go.disabled = false;
+      cancel.hidden = true;
+      cancel.disabled = false;
     }
   });
-  box.append(select, go, progress);
+  box.append(select, go, cancel, progress);
   return box;
 }
 

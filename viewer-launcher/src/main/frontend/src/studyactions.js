@@ -46,14 +46,26 @@ export async function importDestinations(root, token) {
   }
 }
 
+const UNDER_WAY = ['queued', 'sending', 'cancelling'];
+
 /** Sends the study to the AE and reports each state of the job to onProgress until it is done. */
 export async function importStudy(root, studyUid, destination, token, onProgress) {
   let job = await call(root, 'POST', '', token, { studyInstanceUID: studyUid, destination });
   onProgress(job);
-  while (job.state === 'queued' || job.state === 'sending') {
+  while (UNDER_WAY.includes(job.state)) {
     await new Promise((r) => { setTimeout(r, 500); });
     job = await call(root, 'GET', `/${encodeURIComponent(job.id)}`, token);
     onProgress(job);
   }
   return job;
+}
+
+/** Asks the node to stop sending the job (importStudy's polling then reports it cancelling, then cancelled). */
+export async function cancelImport(root, jobId, token) {
+  try {
+    return await call(root, 'POST', `/${encodeURIComponent(jobId)}/cancel`, token);
+  } catch (err) {
+    if (err.status === 409) return null; // already over: the polling shows how it ended
+    throw err;
+  }
 }

@@ -34,7 +34,8 @@ public final class StoreScu {
 
     /** Called after each instance with the counts so far. */
     public interface Listener {
-        void progress(Counts counts);
+        /** @return whether to go on; {@code false} stops the push after this instance (the association is released) */
+        boolean progress(Counts counts);
     }
 
     private final InstanceSender sender;
@@ -50,7 +51,8 @@ public final class StoreScu {
     /**
      * Sends every instance to the destination on one association and returns the final counts. An instance
      * the destination refuses, or cannot take in any syntax it accepted, counts as failed; losing the
-     * association is an {@link IOException}.
+     * association is an {@link IOException}. When the listener says stop, the instances not yet sent are left
+     * out of the counts ({@link Counts#remaining()}).
      */
     public Counts send(AeRegistry.RemoteAe target, List<InstanceLocation> instances, Listener listener)
             throws IOException {
@@ -74,7 +76,9 @@ public final class StoreScu {
                 } else {
                     failed++;
                 }
-                listener.progress(new Counts(instances.size(), completed, warning, failed));
+                if (!listener.progress(new Counts(instances.size(), completed, warning, failed))) {
+                    break;
+                }
             }
         } catch (IOException | RuntimeException e) {
             a.abort();

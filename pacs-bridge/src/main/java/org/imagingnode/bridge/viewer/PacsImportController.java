@@ -36,7 +36,8 @@ import org.springframework.web.bind.annotation.RestController;
  * <li>{@code POST /viewer/imports} ({@code {"studyInstanceUID", "destination"}}): 202 and the job, which sends the
  * study by C-STORE in the background; a study the policy hides is 404, a destination not theirs 403;</li>
  * <li>{@code GET /viewer/imports/{id}}: the job's state ({@code queued}, {@code sending}, {@code completed},
- * {@code failed}) and counts, for the professional who asked only.</li>
+ * {@code failed}, {@code cancelling}, {@code cancelled}) and counts, for the professional who asked only;</li>
+ * <li>{@code POST /viewer/imports/{id}/cancel}: stops it (their own only).</li>
  * </ul>
  * Requests, refusals and outcomes are audited (channel "viewer").
  */
@@ -101,14 +102,44 @@ public class PacsImportController {
     @GetMapping(value = "/viewer/imports/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<Map<String, Object>> status(@PathVariable String id, HttpServletRequest rq) {
         Caller caller = professional(rq, access.authenticate(rq));
-        UUID uuid;
-        try {
-            uuid = UUID.fromString(id);
-        } catch (IllegalArgumentException e) {
+        UUID uuid = jobId(id);
+        if (uuid == null) {
             return ResponseEntity.notFound().build();
         }
         return imports.find(uuid, caller.id()).map(j -> ResponseEntity.ok().cacheControl(CacheControl.noStore())
                 .body(json(j))).orElseGet(() -> ResponseEntity.notFound().build());
+    }
+
+    /**
+     * Cancels the caller's own job: {@code 200} and the job {@code cancelled} if it was still waiting, {@code 202}
+     * and the job {@code cancelling} while its node stops after the instance in flight; {@code 409} and the job if
+     * it is already over; {@code 404} for anyone else's. The request is audited, and the job's end too.
+     */
+    @PostMapping(value = "/viewer/imports/{id}/cancel", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<Map<String, Object>> cancel(@PathVariable String id, HttpServletRequest rq) {
+        Caller caller = professional(rq, access.authenticate(rq));
+        UUID uuid = jobId(id);
+        PacsImports.Job job = uuid == null ? null : imports.cancel(uuid, caller.id()).orElse(null);
+        if (job == null) {
+            return ResponseEntity.notFound().build();
+        }
+        HttpStatus status = switch (job.state()) {
+            case "cancelled" -> HttpStatus.OK;
+            case "cancelling" -> HttpStatus.ACCEPTED;
+            default -> HttpStatus.CONFLICT;
+        };
+        access.guard().audit(rq, Action.RETRIEVE, null, job.studyInstanceUid(),
+                status == HttpStatus.CONFLICT ? "failure" : "success",
+                "import into a PACS: cancel requested (job " + job.id() + ", " + job.state() + ")");
+        return ResponseEntity.status(status).cacheControl(CacheControl.noStore()).body(json(job));
+    }
+
+    private static UUID jobId(String id) {
+        try {
+            return UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     @ExceptionHandler(PacsImports.BusyException.class)

@@ -118,6 +118,82 @@ class PortalExportsTest extends TokensNode {
     }
 
     @Test
+    void a_professional_cancels_an_import_the_node_stops_after_the_instance_in_flight_and_releases_the_association()
+            throws Exception {
+        TestObjects.Spec first = study("LOC-" + System.nanoTime(), "SITE-A", null);
+        List<TestObjects.Spec> specs = new java.util.ArrayList<>(List.of(first));
+        for (int i = 2; i <= 8; i++) {
+            TestObjects.Spec s = first.sameSeries();
+            s.instanceNumber = i;
+            specs.add(s);
+        }
+        store(specs.toArray(TestObjects.Spec[]::new));
+        String pro = professionalToken("10011", SITE_ORG);
+
+        Path received = Files.createDirectories(work.resolve("slow-pacs"));
+        Path pacsLog = work.resolve("slow-storescp.log");
+        // a PACS that takes a second over each instance, so that the import is still under way when cancelled
+        Process pacs = Dcmtk.start(pacsLog, "storescp", "-v", "--sleep-during", "1", "-aet", SITE_PACS, "+xa", "-od",
+                received.toString(), Integer.toString(SITE_PACS_PORT));
+        try {
+            Dcmtk.awaitListening(SITE_PACS_PORT);
+            HttpResponse<String> started = send("POST", "/viewer/imports", pro,
+                    map("studyInstanceUID", first.studyUid, "destination", SITE_PACS));
+            assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+            String location = started.headers().firstValue("Location").orElseThrow();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (JSON.readTree(get(location, pro).body()).get("completed").asInt() == 0) {
+                assertThat(System.nanoTime()).as("first instance sent").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+
+            // only the requester may cancel it
+            assertThat(send("POST", location + "/cancel", professionalToken("10002", SITE_ORG), null).statusCode())
+                    .isEqualTo(404);
+            HttpResponse<String> cancelling = send("POST", location + "/cancel", pro, null);
+            assertThat(cancelling.statusCode()).as(cancelling.body()).isEqualTo(202);
+            assertThat(JSON.readTree(cancelling.body()).get("state").asText()).isEqualTo("cancelling");
+
+            JsonNode cancelled = awaitDone(location, pro);
+            assertThat(cancelled.get("state").asText()).as(cancelled.toString()).isEqualTo("cancelled");
+            int sent = cancelled.get("completed").asInt();
+            assertThat(sent).isBetween(1, 7);
+            assertThat(cancelled.get("failed").asInt()).isZero();
+            assertThat(cancelled.get("error").asText()).isEqualTo("cancelled after " + sent + " of 8 instances");
+            // the PACS got those, then an orderly release: no instance after the cancel, no aborted association
+            long deadlineRelease = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!Files.readString(pacsLog).contains("Association Release")) {
+                assertThat(System.nanoTime()).as(Files.readString(pacsLog)).isLessThan(deadlineRelease);
+                Thread.sleep(50);
+            }
+            assertThat(Files.readString(pacsLog)).doesNotContain("Association Aborted");
+            try (Stream<Path> files = Files.list(received)) {
+                assertThat(files.count()).isEqualTo(sent);
+            }
+            // cancelling it again changes nothing; a job already over cannot be cancelled
+            assertThat(send("POST", location + "/cancel", pro, null).statusCode()).isEqualTo(200);
+            assertThat(JSON.readTree(get(location, pro).body()).get("completed").asInt()).isEqualTo(sent);
+        } finally {
+            pacs.destroy();
+        }
+        java.util.UUID over = java.util.UUID.randomUUID();
+        jdbc.update("INSERT INTO pacs_import (id, requested_by, requested_role, study_uid, destination_ae, state,"
+                + " total, completed) VALUES (?, '10011', 'professional', ?, ?, 'completed', 8, 8)", over,
+                first.studyUid, SITE_PACS);
+        HttpResponse<String> tooLate = send("POST", "/viewer/imports/" + over + "/cancel", pro, null);
+        assertThat(tooLate.statusCode()).isEqualTo(409);
+        assertThat(JSON.readTree(tooLate.body()).get("state").asText()).isEqualTo("completed");
+
+        // the request and the outcome are in the audit trail
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND actor = '10011'"
+                + " AND detail LIKE 'import into a PACS: cancel requested (job %, cancelling)'", Integer.class,
+                first.studyUid)).isEqualTo(1);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND outcome = 'cancelled'"
+                + " AND patient_id = ? AND detail LIKE 'import to " + SITE_PACS + " %cancelled: % sent, 0 with warnings,"
+                + " 0 failed, % not sent'", Integer.class, first.studyUid, first.patientId)).isEqualTo(1);
+    }
+
+    @Test
     void imports_are_refused_by_default_hidden_studies_stay_hidden_and_an_unreachable_pacs_fails_the_job()
             throws Exception {
         NationalId person = person();
@@ -161,6 +237,10 @@ class PortalExportsTest extends TokensNode {
         assertThat(interrupted.get("state").asText()).isEqualTo("failed");
         assertThat(interrupted.get("error").asText()).startsWith("interrupted");
         assertThat(interrupted.get("completed").asInt()).isEqualTo(2);
+        assertThat(send("POST", "/viewer/imports/" + lost + "/cancel", elsewherePro, null).statusCode())
+                .as("no node is sending it any more").isEqualTo(409);
+        assertThat(JSON.readTree(get("/viewer/imports/" + lost, elsewherePro).body()).get("state").asText())
+                .isEqualTo("failed");
 
         // a destination that does not answer: the job fails and says why
         HttpResponse<String> started = send("POST", "/viewer/imports", elsewherePro, map("studyInstanceUID",
@@ -207,8 +287,9 @@ class PortalExportsTest extends TokensNode {
         store(linked, second);
         Path out = Files.createDirectories(Path.of("target", "viewer-browser-test", "login"));
         Path received = Files.createDirectories(work.resolve("pacs"));
-        Process pacs = Dcmtk.start(work.resolve("storescp.log"), "storescp", "-aet", SITE_PACS, "+xa", "-od",
-                received.toString(), Integer.toString(SITE_PACS_PORT));
+        // a second per instance: the second import is still under way when the page cancels it
+        Process pacs = Dcmtk.start(work.resolve("storescp.log"), "storescp", "--sleep-during", "1", "-aet", SITE_PACS,
+                "+xa", "-od", received.toString(), Integer.toString(SITE_PACS_PORT));
         JsonNode r;
         try {
             Dcmtk.awaitListening(SITE_PACS_PORT);
@@ -257,9 +338,15 @@ class PortalExportsTest extends TokensNode {
         assertThat(pro.at("/dicom/size").asLong()).isGreaterThan(1000);
         assertThat(pro.at("/import/state").asText()).as(pro.toString()).isEqualTo("completed");
         assertThat(pro.at("/import/text").asText()).contains("2/2");
+        assertThat(pro.get("cancelHiddenWhenIdle").asBoolean()).isTrue();
+        assertThat(pro.at("/cancel/state").asText()).as(pro.toString()).isEqualTo("cancelled");
+        assertThat(pro.at("/cancel/text").asText()).startsWith("Import cancelled").contains("of 2 instances");
+        assertThat(pro.at("/cancel/buttonHidden").asBoolean()).isTrue();
         try (Stream<Path> files = Files.list(received)) {
-            assertThat(files.count()).isEqualTo(2);
+            assertThat(files.count()).as("the cancelled import's instances overwrote the first's").isEqualTo(2);
         }
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM pacs_import WHERE study_uid = ? AND state = 'cancelled'",
+                Integer.class, linked.studyUid)).isEqualTo(1);
         // access tokens travel in headers and form bodies only, never in an address (the only credentials in
         // one are the patient API's thumbnail links, each bound to its one thumbnail)
         for (JsonNode u : r.get("requests")) {
@@ -277,7 +364,7 @@ class PortalExportsTest extends TokensNode {
             assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
             JsonNode j = JSON.readTree(rs.body());
             String state = j.get("state").asText();
-            if (state.equals("completed") || state.equals("failed")) {
+            if (!List.of("queued", "sending", "cancelling").contains(state)) {
                 return j;
             }
             assertThat(System.nanoTime()).as("import still " + state).isLessThan(deadline);
