@@ -1,0 +1,121 @@
+package org.imagingnode.bridge.viewer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.testing.TokensNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The portal's OpenID Connect sign-in against a real provider: panva's oidc-provider (npm), started on loopback
+ * by {@code e2e/oidc-provider.mjs}, is the node's {@code node.auth.issuer} (its JWKS as {@code node.auth.jwks-uri})
+ * and knows the portal as client {@code node.viewer.oidc-client-id}. In headless Chromium a professional signs in
+ * on the provider's own login and consent pages, comes back to the portal signed in (authorization code + PKCE,
+ * answered in the fragment), finds a patient's study and opens it in the web viewer, which draws it.
+ */
+class PortalOidcSignInTest extends TokensNode {
+    private static final Path FRONTEND = Path.of("..", "viewer-launcher", "src", "main", "frontend");
+    private static final int PROVIDER_PORT;
+
+    static {
+        try {
+            PROVIDER_PORT = Dcmtk.freePort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void provider(DynamicPropertyRegistry registry) {
+        String issuer = "http://127.0.0.1:" + PROVIDER_PORT;
+        registry.add("node.auth.issuer", () -> issuer);
+        registry.add("node.auth.jwks-uri", () -> issuer + "/jwks");
+        registry.add("node.viewer.oidc-client-id", () -> "portal");
+        // "imaging": the provider's scope for the node as a resource server (its access tokens are then JWTs for it)
+        registry.add("node.viewer.oidc-scope", () -> "openid profile imaging");
+    }
+
+    @Autowired
+    JdbcTemplate jdbc;
+
+    @TempDir
+    Path work;
+
+    @Test
+    void a_professional_signs_in_at_the_provider_and_opens_a_study_in_the_web_viewer() throws Exception {
+        HttpResponse<String> options = get("/viewer/login-options", null);
+        assertThat(JSON.readTree(options.body()).get("oidc")).isEqualTo(JSON.readTree("{\"authority\":\"http://127.0.0.1:"
+                + PROVIDER_PORT + "\",\"clientId\":\"portal\",\"scope\":\"openid profile imaging\"}"));
+        TestObjects.Spec s = study("LOC-" + System.nanoTime(), "SITE-A", null);
+        s.rows = 64;
+        s.columns = 64;
+        store(s);
+        // the provider's account: what it puts in that person's access tokens is what the node reads
+        Path accounts = work.resolve("accounts.json");
+        Files.writeString(accounts, JSON.writeValueAsString(Map.of("dr.martin", Map.of("name", "Dr Martin",
+                "claims", Map.of("professional_id", "10031", "profession", "radiologist", "organisation", SITE_ORG)))));
+
+        Path providerLog = work.resolve("provider.log");
+        Process provider = new ProcessBuilder("node", FRONTEND.resolve("e2e").resolve("oidc-provider.mjs").toString(),
+                Integer.toString(PROVIDER_PORT), url(""), accounts.toString()).redirectErrorStream(true)
+                .redirectOutput(providerLog.toFile()).start();
+        JsonNode r;
+        try {
+            Dcmtk.awaitListening(PROVIDER_PORT);
+            Path out = Files.createDirectories(Path.of("target", "viewer-browser-test", "oidc"));
+            Path log = work.resolve("oidc-check.log");
+            Process p = new ProcessBuilder("node", FRONTEND.resolve("e2e").resolve("oidc-check.mjs").toString(),
+                    url(""), out.toString(), "dr.martin", s.patientId, s.studyUid).redirectError(log.toFile()).start();
+            byte[] stdout = p.getInputStream().readAllBytes();
+            assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            String text = new String(stdout, java.nio.charset.StandardCharsets.UTF_8).strip();
+            assertThat(p.exitValue()).as(text + Files.readString(log)).isZero();
+            r = JSON.readTree(text.substring(text.lastIndexOf('\n') + 1));
+        } finally {
+            provider.destroy();
+            provider.waitFor(10, TimeUnit.SECONDS);
+        }
+        assertThat(r.get("ok").asBoolean()).as(r + "\nprovider:\n" + Files.readString(providerLog)).isTrue();
+
+        assertThat(r.at("/loginPanel/oidc").asBoolean()).isTrue();
+        // the provider's own pages, on its own origin
+        String providerPages = "http://127.0.0.1:" + PROVIDER_PORT + "/interaction/";
+        assertThat(r.at("/providerLogin/address").asText()).startsWith(providerPages);
+        assertThat(r.at("/providerConsent/address").asText()).startsWith(providerPages);
+        assertThat(r.at("/providerConsent/text").asText()).as("the node as the resource asked for").contains("urn:imaging-node");
+        // back on the portal, signed in by the provider, the code gone from the address
+        JsonNode portal = r.get("portal");
+        assertThat(portal.get("addressOnReturn").asText()).isEqualTo(url("/viewer/portal.html"));
+        assertThat(portal.get("session").asText()).isEqualTo("oidc");
+        assertThat(portal.get("signedIn").asText()).contains("Dr Martin");
+        assertThat(portal.get("state").asText()).isEqualTo("results");
+        assertThat(portal.get("rows").toString()).contains(s.studyUid);
+        JsonNode viewer = r.get("viewer");
+        assertThat(viewer.get("state").asText()).isEqualTo("ready");
+        assertThat(viewer.get("address").asText()).startsWith("/viewer/?study=" + s.studyUid);
+        assertThat(viewer.get("canvasWidth").asInt()).isGreaterThan(300);
+        // the code and tokens travelled in fragments, headers and the token request's body, never in an address
+        for (JsonNode u : r.get("requests")) {
+            assertThat(u.asText()).doesNotContain("code=", "access_token", "eyJ");
+        }
+        // the node took the provider's token as that professional: the search and the launch are theirs
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE actor = '10031' AND study_uid = ?"
+                + " AND outcome = 'viewer token issued'", Integer.class, s.studyUid)).isEqualTo(1);
+    }
+}
