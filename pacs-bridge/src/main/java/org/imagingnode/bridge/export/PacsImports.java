@@ -107,8 +107,9 @@ public class PacsImports {
     public Optional<Job> find(UUID id, String requestedBy) {
         // a job still "sending" with no progress for that long lost its node (stopped or crashed mid-way)
         List<Job> jobs = jdbc.query("SELECT id, study_uid, destination_ae, CASE WHEN " + STALLED + " THEN 'failed'"
-                + " WHEN " + CANCELLING + " THEN 'cancelling' ELSE state END, total, completed, warning, failed, CASE WHEN " + STALLED + " THEN 'interrupted:"
-                + " the node sending it stopped; ask again' ELSE error END, created_at, updated_at FROM pacs_import"
+                + " WHEN " + CANCELLING + " THEN 'cancelling' ELSE state END, total, completed, warning, failed,"
+                + " CASE WHEN " + STALLED + " THEN 'interrupted: the node sending it stopped; ask again' ELSE error END,"
+                + " created_at, updated_at FROM pacs_import"
                 + " WHERE id = ? AND requested_by = ?",
                 (rs, i) -> new Job(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4),
                         rs.getInt(5), rs.getInt(6), rs.getInt(7), rs.getInt(8), rs.getString(9),

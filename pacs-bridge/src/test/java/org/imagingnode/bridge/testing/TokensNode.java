@@ -57,7 +57,8 @@ public abstract class TokensNode {
 
     @DynamicPropertySource
     static void tokensNode(DynamicPropertyRegistry registry) {
-        registry.add("node.data-dir", DATA_DIR::toString);
+        // a subclass with other properties gets a node of its own, which needs its own folder: test.own-data-dir
+        registry.add("node.data-dir", () -> "${test.own-data-dir:" + DATA_DIR + "}");
         registry.add("node.ae-title", () -> NODE_AE);
         registry.add("node.dimse.port", () -> "0");
         registry.add("node.dimse.bind-address", () -> "127.0.0.1");

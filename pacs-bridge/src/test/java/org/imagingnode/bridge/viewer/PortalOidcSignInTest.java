@@ -32,10 +32,13 @@ import org.springframework.test.context.DynamicPropertySource;
 class PortalOidcSignInTest extends TokensNode {
     private static final Path FRONTEND = Path.of("..", "viewer-launcher", "src", "main", "frontend");
     private static final int PROVIDER_PORT;
+    /** A node of its own (other properties than the other TokensNode tests'), so a data folder of its own. */
+    private static final Path DATA_DIR;
 
     static {
         try {
             PROVIDER_PORT = Dcmtk.freePort();
+            DATA_DIR = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "oidc-node");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -43,6 +46,7 @@ class PortalOidcSignInTest extends TokensNode {
 
     @DynamicPropertySource
     static void provider(DynamicPropertyRegistry registry) {
+        registry.add("test.own-data-dir", DATA_DIR::toString);
         String issuer = "http://127.0.0.1:" + PROVIDER_PORT;
         registry.add("node.auth.issuer", () -> issuer);
         registry.add("node.auth.jwks-uri", () -> issuer + "/jwks");

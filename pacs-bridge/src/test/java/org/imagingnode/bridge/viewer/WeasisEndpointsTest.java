@@ -179,31 +179,25 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
         assertThat(token.scope().covers(ct1.patientId, ct1.issuer, ct1.studyUid, ct1.seriesUid)).isFalse();
 
         // older Weasis: the launch's manifest is the series' own, which its series-scoped token opens
-        Map<String, String> legacy = weasisOptions(URI.create(JSON.readTree(rs.body()).get("manifestWeasisUri")
+        Map<String, String> legacy = Weasis.options(URI.create(JSON.readTree(rs.body()).get("manifestWeasisUri")
                 .asText()), "$dicom:get");
         assertThat(legacy.get("-w")).contains("/studies/" + mr.studyUid + "/series/" + mr.seriesUid + "/manifest.xml");
-        HttpResponse<byte[]> manifest = getBytes(legacy.get("-w"), Map.of());
-        assertThat(manifest.statusCode()).isEqualTo(200);
-        Element root = DocumentBuilderFactory.newDefaultNSInstance().newDocumentBuilder()
-                .parse(new ByteArrayInputStream(manifest.body())).getDocumentElement();
-        List<Element> series = elements(elements(elements(root, "Patient").get(0), "Study").get(0), "Series");
-        assertThat(series).extracting(e -> e.getAttribute("SeriesInstanceUID")).containsExactly(mr.seriesUid);
-        List<Element> instances = elements(series.get(0), "Instance");
-        assertThat(instances).extracting(e -> e.getAttribute("SOPInstanceUID")).containsExactly(mr.sopInstanceUid);
-        String header = elements(root, "httpTag").get(0).getAttribute("value");
-        HttpResponse<byte[]> got = getBytes(root.getAttribute("wadoURL") + "?requestType=WADO&studyUID=" + mr.studyUid
-                + "&seriesUID=" + mr.seriesUid + "&objectUID=" + mr.sopInstanceUid + "&contentType=application/dicom",
-                Map.of("Authorization", header));
+        HttpResponse<byte[]> xml = getBytes(legacy.get("-w"), Map.of());
+        assertThat(xml.statusCode()).isEqualTo(200);
+        Weasis.Manifest manifest = Weasis.manifest(new String(xml.body(), StandardCharsets.UTF_8));
+        assertThat(manifest.objects()).extracting(Weasis.ManifestObject::sopInstanceUid)
+                .containsExactly(mr.sopInstanceUid);
+        HttpResponse<byte[]> got = getBytes(manifest.objects().get(0).url(), manifest.headers());
         assertThat(got.statusCode()).isEqualTo(200);
         Path copy = work.resolve("series-manifest.dcm");
         Files.write(copy, got.body());
         assertThat(TestObjects.pixelData(copy)).isEqualTo(TestObjects.pixelData(files.get(mr.sopInstanceUid)));
         // the series token still opens neither the study's manifest nor another series' one
-        String withToken = "?token=" + header.substring("Bearer ".length());
-        assertThat(getBytes("http://127.0.0.1:" + httpPort + "/viewer/weasis/studies/" + mr.studyUid + "/manifest.xml" + withToken,
-                Map.of()).statusCode()).isEqualTo(404);
-        assertThat(getBytes("http://127.0.0.1:" + httpPort + "/viewer/weasis/studies/" + ct1.studyUid + "/series/" + ct1.seriesUid
-                + "/manifest.xml" + withToken, Map.of()).statusCode()).isEqualTo(404);
+        String withToken = "?token=" + manifest.headers().get("Authorization").substring("Bearer ".length());
+        String weasis = "http://127.0.0.1:" + httpPort + "/viewer/weasis/studies/";
+        assertThat(getBytes(weasis + mr.studyUid + "/manifest.xml" + withToken, Map.of()).statusCode()).isEqualTo(404);
+        assertThat(getBytes(weasis + ct1.studyUid + "/series/" + ct1.seriesUid + "/manifest.xml" + withToken, Map.of())
+                .statusCode()).isEqualTo(404);
     }
 
     @Test
