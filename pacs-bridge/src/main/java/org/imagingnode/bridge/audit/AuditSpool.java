@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,6 +25,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 final class AuditSpool {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** An event as it waits, with the id that makes its replay idempotent. */
+    record Spooled(UUID id, AuditEvent event) {
+    }
 
     private final Path file;
 
@@ -47,14 +52,15 @@ final class AuditSpool {
         Files.createDirectories(file.getParent());
         try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.APPEND)) {
-            out.write(ByteBuffer.wrap((line(event) + "\n").getBytes(StandardCharsets.UTF_8)));
+            out.write(ByteBuffer.wrap((line(new Spooled(UUID.randomUUID(), event)) + "\n")
+                    .getBytes(StandardCharsets.UTF_8)));
             out.force(true);
         }
     }
 
     /** The waiting events, oldest first; a line cut by a crash in the middle of an append is skipped. */
-    List<AuditEvent> read() throws IOException {
-        List<AuditEvent> events = new ArrayList<>();
+    List<Spooled> read() throws IOException {
+        List<Spooled> events = new ArrayList<>();
         if (!Files.exists(file)) {
             return events;
         }
@@ -62,7 +68,7 @@ final class AuditSpool {
             String line;
             while ((line = in.readLine()) != null) {
                 try {
-                    events.add(event(JSON.readTree(line)));
+                    events.add(spooled(JSON.readTree(line)));
                 } catch (IOException | RuntimeException torn) {
                     // the last line of a crashed append: it was never acknowledged to anyone
                 }
@@ -72,11 +78,11 @@ final class AuditSpool {
     }
 
     /** Keeps only {@code remaining} (atomically: a crash leaves the old or the new list). */
-    void replace(List<AuditEvent> remaining) throws IOException {
+    void replace(List<Spooled> remaining) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            for (AuditEvent e : remaining) {
+            for (Spooled e : remaining) {
                 out.write(ByteBuffer.wrap((line(e) + "\n").getBytes(StandardCharsets.UTF_8)));
             }
             out.force(true);
@@ -84,8 +90,10 @@ final class AuditSpool {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static String line(AuditEvent e) {
+    private static String line(Spooled spooled) {
+        AuditEvent e = spooled.event();
         ObjectNode o = JSON.createObjectNode();
+        o.put("id", spooled.id().toString());
         o.put("time", e.time().toString());
         o.put("actor", e.actor());
         o.put("actorRole", e.actorRole());
@@ -99,10 +107,10 @@ final class AuditSpool {
         return o.toString();
     }
 
-    private static AuditEvent event(JsonNode o) {
-        return new AuditEvent(Instant.parse(o.get("time").asText()), text(o, "actor"), text(o, "actorRole"),
+    private static Spooled spooled(JsonNode o) {
+        return new Spooled(UUID.fromString(o.get("id").asText()), new AuditEvent(Instant.parse(o.get("time").asText()), text(o, "actor"), text(o, "actorRole"),
                 text(o, "action"), text(o, "channel"), text(o, "patientId"), text(o, "studyUid"), text(o, "outcome"),
-                text(o, "detail"), text(o, "sourceAddress"));
+                text(o, "detail"), text(o, "sourceAddress")));
     }
 
     private static String text(JsonNode o, String field) {

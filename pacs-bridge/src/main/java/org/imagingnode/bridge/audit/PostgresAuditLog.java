@@ -11,6 +11,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 
 import javax.sql.DataSource;
 
@@ -41,6 +42,11 @@ public class PostgresAuditLog implements AuditLog {
             + " INSERT INTO audit_event (event_time, actor, actor_role, action, channel,"
             + " patient_id, study_uid, outcome, detail, source_address)"
             + " SELECT COALESCE(?, clock_timestamp()), ?, ?, ?, ?, ?, ?, ?, ?, ? FROM async";
+    /** A spooled event: written once however often its replay is repeated (V35). */
+    private static final String INSERT_SPOOLED = "INSERT INTO audit_event (event_time, actor, actor_role, action,"
+            + " channel, patient_id, study_uid, outcome, detail, source_address, spool_id)"
+            + " VALUES (COALESCE(?, clock_timestamp()), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            + " ON CONFLICT (spool_id) WHERE spool_id IS NOT NULL DO NOTHING";
     private static final String SELECT = "SELECT event_time, actor, actor_role, action, channel, patient_id,"
             + " study_uid, outcome, detail, source_address FROM audit_event";
     private static final String FOR_STUDY = SELECT + " WHERE study_uid = ? ORDER BY event_time DESC, id DESC LIMIT ?";
@@ -54,12 +60,24 @@ public class PostgresAuditLog implements AuditLog {
 
     @Override
     public void record(AuditEvent event) {
+        write(INSERT, event, null);
+    }
+
+    /**
+     * Records an event that waited in the local spool under {@code spoolId}: when the same event is replayed again
+     * (the node died before it could forget it), the trail keeps it once. Committed with a WAL flush.
+     */
+    void recordSpooled(AuditEvent event, UUID spoolId) {
+        write(INSERT_SPOOLED, event, Objects.requireNonNull(spoolId, "spool id"));
+    }
+
+    private void write(String sql, AuditEvent event, UUID spoolId) {
         Objects.requireNonNull(event, "event");
         require(event.actor(), "actor");
         require(event.action(), "action");
         require(event.outcome(), "outcome");
         try (Connection con = dataSource.getConnection();
-                PreparedStatement ps = con.prepareStatement(INSERT)) {
+                PreparedStatement ps = con.prepareStatement(sql)) {
             con.setAutoCommit(true); // whatever the pool's default: the event commits on its own
             if (event.time() == null) {
                 ps.setNull(1, Types.TIMESTAMP_WITH_TIMEZONE);
@@ -75,6 +93,9 @@ public class PostgresAuditLog implements AuditLog {
             ps.setString(8, event.outcome());
             ps.setString(9, event.detail());
             ps.setString(10, event.sourceAddress());
+            if (spoolId != null) {
+                ps.setObject(11, spoolId);
+            }
             ps.executeUpdate();
         } catch (SQLException e) {
             throw new DataAccessResourceFailureException("could not write audit event " + event.action()

@@ -24,8 +24,9 @@ import org.springframework.stereotype.Component;
  * cannot be reached (down, restarting, no connection within the pool's timeout) into a local spool
  * file ({@code <node.data-dir>/audit-spool.jsonl}, forced to disk), from which a background task
  * writes the events to the table, with their original times, once the database answers again. So
- * an access answered during a database outage (mostly refusals) is audited all the same. An event
- * may be written twice if the node dies in the middle of a replay, never lost.
+ * an access answered during a database outage (mostly refusals) is audited all the same. Each spooled
+ * event has an id of its own: if the node dies in the middle of a replay, the next replay writes
+ * again what was already written, and the table keeps it once.
  */
 @Primary
 @Component
@@ -83,11 +84,11 @@ public class SpooledAuditLog implements AuditLog {
                 return;
             }
             try {
-                List<AuditEvent> waiting = spool.read();
+                List<AuditSpool.Spooled> waiting = spool.read();
                 int written = 0;
                 try {
-                    for (AuditEvent e : waiting) {
-                        table.record(e);
+                    for (AuditSpool.Spooled e : waiting) {
+                        table.recordSpooled(e.event(), e.id());
                         written++;
                     }
                 } finally {

@@ -113,6 +113,20 @@ class PostgresAuditLogTest {
     }
 
     @Test
+    void aSpooledEventReplayedAgainIsRecordedOnce() {
+        String study = studyUid();
+        AuditEvent refused = new AuditEvent(Instant.parse("2026-11-24T08:00:00Z"), "CT1", "dimse-ae", "query", "DIMSE",
+                null, study, "failure", "database unavailable", "127.0.0.1");
+        UUID spoolId = UUID.randomUUID();
+
+        audit.recordSpooled(refused, spoolId);
+        audit.recordSpooled(refused, spoolId); // the node died before it could drop the event from its spool
+        audit.recordSpooled(refused, UUID.randomUUID()); // the same access twice is two events
+
+        assertThat(audit.forStudy(study, 10)).hasSize(2).allSatisfy(e -> assertThat(e).isEqualTo(refused));
+    }
+
+    @Test
     void timesKeepMicrosecondPrecision() {
         String study = studyUid();
         Instant time = Instant.parse("2025-06-01T08:00:00.123456789Z");
