@@ -42,7 +42,7 @@ public class PostgresAuditLog implements AuditLog {
             + " INSERT INTO audit_event (event_time, actor, actor_role, action, channel,"
             + " patient_id, study_uid, outcome, detail, source_address)"
             + " SELECT COALESCE(?, clock_timestamp()), ?, ?, ?, ?, ?, ?, ?, ?, ? FROM async";
-    /** A spooled event: written once however often its replay is repeated (V35). */
+    /** A spooled event: written once however often its replay is repeated (V60). */
     private static final String INSERT_SPOOLED = "INSERT INTO audit_event (event_time, actor, actor_role, action,"
             + " channel, patient_id, study_uid, outcome, detail, source_address, spool_id)"
             + " VALUES (COALESCE(?, clock_timestamp()), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
