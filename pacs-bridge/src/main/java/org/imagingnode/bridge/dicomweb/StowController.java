@@ -50,9 +50,10 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * STOW-RS (PS3.18 10.5): {@code POST /studies[/{study}]} with a multipart/related body of
- * application/dicom parts. The body is parsed as a stream ({@link MultipartReader}); each part's data set is spooled behind the node's own normalised Part 10
- * header (so the same data set gives the same stored bytes whatever the channel) and goes through
- * the same ingest pipeline and durability contract as a C-STORE. The answer lists the stored
+ * application/dicom parts. The body is parsed as a stream ({@link MultipartReader}); each part's data
+ * set is spooled behind the node's own normalised Part 10 header (so the same data set gives the same
+ * stored bytes whatever the channel) and goes through the same ingest pipeline and durability
+ * contract as a C-STORE. The answer lists the stored
  * instances (ReferencedSOPSequence) and the failed ones with a reason (FailedSOPSequence): 200 when
  * all were stored, 202 when some failed, 409 when none was stored, 503 (with Retry-After) when none
  * was stored only because the database or the blob store is unavailable.

@@ -3,6 +3,7 @@ package org.imagingnode.bridge.dicomweb;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -448,6 +449,44 @@ class DicomWebTest extends NodeIntegrationTest {
                 .header("Content-Type", "application/dicom").POST(HttpRequest.BodyPublishers.ofByteArray(full)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(plain.statusCode()).isEqualTo(415);
+    }
+
+    @Test
+    void stowOfAMalformedBodyIs400WithWhatIsWrongAndStoresNothingAfterIt() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.rows = 16;
+        s.columns = 16;
+        byte[] good = Files.readAllBytes(TestObjects.write(s, work.resolve("malformed-good.dcm")));
+        String open = "--m\r\nContent-Type: application/dicom\r\n\r\n";
+
+        assertThat(rawStow("no delimiter at all")).isEqualTo("400 malformed multipart body: no boundary delimiter in the body");
+        assertThat(rawStow(open + "the body ends inside a part")).startsWith("400 ").contains("truncated inside a part");
+        assertThat(rawStow("--m\r\nX-Huge: " + "h".repeat(9000) + "\r\n\r\n")).startsWith("400 ").contains("more than 8192 bytes");
+        assertThat(rawStow("--m\r\nContent-Type: application dicom\r\n\r\nx\r\n--m--")).startsWith("400 ")
+                .contains("not a media type");
+
+        // a good part, then the body breaks: the part is stored and the rest is one failed entry
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(open.getBytes(StandardCharsets.US_ASCII));
+        body.writeBytes(good);
+        body.writeBytes(("\r\n" + open + "cut").getBytes(StandardCharsets.US_ASCII));
+        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/studies"))
+                .header("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=m")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).isEqualTo(202);
+        JsonNode answer = JSON.readTree(r.body());
+        assertThat(str(answer.path("00081199").path("Value").get(0), "00081155")).isEqualTo(s.sopInstanceUid);
+        assertThat(answer.path("00081198").path("Value").get(0).path("00081197").path("Value").get(0).asInt())
+                .isEqualTo(0xC000);
+    }
+
+    /** A STOW-RS of a hand-made body with boundary "m": "status message". */
+    private String rawStow(String body) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/studies"))
+                .header("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=m")
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.ISO_8859_1)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() + " " + r.body().strip();
     }
 
     @Test
