@@ -57,8 +57,11 @@ import java.util.Spliterators;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -210,8 +213,12 @@ public final class S3BlobStore implements BlobStore {
     /**
      * Tuning; {@link #defaults()} suits a MinIO or S3 server on a LAN.
      *
-     * @param partSize           size of multipart parts, and the most a put of a stream buffers in memory
-     * @param multipartThreshold files larger than this are uploaded in parts
+     * @param partSize           size of multipart parts
+     * @param multipartThreshold streams and files up to this size are sent in one PUT, larger ones in
+     *                           parts; a put of a stream buffers up to this much (or one part, if
+     *                           larger) to find out which
+     * @param partsInFlight      parts of one upload sent at the same time (each on its own
+     *                           connection); a put of a stream holds one part more than this in memory
      * @param maxAttempts        attempts per request (1 = no retry)
      * @param initialBackoff     pause before the first retry; doubled after each failure
      * @param maxBackoff         longest pause between retries
@@ -219,8 +226,9 @@ public final class S3BlobStore implements BlobStore {
      * @param ioTimeout          read and write timeout of a request
      * @param maxConnections     concurrent requests (and pooled connections) to the server
      */
-    public record Options(long partSize, long multipartThreshold, int maxAttempts, Duration initialBackoff,
-                          Duration maxBackoff, Duration connectTimeout, Duration ioTimeout, int maxConnections) {
+    public record Options(long partSize, long multipartThreshold, int partsInFlight, int maxAttempts,
+                          Duration initialBackoff, Duration maxBackoff, Duration connectTimeout, Duration ioTimeout,
+                          int maxConnections) {
 
         public Options {
             if (partSize < MIN_PART_SIZE || partSize > Integer.MAX_VALUE - 16) {
@@ -228,6 +236,9 @@ public final class S3BlobStore implements BlobStore {
             }
             if (multipartThreshold < 0 || multipartThreshold > MAX_SINGLE_SIZE) {
                 throw new IllegalArgumentException("multipartThreshold must be between 0 and 5 GiB");
+            }
+            if (partsInFlight < 1) {
+                throw new IllegalArgumentException("partsInFlight must be at least 1");
             }
             if (maxAttempts < 1) {
                 throw new IllegalArgumentException("maxAttempts must be at least 1");
@@ -241,30 +252,38 @@ public final class S3BlobStore implements BlobStore {
             }
         }
 
-        /** 16 MiB parts, one PUT for files up to 64 MiB, 6 attempts 200 ms to 5 s apart, 64 connections. */
+        /**
+         * 16 MiB parts, 4 in flight, one PUT up to 64 MiB (so at most 80 MiB of memory per put of a
+         * stream), 6 attempts 200 ms to 5 s apart, 64 connections.
+         */
         public static Options defaults() {
-            return new Options(16L * 1024 * 1024, 64L * 1024 * 1024, 6, Duration.ofMillis(200), Duration.ofSeconds(5),
-                    Duration.ofSeconds(10), Duration.ofMinutes(2), 64);
+            return new Options(16L * 1024 * 1024, 64L * 1024 * 1024, 4, 6, Duration.ofMillis(200),
+                    Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofMinutes(2), 64);
         }
 
         public Options withPartSize(long size) {
-            return new Options(size, multipartThreshold, maxAttempts, initialBackoff, maxBackoff, connectTimeout,
-                    ioTimeout, maxConnections);
+            return new Options(size, multipartThreshold, partsInFlight, maxAttempts, initialBackoff, maxBackoff,
+                    connectTimeout, ioTimeout, maxConnections);
         }
 
         public Options withMultipartThreshold(long threshold) {
-            return new Options(partSize, threshold, maxAttempts, initialBackoff, maxBackoff, connectTimeout,
-                    ioTimeout, maxConnections);
+            return new Options(partSize, threshold, partsInFlight, maxAttempts, initialBackoff, maxBackoff,
+                    connectTimeout, ioTimeout, maxConnections);
+        }
+
+        public Options withPartsInFlight(int parts) {
+            return new Options(partSize, multipartThreshold, parts, maxAttempts, initialBackoff, maxBackoff,
+                    connectTimeout, ioTimeout, maxConnections);
         }
 
         public Options withRetries(int attempts, Duration initial, Duration max) {
-            return new Options(partSize, multipartThreshold, attempts, initial, max, connectTimeout, ioTimeout,
-                    maxConnections);
+            return new Options(partSize, multipartThreshold, partsInFlight, attempts, initial, max, connectTimeout,
+                    ioTimeout, maxConnections);
         }
 
         public Options withTimeouts(Duration connect, Duration io) {
-            return new Options(partSize, multipartThreshold, maxAttempts, initialBackoff, maxBackoff, connect, io,
-                    maxConnections);
+            return new Options(partSize, multipartThreshold, partsInFlight, maxAttempts, initialBackoff, maxBackoff,
+                    connect, io, maxConnections);
         }
     }
 
@@ -310,6 +329,10 @@ public final class S3BlobStore implements BlobStore {
     private final String objectUrlBase;
     private final String signingRegion;
     private final boolean https;
+    /** A put of a stream is sent in one PUT when it ends within this many parts. */
+    private final int singlePutParts;
+    /** Runs the parts of multipart uploads. */
+    private final ExecutorService transfers;
     private volatile boolean closed;
 
     private static final MediaType OCTET_STREAM = MediaType.get("application/octet-stream");
@@ -332,6 +355,14 @@ public final class S3BlobStore implements BlobStore {
         this.options = Objects.requireNonNull(options, "options");
         this.endpoint = safeEndpoint(config.endpoint());
         this.objectPrefix = config.keyPrefix();
+        // the threshold rounded up to whole parts, so that the buffered head splits into parts if the stream
+        // goes on (a part other than the last must not be short), but never above the S3 single-PUT limit
+        long partSize = options.partSize();
+        long parts = Math.max(1, (options.multipartThreshold() + partSize - 1) / partSize);
+        if (parts * partSize > MAX_SINGLE_SIZE) {
+            parts = Math.max(1, options.multipartThreshold() / partSize);
+        }
+        this.singlePutParts = (int) parts;
 
         Dispatcher dispatcher = new Dispatcher();
         dispatcher.setMaxRequests(options.maxConnections());
@@ -354,6 +385,12 @@ public final class S3BlobStore implements BlobStore {
         }
         this.client = builder.build();
         this.http = http;
+        AtomicInteger threads = new AtomicInteger();
+        this.transfers = Executors.newCachedThreadPool(task -> {
+            Thread thread = new Thread(task, "s3-transfer-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
         if (config.pathStyle()) {
             client.disableVirtualStyleEndpoint();
         } else {
@@ -421,41 +458,44 @@ public final class S3BlobStore implements BlobStore {
         String object = objectName(key);
         PushbackInputStream in = new PushbackInputStream(data, 1);
         MessageDigest digest = Sha256.newDigest();
-        int partSize = (int) options.partSize();
+        long partSize = options.partSize();
 
-        Chunk first = readChunk(in, new byte[(int) Math.min(partSize, 256 * 1024)], partSize, digest);
-        if (first.last) {
+        // read up to the single-PUT limit, in part-sized buffers in case the stream goes on
+        List<BlockBuffer> head = new ArrayList<>();
+        boolean ended = false;
+        while (!ended && head.size() < singlePutParts) {
+            BlockBuffer part = new BlockBuffer();
+            ended = part.fill(in, partSize, digest);
+            head.add(part);
+        }
+        if (ended) {
             String sha256 = Sha256.hex(digest.digest());
-            putSingle(key, object, first.bytes, first.length, sha256);
-            return new StoredBlob(key, first.length, sha256);
+            RequestBody body = BlockBuffer.body(head, OCTET_STREAM);
+            call("put", key, () -> CompletableFuture.completedFuture(
+                    rawPut(object, null, body, sha256, Map.of("x-amz-meta-" + SHA256_METADATA, sha256))));
+            return new StoredBlob(key, body.contentLength(), sha256);
         }
 
-        // longer than one part: multipart upload, one part in memory at a time
+        // longer: multipart upload, the next part read while earlier ones are sent
         String uploadId = startMultipart(key, object, null);
+        PartUploads uploads = new PartUploads(transfers, options.partsInFlight());
         long size = 0;
         try {
-            List<Part> parts = new ArrayList<>();
-            Chunk chunk = first;
-            while (true) {
-                Chunk part = chunk;
-                int number = parts.size() + 1;
-                RequestBody body = RequestBody.create(part.bytes, OCTET_STREAM, 0, part.length);
-                String payloadHash = partPayloadHash(part.bytes, part.length);
-                Map<String, String> query = Map.of("partNumber", Integer.toString(number), "uploadId", uploadId);
-                String etag = call("upload part " + number, key, () -> CompletableFuture.completedFuture(
-                        rawPut(object, query, body, payloadHash, Map.of())));
-                parts.add(new Part(number, etag));
-                size += part.length;
-                if (part.last) {
-                    break;
-                }
-                chunk = readChunk(in, part.bytes, partSize, digest);
-                if (chunk.length == 0) {
-                    break; // the stream ended exactly at a part boundary
-                }
+            int number = 0;
+            for (BlockBuffer part : head) {
+                size += part.length();
+                submitPart(uploads, ++number, key, object, uploadId, part);
             }
-            completeMultipart(key, object, uploadId, parts, size);
+            head.clear(); // each part holds its buffer until it is sent
+            while (!ended) {
+                BlockBuffer part = new BlockBuffer();
+                ended = part.fill(in, partSize, digest);
+                size += part.length();
+                submitPart(uploads, ++number, key, object, uploadId, part);
+            }
+            completeMultipart(key, object, uploadId, uploads.finish(), size);
         } catch (IOException | RuntimeException | Error e) {
+            uploads.cancel();
             abortQuietly(object, uploadId);
             throw e;
         }
@@ -464,22 +504,46 @@ public final class S3BlobStore implements BlobStore {
         return new StoredBlob(key, size, sha256);
     }
 
+    private void submitPart(PartUploads uploads, int number, String key, String object, String uploadId,
+                            BlockBuffer part) throws IOException {
+        uploads.submit(number, () -> uploadPart(key, object, uploadId, number,
+                BlockBuffer.body(List.of(part), OCTET_STREAM), https ? UNSIGNED_PAYLOAD : part.sha256()));
+    }
+
+    /** One part of a multipart upload, with retries; returns its ETag. */
+    private String uploadPart(String key, String object, String uploadId, int number, RequestBody body,
+                              String payloadHash) throws IOException {
+        Map<String, String> query = Map.of("partNumber", Integer.toString(number), "uploadId", uploadId);
+        return call("upload part " + number, key, () -> CompletableFuture.completedFuture(
+                rawPut(object, query, body, payloadHash, Map.of())));
+    }
+
     /**
      * Uploads a local file: hashed first (one read), then sent with its checksum, in one PUT up to
      * {@link Options#multipartThreshold()} and in parts above. The file is deleted once stored.
      */
     @Override
     public StoredBlob putFile(String key, Path source) throws IOException {
+        return putFile(key, source, null);
+    }
+
+    /**
+     * With the checksum the caller computed while writing the file, the file is not read to hash it.
+     * Over HTTP the server still checks it: a single PUT is signed with it as the payload hash.
+     */
+    @Override
+    public StoredBlob putFile(String key, Path source, String sha256Hex) throws IOException {
         BlobKeys.validate(key);
         Objects.requireNonNull(source, "source");
         ensureOpen();
+        String known = sha256Hex == null ? null : Sha256.requireHex(sha256Hex);
         BasicFileAttributes attributes = Files.readAttributes(source, BasicFileAttributes.class);
         if (!attributes.isRegularFile()) {
             throw new IOException("cannot store " + source + ": not a regular file");
         }
         String object = objectName(key);
         long size = attributes.size();
-        String sha256 = hashFile(source);
+        String sha256 = known != null ? known : hashFile(source);
 
         if (size <= options.multipartThreshold()) {
             RequestBody body = new FileRegionBody(source, 0, size);
@@ -487,21 +551,20 @@ public final class S3BlobStore implements BlobStore {
                     rawPut(object, null, body, sha256, Map.of("x-amz-meta-" + SHA256_METADATA, sha256))));
         } else {
             String uploadId = startMultipart(key, object, sha256);
+            PartUploads uploads = new PartUploads(transfers, options.partsInFlight());
             try {
-                List<Part> parts = new ArrayList<>();
                 long partSize = options.partSize();
+                int number = 0;
                 for (long offset = 0; offset < size; offset += partSize) {
+                    long start = offset;
                     long length = Math.min(partSize, size - offset);
-                    int number = parts.size() + 1;
-                    RequestBody body = new FileRegionBody(source, offset, length);
-                    String payloadHash = partPayloadHash(source, offset, length);
-                    Map<String, String> query = Map.of("partNumber", Integer.toString(number), "uploadId", uploadId);
-                    String etag = call("upload part " + number, key, () -> CompletableFuture.completedFuture(
-                            rawPut(object, query, body, payloadHash, Map.of())));
-                    parts.add(new Part(number, etag));
+                    int part = ++number;
+                    uploads.submit(part, () -> uploadPart(key, object, uploadId, part,
+                            new FileRegionBody(source, start, length), partPayloadHash(source, start, length)));
                 }
-                completeMultipart(key, object, uploadId, parts, size);
+                completeMultipart(key, object, uploadId, uploads.finish(), size);
             } catch (IOException | RuntimeException | Error e) {
+                uploads.cancel();
                 abortQuietly(object, uploadId);
                 throw e;
             }
@@ -512,12 +575,6 @@ public final class S3BlobStore implements BlobStore {
             log.warn("stored {} but could not delete the source file {}: {}", key, source, e.toString());
         }
         return new StoredBlob(key, size, sha256);
-    }
-
-    private void putSingle(String key, String object, byte[] bytes, int length, String sha256) throws IOException {
-        RequestBody body = RequestBody.create(bytes, OCTET_STREAM, 0, length);
-        call("put", key, () -> CompletableFuture.completedFuture(
-                rawPut(object, null, body, sha256, Map.of("x-amz-meta-" + SHA256_METADATA, sha256))));
     }
 
     /**
@@ -580,16 +637,7 @@ public final class S3BlobStore implements BlobStore {
                 response.header("x-amz-id-2")), response, null);
     }
 
-    /** Payload hash of a part: signed over HTTP, {@code UNSIGNED-PAYLOAD} over HTTPS (TLS checks integrity). */
-    private String partPayloadHash(byte[] bytes, int length) {
-        if (https) {
-            return UNSIGNED_PAYLOAD;
-        }
-        MessageDigest digest = Sha256.newDigest();
-        digest.update(bytes, 0, length);
-        return Sha256.hex(digest.digest());
-    }
-
+    /** Payload hash of a part of a file: signed over HTTP, {@code UNSIGNED-PAYLOAD} over HTTPS (TLS checks integrity). */
     private String partPayloadHash(Path file, long offset, long length) throws IOException {
         if (https) {
             return UNSIGNED_PAYLOAD;
@@ -753,37 +801,6 @@ public final class S3BlobStore implements BlobStore {
         } catch (Exception e) {
             log.debug("could not abort multipart upload {} of {}: {}", uploadId, object, e.toString());
         }
-    }
-
-    private record Chunk(byte[] bytes, int length, boolean last) {
-    }
-
-    /**
-     * Reads up to {@code max} bytes into {@code buffer} (grown as needed), hashing them, and tells
-     * whether the stream ended there.
-     */
-    private static Chunk readChunk(PushbackInputStream in, byte[] buffer, int max, MessageDigest digest)
-            throws IOException {
-        byte[] bytes = buffer;
-        int length = 0;
-        while (length < max) {
-            if (length == bytes.length) {
-                bytes = java.util.Arrays.copyOf(bytes, (int) Math.min(max, (long) bytes.length * 2));
-            }
-            int n = in.read(bytes, length, bytes.length - length);
-            if (n < 0) {
-                digest.update(bytes, 0, length);
-                return new Chunk(bytes, length, true);
-            }
-            length += n;
-        }
-        digest.update(bytes, 0, length);
-        int next = in.read();
-        if (next < 0) {
-            return new Chunk(bytes, length, true);
-        }
-        in.unread(next);
-        return new Chunk(bytes, length, false);
     }
 
     private static String hashFile(Path file) throws IOException {
@@ -955,6 +972,7 @@ public final class S3BlobStore implements BlobStore {
     }
 
     private void closeClient() {
+        transfers.shutdownNow();
         try {
             client.close();
         } catch (Exception e) {

@@ -426,7 +426,8 @@ abstract class BlobStoreContractTest {
         return out;
     }
 
-    private static InputStream failingAfter(int bytes) {
+    /** A stream of {@code bytes} bytes that then fails as a broken connection would. */
+    protected static InputStream failingAfter(long bytes) {
         InputStream data = TestData.stream(99, bytes);
         return new InputStream() {
             @Override

@@ -12,10 +12,12 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,6 +80,13 @@ class S3BlobStoreTest extends BlobStoreContractTest {
                 .userMetadata(Map.of("sha256", recorded)).build());
     }
 
+    private List<String> filesOfTheBucketOnTheServer() throws IOException {
+        Path root = serverData.resolve(bucket);
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(Files::isRegularFile).map(f -> root.relativize(f).toString()).toList();
+        }
+    }
+
     private static MinioClient rawClient() {
         return MinioClient.builder().endpoint(server.endpoint())
                 .credentials(S3ProxyServer.IDENTITY, S3ProxyServer.CREDENTIAL).build();
@@ -121,6 +130,44 @@ class S3BlobStoreTest extends BlobStoreContractTest {
         assertThat(stored.sha256()).isEqualTo(TestData.sha256(7, size));
         assertThat(store.recordedSha256("one-part")).hasValue(stored.sha256());
         assertThat(TestData.digest(store.get("one-part")).sha256()).isEqualTo(stored.sha256());
+    }
+
+    @Test
+    void aStreamLongerThanAPartButWithinTheThresholdIsSentWholeFromItsBuffers() throws Exception {
+        long size = TEST_OPTIONS.partSize() + 3 * 1024 * 1024; // two part buffers, one PUT below the 16 MiB threshold
+
+        StoredBlob stored = store.put("two-buffers", TestData.stream(8, size));
+
+        assertThat(stored).isEqualTo(new StoredBlob("two-buffers", size, TestData.sha256(8, size)));
+        assertThat(store.recordedSha256("two-buffers")).hasValue(stored.sha256());
+        try (InputStream in = store.getVerified("two-buffers", stored.sha256())) {
+            assertThat(TestData.digest(in)).isEqualTo(new TestData.Digest(stored.sha256(), size));
+        }
+    }
+
+    @Test
+    void aLargeStreamThatFailsMidwayAbortsItsUploadAndKeepsThePreviousBlob() throws Exception {
+        byte[] original = TestData.bytes(9, 100_000);
+        store.put("multipart/k", new ByteArrayInputStream(original));
+
+        // fails while the fourth 8 MiB part is read, with the first three sent or in flight
+        assertThatThrownBy(() -> store.put("multipart/k", failingAfter(30L * 1024 * 1024)))
+                .isInstanceOf(IOException.class).hasMessageContaining("connection reset by the sender");
+
+        assertThat(read(store.get("multipart/k"))).isEqualTo(original);
+        // S3Proxy cannot list multipart uploads, but keeps their parts as files beside the objects
+        assertThat(filesOfTheBucketOnTheServer()).containsExactly("multipart/k");
+    }
+
+    @Test
+    void aFileWhoseGivenChecksumIsWrongIsRefusedByTheServerAndKept() throws Exception {
+        Path file = TestData.file(scratch.resolve("mislabelled.dcm"), 10, 200_000);
+
+        assertThatThrownBy(() -> store.putFile("mislabelled", file, TestData.sha256(11, 200_000)))
+                .isInstanceOf(IOException.class);
+
+        assertThat(file).exists();
+        assertThat(store.stat("mislabelled")).isEmpty();
     }
 
     @Test

@@ -21,23 +21,30 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /**
- * Throughput of {@link FileSystemBlobStore} and {@link S3BlobStore} (through an in-process S3Proxy
- * on 127.0.0.1, filesystem backend on the same disk) for 512 KB and 50 MB objects: several timed
- * runs after one warm-up run, medians, and the S3/FS ratio. Not a unit test: run it with
- * {@code bench/storage/run.sh}, which writes {@code bench/results/storage.md}.
+ * Throughput of {@link FileSystemBlobStore} and {@link S3BlobStore} for 512 KB and 50 MB objects:
+ * several timed runs after one warm-up run, medians, and the S3/FS ratios. S3 is an in-process
+ * S3Proxy on 127.0.0.1 (filesystem backend on the same disk) and, when {@code --s3rver URL} is
+ * given, also an s3rver (Node.js, filesystem backend) that the caller started on loopback. Not a
+ * unit test: run it with {@code bench/storage/run.sh}, which writes {@code bench/results/storage.md}.
  *
- * <p>Arguments: {@code --runs N --small-count N --large-count N --dir PATH --out FILE --command TEXT}.
+ * <p>Arguments: {@code --runs N --small-count N --large-count N --dir PATH --out FILE --command TEXT
+ * [--s3rver URL]}.
  */
 public final class StorageBenchmark {
 
     private static final int SMALL = 512 * 1024;
     private static final int LARGE = 50 * 1024 * 1024;
     private static final int THREADS = 4;
+    private static final long MULTIPART_PART = 16L * 1024 * 1024;
+    private static final String MULTIPART_LABEL = "put, multipart 16 MiB parts";
+    /** s3rver's fixed credentials. */
+    private static final String S3RVER_KEY = "S3RVER";
 
     private final int runs;
     private final int smallCount;
     private final int largeCount;
     private final Path dir;
+    private final String s3rverEndpoint;
     private final byte[] smallData = TestData.bytes(1, SMALL);
     private final byte[] largeData = TestData.bytes(2, LARGE);
     private final byte[] sink = new byte[1 << 20];
@@ -47,12 +54,15 @@ public final class StorageBenchmark {
 
     /** operation label -> store name -> MB/s of each timed run. */
     private final Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
+    /** Store names in column order. */
+    private final List<String> stores = new ArrayList<>();
 
-    private StorageBenchmark(int runs, int smallCount, int largeCount, Path dir) {
+    private StorageBenchmark(int runs, int smallCount, int largeCount, Path dir, String s3rverEndpoint) {
         this.runs = runs;
         this.smallCount = smallCount;
         this.largeCount = largeCount;
         this.dir = dir;
+        this.s3rverEndpoint = s3rverEndpoint;
     }
 
     public static void main(String[] args) throws Exception {
@@ -70,7 +80,7 @@ public final class StorageBenchmark {
 
         deleteTree(dir);
         Files.createDirectories(dir);
-        StorageBenchmark benchmark = new StorageBenchmark(runs, smallCount, largeCount, dir);
+        StorageBenchmark benchmark = new StorageBenchmark(runs, smallCount, largeCount, dir, options.get("s3rver"));
         benchmark.loadBefore = loadAverage();
         long start = System.nanoTime();
         try {
@@ -88,35 +98,77 @@ public final class StorageBenchmark {
         }
     }
 
+    /** One S3 server: the store with default options, and the same forced to multipart uploads. */
+    private record S3Target(String name, S3BlobStore store, S3BlobStore multipart, S3BlobStore multipartSerial)
+            implements AutoCloseable {
+
+        static S3Target open(String name, S3BlobStore.Config config) throws IOException {
+            S3BlobStore.Options multipart = S3BlobStore.Options.defaults().withPartSize(MULTIPART_PART)
+                    .withMultipartThreshold(MULTIPART_PART);
+            return new S3Target(name, new S3BlobStore(config), new S3BlobStore(config.withKeyPrefix("mp"), multipart),
+                    new S3BlobStore(config.withKeyPrefix("mp1"), multipart.withPartsInFlight(1)));
+        }
+
+        @Override
+        public void close() throws IOException {
+            store.close();
+            multipart.close();
+            multipartSerial.close();
+        }
+    }
+
     private void runAll() throws Exception {
         try (S3ProxyServer server = new S3ProxyServer(Files.createDirectories(dir.resolve("s3proxy-data")));
-             FileSystemBlobStore fs = new FileSystemBlobStore(dir.resolve("fs"));
-             S3BlobStore s3 = new S3BlobStore(server.config("bench"));
-             S3BlobStore s3BigParts = new S3BlobStore(server.config("bench-big-parts"),
-                     S3BlobStore.Options.defaults().withPartSize(64L * 1024 * 1024))) {
-            Path s3Staging = Files.createDirectories(dir.resolve("s3-staging"));
-            for (int run = 0; run <= runs; run++) {
-                boolean timed = run > 0; // run 0 warms up the JIT, the connection pool and the shard directories
-                for (BlobStore store : List.of(fs, s3)) {
-                    String name = store == fs ? "FS" : "S3";
-                    Path staging = store == fs ? fs.stagingDirectory() : s3Staging;
-                    String prefix = "run" + run + "/";
-                    record("put", SMALL, name, timed, putStreams(store, prefix + "s/", smallData, smallCount));
-                    record("put, " + THREADS + " threads", SMALL, name, timed,
-                            putConcurrently(store, prefix + "c/", smallData, smallCount));
-                    record("putFile", SMALL, name, timed, putFiles(store, staging, prefix + "f/", smallData, smallCount));
-                    record("get", SMALL, name, timed, getAll(store, prefix + "s/", smallCount, SMALL));
-                    record("put", LARGE, name, timed, putStreams(store, prefix + "S/", largeData, largeCount));
-                    record("putFile", LARGE, name, timed, putFiles(store, staging, prefix + "F/", largeData, largeCount));
-                    record("get", LARGE, name, timed, getAll(store, prefix + "S/", largeCount, LARGE));
-                    deleteAll(store, prefix);
+             FileSystemBlobStore fs = new FileSystemBlobStore(dir.resolve("fs"))) {
+            List<S3Target> targets = new ArrayList<>();
+            try {
+                targets.add(S3Target.open("S3Proxy", server.config("bench")));
+                if (s3rverEndpoint != null) {
+                    targets.add(S3Target.open("s3rver",
+                            S3BlobStore.Config.of(s3rverEndpoint, S3RVER_KEY, S3RVER_KEY, "bench")));
                 }
-                // the same 50 MB stream puts with parts of 64 MiB: one PUT, no multipart and no metadata copy
-                record("put, 64 MiB parts", LARGE, "S3", timed,
-                        putStreams(s3BigParts, "run" + run + "/S/", largeData, largeCount));
-                deleteAll(s3BigParts, "run" + run + "/");
-                System.err.printf(Locale.ROOT, "run %d/%d done%s%n", run, runs, timed ? "" : " (warm-up)");
+                stores.add("FS");
+                targets.forEach(t -> stores.add(t.name()));
+                run(fs, targets);
+            } finally {
+                for (S3Target target : targets) {
+                    target.close();
+                }
             }
+        }
+    }
+
+    private void run(FileSystemBlobStore fs, List<S3Target> targets) throws Exception {
+        Path s3Staging = Files.createDirectories(dir.resolve("s3-staging"));
+        for (int run = 0; run <= runs; run++) {
+            boolean timed = run > 0; // run 0 warms up the JIT, the connection pools and the shard directories
+            String prefix = "run" + run + "/";
+            List<BlobStore> all = new ArrayList<>(List.of(fs));
+            targets.forEach(t -> all.add(t.store()));
+            for (int i = 0; i < all.size(); i++) {
+                BlobStore store = all.get(i);
+                String name = stores.get(i);
+                Path staging = store == fs ? fs.stagingDirectory() : s3Staging;
+                record("put", SMALL, name, timed, putStreams(store, prefix + "s/", smallData, smallCount));
+                record("put, " + THREADS + " threads", SMALL, name, timed,
+                        putConcurrently(store, prefix + "c/", smallData, smallCount));
+                record("putFile", SMALL, name, timed, putFiles(store, staging, prefix + "f/", smallData, smallCount));
+                record("get", SMALL, name, timed, getAll(store, prefix + "s/", smallCount, SMALL));
+                record("put", LARGE, name, timed, putStreams(store, prefix + "S/", largeData, largeCount));
+                record("putFile", LARGE, name, timed, putFiles(store, staging, prefix + "F/", largeData, largeCount));
+                record("get", LARGE, name, timed, getAll(store, prefix + "S/", largeCount, LARGE));
+                deleteAll(store, prefix);
+            }
+            // the same 50 MB stream puts as multipart uploads of 16 MiB parts, 4 then 1 part at a time
+            for (S3Target target : targets) {
+                record(MULTIPART_LABEL + ", 4 in flight", LARGE, target.name(), timed,
+                        putStreams(target.multipart(), prefix, largeData, largeCount));
+                record(MULTIPART_LABEL + ", 1 in flight", LARGE, target.name(), timed,
+                        putStreams(target.multipartSerial(), prefix, largeData, largeCount));
+                deleteAll(target.multipart(), prefix);
+                deleteAll(target.multipartSerial(), prefix);
+            }
+            System.err.printf(Locale.ROOT, "run %d/%d done%s%n", run, runs, timed ? "" : " (warm-up)");
         }
     }
 
@@ -232,48 +284,59 @@ public final class StorageBenchmark {
                 .append(String.format(Locale.ROOT, "%.0f s", seconds)).append(".\n");
         md.append("- MB/s = 10^6 bytes per second, median over the timed runs (min-max in brackets).\n\n");
 
-        md.append("| operation | object size | FS MB/s | S3 MB/s | S3/FS |\n");
-        md.append("| --- | --- | ---: | ---: | ---: |\n");
+        md.append("| operation | object size | FS MB/s |");
+        StringBuilder rule = new StringBuilder("| --- | --- | ---: |");
+        for (String store : stores.subList(1, stores.size())) {
+            md.append(' ').append(store).append(" MB/s | ").append(store).append("/FS |");
+            rule.append(" ---: | ---: |");
+        }
+        md.append('\n').append(rule).append('\n');
         for (Map.Entry<String, Map<String, List<Double>>> row : results.entrySet()) {
             String[] label = row.getKey().split("\\|");
             List<Double> fs = row.getValue().get("FS");
-            List<Double> s3 = row.getValue().get("S3");
             if (fs == null) {
                 // S3-only variant: compared with the FS put of the same size
                 fs = results.get("put|" + label[1]).get("FS");
                 label[0] = label[0] + " (S3 only; FS column = put)";
             }
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.0f%% |%n", label[0], label[1],
-                    cell(fs), cell(s3), 100 * median(s3) / median(fs)));
+            md.append("| ").append(label[0]).append(" | ").append(label[1]).append(" | ").append(cell(fs)).append(" |");
+            for (String store : stores.subList(1, stores.size())) {
+                List<Double> s3 = row.getValue().get(store);
+                md.append(String.format(Locale.ROOT, " %s | %.0f%% |", cell(s3), 100 * median(s3) / median(fs)));
+            }
+            md.append('\n');
         }
         md.append('\n');
-        double putRatio = median(results.get("put|50 MB").get("S3")) / median(results.get("put|50 MB").get("FS"));
-        double fileRatio = median(results.get("putFile|50 MB").get("S3"))
-                / median(results.get("putFile|50 MB").get("FS"));
-        double getRatio = median(results.get("get|50 MB").get("S3")) / median(results.get("get|50 MB").get("FS"));
-        md.append(String.format(Locale.ROOT,
-                "Target (S3 over loopback >= 50%% of FS for 50 MB objects): put %.0f%% (%s), putFile %.0f%% (%s),"
-                        + " get %.0f%% (%s).%n",
-                100 * putRatio, verdict(putRatio), 100 * fileRatio, verdict(fileRatio), 100 * getRatio,
-                verdict(getRatio)));
+        for (String store : stores.subList(1, stores.size())) {
+            md.append("Target (S3 over loopback >= 50% of FS for 50 MB objects), ").append(store).append(':');
+            for (String operation : List.of("put", "putFile", "get")) {
+                Map<String, List<Double>> row = results.get(operation + "|50 MB");
+                double ratio = median(row.get(store)) / median(row.get("FS"));
+                md.append(String.format(Locale.ROOT, " %s %.0f%% (%s)%s", operation, 100 * ratio, verdict(ratio),
+                        operation.equals("get") ? ".\n" : ","));
+            }
+        }
         md.append('\n');
         md.append("""
                 ## How to read these numbers (true of every run)
 
-                - Single-threaded unless stated; S3 is an in-process S3Proxy 2.6.0 (Jetty, `filesystem-nio2`
-                  backend on the same disk) reached over HTTP on 127.0.0.1 with the MinIO SDK; client and server
-                  share the same cores.
+                - Single-threaded unless stated. S3Proxy 2.6.0 runs in the benchmark's JVM (Jetty,
+                  `filesystem-nio2` backend on the same disk); s3rver 3.7.1 (Node.js, filesystem backend), when
+                  present, is a separate process started by `bench/storage/run.sh`. Both are reached over HTTP on
+                  127.0.0.1 by the same `S3BlobStore`, and client and server share the same cores.
                 - Durability is not equal: the FS store fsyncs every file and its directory before returning;
-                  S3Proxy's filesystem backend never fsyncs.
+                  neither S3 server fsyncs.
                 - FS `putFile` on the same filesystem is a rename (one read to hash, fsync, rename), not a copy:
                   at 50 MB it measures SHA-256 + fsync speed, while S3 has to send the bytes.
                 - Gets are served from the page cache on both sides: the FS figure is a memory copy; S3 adds HTTP,
-                  loopback TCP and S3Proxy.
-                - S3 `put` of a stream above the part size (16 MiB) is a multipart upload followed by an in-place
-                  copy that records `x-amz-meta-sha256`. S3Proxy rewrites the whole object on
-                  CompleteMultipartUpload and again on that copy (MinIO does neither: completion and a same-object
-                  metadata copy do not rewrite data). The "64 MiB parts" row is the same put sent as one PUT.
-                - S3Proxy buffers each signed request body to check its SHA-256, and computes an MD5 for the ETag.
+                  loopback TCP and the server.
+                - S3 `put` of a stream up to 64 MiB (the multipart threshold) is buffered and sent as one PUT with
+                  its checksum, so the 50 MB `put` and `putFile` rows are single PUTs. The "multipart" rows force
+                  the same put into 16 MiB parts (4 or 1 sent at a time), followed by the in-place copy that records
+                  `x-amz-meta-sha256`. S3Proxy rewrites the whole object on CompleteMultipartUpload and again on that
+                  copy (MinIO does neither).
+                - S3Proxy buffers each signed request body to check its SHA-256 and computes an MD5 for the ETag;
+                  s3rver computes an MD5 too.
                 """);
         return md.toString();
     }
