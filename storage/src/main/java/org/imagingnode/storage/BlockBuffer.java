@@ -5,7 +5,6 @@ import java.io.PushbackInputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
-import okhttp3.MediaType;
 import okhttp3.RequestBody;
 import okio.BufferedSink;
 
@@ -66,19 +65,8 @@ final class BlockBuffer {
     }
 
     /** The content of {@code buffers}, one after the other, as a request body. */
-    static RequestBody body(List<BlockBuffer> buffers, MediaType type) {
-        long total = buffers.stream().mapToLong(BlockBuffer::length).sum();
-        return new RequestBody() {
-            @Override
-            public MediaType contentType() {
-                return type;
-            }
-
-            @Override
-            public long contentLength() {
-                return total;
-            }
-
+    static RequestBody body(List<BlockBuffer> buffers) {
+        return new OctetStreamBody(buffers.stream().mapToLong(BlockBuffer::length).sum()) {
             @Override
             public void writeTo(BufferedSink sink) throws IOException {
                 for (BlockBuffer buffer : buffers) {

@@ -338,7 +338,6 @@ public final class S3BlobStore implements BlobStore {
     private final ExecutorService transfers;
     private volatile boolean closed;
 
-    private static final MediaType OCTET_STREAM = MediaType.get("application/octet-stream");
     private static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
     /** SHA-256 of no bytes: the payload hash of a GET. */
     private static final String EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -475,7 +474,7 @@ public final class S3BlobStore implements BlobStore {
         }
         if (ended) {
             String sha256 = Sha256.hex(digest.digest());
-            RequestBody body = BlockBuffer.body(head, OCTET_STREAM);
+            RequestBody body = BlockBuffer.body(head);
             call("put", key, () -> CompletableFuture.completedFuture(
                     rawPut(object, null, body, sha256, Map.of("x-amz-meta-" + SHA256_METADATA, sha256))));
             return new StoredBlob(key, body.contentLength(), sha256);
@@ -512,7 +511,7 @@ public final class S3BlobStore implements BlobStore {
     private void submitPart(PartUploads uploads, int number, String key, String object, String uploadId,
                             BlockBuffer part) throws IOException {
         uploads.submit(number, () -> uploadPart(key, object, uploadId, number,
-                BlockBuffer.body(List.of(part), OCTET_STREAM), https ? UNSIGNED_PAYLOAD : part.sha256()));
+                BlockBuffer.body(List.of(part)), https ? UNSIGNED_PAYLOAD : part.sha256()));
     }
 
     /** One part of a multipart upload, with retries; returns its ETag. */
@@ -760,25 +759,16 @@ public final class S3BlobStore implements BlobStore {
     }
 
     /** A region of a file as a request body, re-readable for retries. */
-    private static final class FileRegionBody extends RequestBody {
+    private static final class FileRegionBody extends OctetStreamBody {
         private final Path file;
         private final long offset;
         private final long length;
 
         FileRegionBody(Path file, long offset, long length) {
+            super(length);
             this.file = file;
             this.offset = offset;
             this.length = length;
-        }
-
-        @Override
-        public MediaType contentType() {
-            return OCTET_STREAM;
-        }
-
-        @Override
-        public long contentLength() {
-            return length;
         }
 
         @Override
