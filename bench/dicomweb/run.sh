@@ -49,7 +49,7 @@ now() { date +%s.%N; }
 node_sql() { PGPASSWORD=$(cat "$DATA/postgres/node-password") psql -tA -h 127.0.0.1 -p "$PG" -U postgres -d imagingnode -c "$1"; }
 # steady state for the queries: autovacuum (the node never runs ANALYZE) has analyzed the instance table
 # since $1 (the database's time at the end of the ingest) and no index table has more changes since its
-# last analyze than autovacuum's threshold for it (50 rows + 2%, migration V40)
+# last analyze than autovacuum's threshold for it (50 rows + 2%, migration V61)
 wait_analyzed() {
   for _ in $(seq 1 600); do
     [ "$(node_sql "SELECT count(*) FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid

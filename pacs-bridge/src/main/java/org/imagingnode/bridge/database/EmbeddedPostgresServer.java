@@ -80,7 +80,7 @@ public final class EmbeddedPostgresServer implements Closeable {
         settings.put("max_wal_size", "2GB");
         settings.put("checkpoint_timeout", "15min");
         settings.put("random_page_cost", "1.1");
-        // autovacuum looks for tables to analyze every 10 s instead of every minute: with V40's per-table
+        // autovacuum looks for tables to analyze every 10 s instead of every minute: with V61's per-table
         // thresholds, the planner's statistics follow a bulk ingest within seconds (no ANALYZE on any request)
         settings.put("autovacuum_naptime", "10s");
         settings.put("timezone", "UTC");

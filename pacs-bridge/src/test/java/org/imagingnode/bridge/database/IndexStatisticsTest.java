@@ -10,7 +10,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 /**
  * The planner's statistics of the index tables follow a bulk ingest without the node running
  * ANALYZE: autovacuum (every 10 s on the node's server settings) analyzes a table once 50 rows + 2%
- * of it changed (V40; PostgreSQL's default is 10%), so queries right after an ingest are not planned on an empty table's statistics.
+ * of it changed (V61; PostgreSQL's default is 10%), so queries right after an ingest are not planned on an empty table's statistics.
  */
 class IndexStatisticsTest {
     private final JdbcTemplate jdbc = TestPostgres.get().jdbc();
