@@ -74,11 +74,11 @@ final class StudyContents {
             seriesRow.putIfAbsent(se, r);
             instancesBySeries.computeIfAbsent(se, k -> new ArrayList<>()).add(new WeasisManifest.Instance(
                     text(value.apply(r, IndexAttribute.SOPInstanceUID)),
-                    (Integer) value.apply(r, IndexAttribute.InstanceNumber)));
+                    integer(value.apply(r, IndexAttribute.InstanceNumber))));
         }
         List<WeasisManifest.Series> series = new ArrayList<>();
         seriesRow.forEach((uid, r) -> series.add(new WeasisManifest.Series(uid,
-                text(value.apply(r, IndexAttribute.Modality)), (Integer) value.apply(r, IndexAttribute.SeriesNumber),
+                text(value.apply(r, IndexAttribute.Modality)), integer(value.apply(r, IndexAttribute.SeriesNumber)),
                 text(value.apply(r, IndexAttribute.SeriesDescription)), instancesBySeries.get(uid))));
         WeasisManifest.Study study = new WeasisManifest.Study(studyUid, date(value.apply(first, IndexAttribute.StudyDate)),
                 text(value.apply(first, IndexAttribute.StudyTime)), text(value.apply(first, IndexAttribute.AccessionNumber)),
@@ -102,6 +102,18 @@ final class StudyContents {
             v = v.path("Alphabetic");
         }
         return v.isTextual() ? v.asText() : null;
+    }
+
+    /** An IS value: a number as indexed or as DICOM JSON gives it, or its text from a source that sends strings. */
+    private static Integer integer(Object v) {
+        if (v instanceof Integer i) {
+            return i;
+        }
+        try {
+            return v == null ? null : Integer.valueOf(v.toString().strip());
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     private static String text(Object v) {

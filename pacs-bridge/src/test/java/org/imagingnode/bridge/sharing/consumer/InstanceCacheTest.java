@@ -6,10 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.HexFormat;
 
@@ -181,32 +179,5 @@ class InstanceCacheTest {
         assertThat(RemoteStudiesService.sha256Of(header)).isEqualTo(HexFormat.of().formatHex(digest));
         assertThat(RemoteStudiesService.sha256Of("sha-256=:AAAA:")).isNull();
         assertThat(RemoteStudiesService.sha256Of(null)).isNull();
-    }
-
-    private static final class MutableClock extends Clock {
-        private Instant now = Instant.now();
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        void set(Instant i) {
-            now = i;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
     }
 }
