@@ -121,7 +121,8 @@ function importControl(uid, button) {
         progress.textContent = `${t(`import.${j.state}`)} ${j.completed + j.warning}/${j.total}`
           + (j.failed ? ` (${j.failed} ${t('import.failedCount')})` : '');
       });
-      if (job.error) progress.textContent += ` ${job.error}`;
+      // the node's reason for a failure (a cancelled job's state and counts already say it all)
+      if (job.error && job.state === 'failed') progress.textContent += ` ${job.error}`;
     } catch (err) {
       progress.dataset.state = 'failed';
       progress.textContent = err.status === 403 ? t('denied') : `${t('error')} (${err.message})`;

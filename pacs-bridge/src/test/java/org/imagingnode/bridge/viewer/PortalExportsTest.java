@@ -340,7 +340,7 @@ class PortalExportsTest extends TokensNode {
         assertThat(pro.at("/import/text").asText()).contains("2/2");
         assertThat(pro.get("cancelHiddenWhenIdle").asBoolean()).isTrue();
         assertThat(pro.at("/cancel/state").asText()).as(pro.toString()).isEqualTo("cancelled");
-        assertThat(pro.at("/cancel/text").asText()).startsWith("Import cancelled").contains("of 2 instances");
+        assertThat(pro.at("/cancel/text").asText()).matches("Import cancelled [01]/2");
         assertThat(pro.at("/cancel/buttonHidden").asBoolean()).isTrue();
         try (Stream<Path> files = Files.list(received)) {
             assertThat(files.count()).as("the cancelled import's instances overwrote the first's").isEqualTo(2);
