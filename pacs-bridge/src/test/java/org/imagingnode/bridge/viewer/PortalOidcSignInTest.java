@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.space.NationalId;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.TokensNode;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,8 @@ import org.springframework.test.context.DynamicPropertySource;
  * by {@code e2e/oidc-provider.mjs}, is the node's {@code node.auth.issuer} (its JWKS as {@code node.auth.jwks-uri})
  * and knows the portal as client {@code node.viewer.oidc-client-id}. In headless Chromium a professional signs in
  * on the provider's own login and consent pages, comes back to the portal signed in (authorization code + PKCE,
- * answered in the fragment), finds a patient's study and opens it in the web viewer, which draws it.
+ * answered in the fragment), finds a patient's study and opens it in the web viewer, which draws it; the patient
+ * signs in the same way on "My imaging" and finds that study among theirs.
  */
 class PortalOidcSignInTest extends TokensNode {
     private static final Path FRONTEND = Path.of("..", "viewer-launcher", "src", "main", "frontend");
@@ -66,14 +68,18 @@ class PortalOidcSignInTest extends TokensNode {
         HttpResponse<String> options = get("/viewer/login-options", null);
         assertThat(JSON.readTree(options.body()).get("oidc")).isEqualTo(JSON.readTree("{\"authority\":\"http://127.0.0.1:"
                 + PROVIDER_PORT + "\",\"clientId\":\"portal\",\"scope\":\"openid profile imaging\"}"));
-        TestObjects.Spec s = study("LOC-" + System.nanoTime(), "SITE-A", null);
+        NationalId person = person();
+        TestObjects.Spec s = study("LOC-" + System.nanoTime(), "SITE-A", person);
         s.rows = 64;
         s.columns = 64;
         store(s);
-        // the provider's account: what it puts in that person's access tokens is what the node reads
+        // the provider's accounts: what it puts in each person's access tokens is what the node reads
         Path accounts = work.resolve("accounts.json");
-        Files.writeString(accounts, JSON.writeValueAsString(Map.of("dr.martin", Map.of("name", "Dr Martin",
-                "claims", Map.of("professional_id", "10031", "profession", "radiologist", "organisation", SITE_ORG)))));
+        Files.writeString(accounts, JSON.writeValueAsString(Map.of(
+                "dr.martin", Map.of("name", "Dr Martin", "claims", Map.of("professional_id", "10031",
+                        "profession", "radiologist", "organisation", SITE_ORG)),
+                "jeanne", Map.of("name", "Jeanne Durand", "claims", Map.of("patient_id", person.id(),
+                        "patient_id_issuer", person.issuer())))));
 
         Path providerLog = work.resolve("provider.log");
         Process provider = new ProcessBuilder("node", FRONTEND.resolve("e2e").resolve("oidc-provider.mjs").toString(),
@@ -85,7 +91,8 @@ class PortalOidcSignInTest extends TokensNode {
             Path out = Files.createDirectories(Path.of("target", "viewer-browser-test", "oidc"));
             Path log = work.resolve("oidc-check.log");
             Process p = new ProcessBuilder("node", FRONTEND.resolve("e2e").resolve("oidc-check.mjs").toString(),
-                    url(""), out.toString(), "dr.martin", s.patientId, s.studyUid).redirectError(log.toFile()).start();
+                    url(""), out.toString(), "dr.martin", s.patientId, s.studyUid, "jeanne").redirectError(log.toFile())
+                    .start();
             byte[] stdout = p.getInputStream().readAllBytes();
             assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
             String text = new String(stdout, java.nio.charset.StandardCharsets.UTF_8).strip();
@@ -114,6 +121,12 @@ class PortalOidcSignInTest extends TokensNode {
         assertThat(viewer.get("state").asText()).isEqualTo("ready");
         assertThat(viewer.get("address").asText()).startsWith("/viewer/?study=" + s.studyUid);
         assertThat(viewer.get("canvasWidth").asInt()).isGreaterThan(300);
+        // a patient signs in the same way on "My imaging" and finds their study there
+        JsonNode patient = r.get("patient");
+        assertThat(patient.at("/providerConsent/address").asText()).startsWith(providerPages);
+        assertThat(patient.get("state").asText()).isEqualTo("ready");
+        assertThat(patient.get("signedIn").asText()).contains("Jeanne Durand");
+        assertThat(patient.get("rows").toString()).contains(s.studyUid);
         // the code and tokens travelled in fragments, headers and the token request's body, never in an address
         for (JsonNode u : r.get("requests")) {
             assertThat(u.asText()).doesNotContain("code=", "access_token", "eyJ");
