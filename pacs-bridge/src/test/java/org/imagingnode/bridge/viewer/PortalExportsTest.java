@@ -70,9 +70,7 @@ class PortalExportsTest extends TokensNode {
                 received.toString(), Integer.toString(SITE_PACS_PORT));
         try {
             Dcmtk.awaitListening(SITE_PACS_PORT);
-            HttpResponse<String> started = send("POST", "/viewer/imports", pro,
-                    map("studyInstanceUID", first.studyUid, "destination", SITE_PACS));
-            assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+            HttpResponse<String> started = importStarted(pro, first.studyUid, SITE_PACS);
             JsonNode job = JSON.readTree(started.body());
             assertThat(job.get("total").asInt()).isEqualTo(3);
             location = started.headers().firstValue("Location").orElseThrow();
@@ -137,9 +135,7 @@ class PortalExportsTest extends TokensNode {
                 received.toString(), Integer.toString(SITE_PACS_PORT));
         try {
             Dcmtk.awaitListening(SITE_PACS_PORT);
-            HttpResponse<String> started = send("POST", "/viewer/imports", pro,
-                    map("studyInstanceUID", first.studyUid, "destination", SITE_PACS));
-            assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+            HttpResponse<String> started = importStarted(pro, first.studyUid, SITE_PACS);
             String location = started.headers().firstValue("Location").orElseThrow();
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (JSON.readTree(get(location, pro).body()).get("completed").asInt() == 0) {
@@ -243,9 +239,7 @@ class PortalExportsTest extends TokensNode {
                 .isEqualTo("failed");
 
         // a destination that does not answer: the job fails and says why
-        HttpResponse<String> started = send("POST", "/viewer/imports", elsewherePro, map("studyInstanceUID",
-                linked.studyUid, "destination", "ELSEWHERE"));
-        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        HttpResponse<String> started = importStarted(elsewherePro, linked.studyUid, "ELSEWHERE");
         JsonNode failed = awaitDone(started.headers().firstValue("Location").orElseThrow(), elsewherePro);
         assertThat(failed.get("state").asText()).isEqualTo("failed");
         assertThat(failed.get("error").asText()).startsWith("could not send to ELSEWHERE");
@@ -355,6 +349,14 @@ class PortalExportsTest extends TokensNode {
                 assertThat(u.asText()).matches(".*/dicomweb/studies/[0-9.]+/thumbnail\\?token=th\\.[^&]*");
             }
         }
+    }
+
+    /** Asks for an import of a study into a destination: accepted (202), with the job's location. */
+    private HttpResponse<String> importStarted(String token, String studyUid, String destination) throws Exception {
+        HttpResponse<String> started = send("POST", "/viewer/imports", token,
+                map("studyInstanceUID", studyUid, "destination", destination));
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        return started;
     }
 
     private JsonNode awaitDone(String location, String authorization) throws Exception {
