@@ -229,13 +229,15 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         store(TestObjects.write(raw, work.resolve("raw.dcm")));
         // the same pixels, compressed losslessly into syntaxes modalities send, stored as compressed: by DCMTK
         // (storescu proposes the matching syntax: -xs JPEG lossless, -xt JPEG-LS lossless, -xr RLE), by OpenJPEG
-        // (-xv JPEG 2000 lossless) and by OpenJPH (HTJ2K lossless, 4.201, which DCMTK 3.6.7 does not know: sent
-        // by STOW-RS)
+        // (-xv JPEG 2000 lossless) and by OpenJPH (HTJ2K, which DCMTK 3.6.7 does not know: sent by STOW-RS; lossless
+        // 4.201, lossless RPCL 4.202, and 4.203, which allows lossy coding, here with a lossless code stream in
+        // another progression order)
         Map<String, String> seriesByCodec = new LinkedHashMap<>();
         int n = 2;
         for (String[] codec : List.of(new String[] {"dcmcjpeg", "-xs"}, new String[] {"dcmcjpls", "-xt"},
                 new String[] {"dcmcrle", "-xr"}, new String[] {"opj_compress", "-xv"},
-                new String[] {"ojph_compress", "STOW-RS"})) {
+                new String[] {"ojph_compress", "STOW-RS"}, new String[] {"ojph_compress:4.202", "STOW-RS"},
+                new String[] {"ojph_compress:4.203", "STOW-RS"})) {
             TestObjects.Spec s = raw.sameStudy();
             s.rows = raw.rows;
             s.columns = raw.columns;
@@ -248,6 +250,10 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
                 case "opj_compress" -> encapsulated(plain, s, packed, TransferSyntax.JPEG_2000_LOSSLESS, "opj_compress");
                 case "ojph_compress" -> codeStream = encapsulated(plain, s, packed, TransferSyntax.HTJ2K_LOSSLESS,
                         "ojph_compress", "-reversible", "true");
+                case "ojph_compress:4.202" -> encapsulated(plain, s, packed, TransferSyntax.HTJ2K_LOSSLESS_RPCL,
+                        "ojph_compress", "-reversible", "true", "-prog_order", "RPCL");
+                case "ojph_compress:4.203" -> encapsulated(plain, s, packed, TransferSyntax.HTJ2K,
+                        "ojph_compress", "-reversible", "true", "-prog_order", "LRCP");
                 default -> {
                     Dcmtk.Result c = Dcmtk.run(30, codec[0], plain.toString(), packed.toString());
                     assertThat(c.ok()).as(c.output()).isTrue();
