@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # DICOMweb benchmark on loopback. Generates COUNT CT-like instances (~512 KB, one study in 4 series)
 # and a typical 200-instance study, then for each of RUNS runs on a fresh node (node.security.mode=open-dev):
-#   STOW-RS of the COUNT instances (4 clients, 20 instances per request), STOW of the typical study, a wait
+#   STOW-RS of 600 warm-up instances to the fresh node (the JIT compiles meanwhile; Java client, reported as
+#   "fresh node"), then of the COUNT instances (4 curl clients, 20 instances per prebuilt request body: the
+#   measured rate), STOW of the typical study, a wait
 #   until autovacuum has analyzed the index tables (steady state: the node never runs ANALYZE itself),
 #   QIDO-RS study search by PatientID with wrk (4 connections, 10 s), study metadata (cold, then warm),
 #   WADO-RS whole study with curl (baseline in the same run: reading the same files from page cache
@@ -30,6 +32,22 @@ CP="$WORK/classes:$WORK/test-classes:/usr/share/java/pixelmed.jar"
 echo "generating $COUNT + 200 instances in $WORK"
 STUDY=$(java -cp "$CP" org.imagingnode.bridge.dicom.GenerateStudy "$WORK/setA" "$COUNT" 4 BENCH-A)
 SMALL=$(java -cp "$CP" org.imagingnode.bridge.dicom.GenerateStudy "$WORK/setC" 200 1 BENCH-C)
+java -cp "$CP" org.imagingnode.bridge.dicom.GenerateStudy "$WORK/setW" 600 2 BENCH-W >/dev/null
+# STOW-RS request bodies of 20 instances each, written once: curl only sends them
+python3 - "$WORK" <<'PY'
+import glob, os, sys
+work = sys.argv[1]
+files = sorted(glob.glob(f'{work}/setA/**/*.dcm', recursive=True))
+os.makedirs(f'{work}/stow-bodies')
+for i in range(0, len(files), 20):
+    with open(f'{work}/stow-bodies/{i // 20:05d}', 'wb') as out:
+        for f in files[i:i + 20]:
+            out.write(b'--BENCHBOUNDARY\r\nContent-Type: application/dicom\r\n\r\n')
+            with open(f, 'rb') as dcm:
+                out.write(dcm.read())
+            out.write(b'\r\n')
+        out.write(b'--BENCHBOUNDARY--\r\n')
+PY
 MB=$(du -sm "$WORK/setA" | cut -f1)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -74,8 +92,15 @@ for run in $(seq 1 "$RUNS"); do
     --logging.level.root=WARN >"$WORK/node$run.log" 2>&1 & NODEPID=$!
   wait_http "$HTTP"
   BASE="http://127.0.0.1:$HTTP/dicomweb"
-  OUT=$(java -cp "$CP" org.imagingnode.bridge.dicomweb.DicomWebBench stow "$BASE" "$WORK/setA" 4 20)
-  R[stow,$run]=$(field instances_per_s "$OUT"); echo "  STOW: $OUT"
+  OUT=$(java -cp "$CP" org.imagingnode.bridge.dicomweb.DicomWebBench stow "$BASE" "$WORK/setW" 4 20)
+  R[stowcold,$run]=$(field instances_per_s "$OUT"); echo "  STOW to the fresh node (warm-up): $OUT"
+  t0=$(now)
+  CODES=$(ls "$WORK"/stow-bodies/* | xargs -P 4 -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST \
+    -H 'Content-Type: multipart/related; type="application/dicom"; boundary=BENCHBOUNDARY' \
+    -H 'Accept: application/dicom+json' --data-binary @{} "$BASE/studies" | sort | uniq -c | xargs)
+  t1=$(now)
+  [ "$CODES" = "$(ls "$WORK"/stow-bodies | wc -l) 200" ] || { echo "STOW-RS answers: $CODES" >&2; exit 1; }
+  R[stow,$run]=$(python3 -c "print(f'{$COUNT/($t1-$t0):.0f}')"); echo "  STOW: ${R[stow,$run]} instances/s"
   java -cp "$CP" org.imagingnode.bridge.dicomweb.DicomWebBench stow "$BASE" "$WORK/setC" 2 20 >/dev/null
   INGESTED=$(node_sql "SELECT now()")
   t0=$(now); wait_analyzed "$INGESTED"; t1=$(now)
@@ -164,8 +189,9 @@ cat >"$RES" <<MD
 - date: $(date -u +%Y-%m-%dT%H:%MZ); machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(java -version 2>&1 | head -1)
 - command: \`bench/dicomweb/run.sh $COUNT $RUNS\` ($COUNT CT-like instances of ~512 KB in one study of 4 series, $MB MB,
   plus a 200-instance study; $RUNS runs, each on a fresh node with an embedded PostgreSQL, loopback only)
-- tools: wrk (2 threads, 4 connections, 10 s) for QIDO; curl for the whole-study retrieve; a Java client
-  (\`DicomWebBench\`, test sources) for STOW-RS (4 clients, 20 instances per request) and sequential latencies
+- tools: wrk (2 threads, 4 connections, 10 s) for QIDO; curl for the whole-study retrieve and for STOW-RS
+  (4 parallel curl, 20 instances per request, after 600 warm-up instances); a Java client (\`DicomWebBench\`,
+  test sources) for the warm-up STOW-RS and the sequential latencies
 - every request goes through the access filter and writes an audit row (node.security.mode=open-dev)
 - QIDO and the rest are measured in steady state: after the ingest the script waits until autovacuum has
   analyzed the index tables (pg_stat_user_tables; the node never runs ANALYZE); seconds waited per run: $(all analyzed)
@@ -185,6 +211,7 @@ cat >"$RES" <<MD
 | WADO-RS single instance, p99 (ms) | $(median instp99) | $(all instp99) | | | |
 | WADO-RS one frame, p50 (ms) | $(median frame) | $(all frame) | | | |
 | STOW-RS (instances/s) | $(median stow) | $(all stow) | >= 400 | | |
+| STOW-RS to a fresh node, first 600 instances, JIT compiling (instances/s) | $(median stowcold) | $(all stowcold) | | | |
 
 ## QIDO latency as the index grows (last run's node; rows synthesised in SQL, 20 instances per study)
 
