@@ -31,6 +31,8 @@ public final class AtnaMessages {
             case "store", "store-replace", "store-refused" -> new String[] {"110104", "DICOM Instances Transferred", "C"};
             case "reject" -> new String[] {"110103", "DICOM Instances Accessed", "U"}; // IHE IOCM rejection note
             case "break-glass" -> new String[] {"110113", "Security Alert", "E"};
+            // a consumer refused to send a caller's token to the address an index entry named
+            case "untrusted-source" -> new String[] {"110113", "Security Alert", "E"};
             default -> new String[] {"110110", "Patient Record", "U"};
         };
         String outcome = switch (e.outcome()) {

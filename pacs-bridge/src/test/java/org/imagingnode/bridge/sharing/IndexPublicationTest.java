@@ -115,7 +115,8 @@ class IndexPublicationTest {
                 "node.auth.dev-issuer.enabled", "true",
                 "node.sharing.auth.node-id", "index-node",
                 "node.sharing.auth.signing-key-file", indexKey.toString(),
-                "node.sharing.auth.trusted-nodes.source-node.public-key-file", root.resolve("source-public.json").toString()))
+                "node.sharing.auth.trusted-nodes.source-node.public-key-file", root.resolve("source-public.json").toString(),
+                "node.sharing.auth.trusted-nodes.source-node.dicomweb-url", "http://127.0.0.1:1/dicomweb"))
                 .start();
         IndexPublisher publisher = source.bean(IndexPublisher.class);
         await("delivery", () -> publisher.backlog() == 0);

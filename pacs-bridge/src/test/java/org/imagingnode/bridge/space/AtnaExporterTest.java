@@ -89,6 +89,18 @@ class AtnaExporterTest {
     }
 
     @Test
+    void an_index_entry_a_consumer_refused_to_follow_is_a_security_alert() throws Exception {
+        String xml = AtnaMessages.xml(new AuditEvent(Instant.now(), "RPPS-1", "professional", "untrusted-source",
+                "index", "123^^^&1.2&ISO", "1.2.3", "denied", "index entry not followed: node A at http://x/dicomweb",
+                "127.0.0.1"), "node-b");
+        Element root = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8))).getDocumentElement();
+        assertThat(attr(root, "EventID", "csd-code", 0)).isEqualTo("110113");
+        assertThat(attr(root, "EventIdentification", "EventOutcomeIndicator", 0)).isEqualTo("4");
+        assertThat(attr(root, "ParticipantObjectIdentification", "ParticipantObjectID", 0)).isEqualTo("123^^^&1.2&ISO");
+    }
+
+    @Test
     void events_go_out_once_over_udp_in_order_and_another_node_holding_the_export_sends_nothing() throws Exception {
         String actor = "RPPS-" + System.nanoTime();
         String study = "2.25." + System.nanoTime();

@@ -5,7 +5,9 @@ import java.time.Clock;
 
 import javax.sql.DataSource;
 
+import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dimse.SpoolArea;
+import org.imagingnode.bridge.sharing.nodeauth.NodeAuthProperties;
 import org.imagingnode.bridge.sharing.nodeauth.NodeTokenIssuer;
 import org.imagingnode.bridge.space.PatientSpace;
 import org.imagingnode.bridge.space.SpaceProperties;
@@ -40,6 +42,14 @@ public class ConsumerConfig {
     }
 
     @Bean
+    TrustedSources trustedSources(NodeAuthProperties nodes, AuditLog audit) {
+        TrustedSources sources = new TrustedSources(nodes, audit);
+        log.info("sharing consumer: studies of other nodes are followed only at these DICOMweb bases"
+                + " (node.sharing.auth.trusted-nodes.<id>.dicomweb-url): {}", sources.followed());
+        return sources;
+    }
+
+    @Bean
     InstanceCache remoteInstanceCache(BlobStore blobs, ConsumerProperties props) throws IOException {
         InstanceCache cache = new InstanceCache(blobs, props.cache(), Clock.systemUTC());
         cache.load();
@@ -52,8 +62,8 @@ public class ConsumerConfig {
     }
 
     @Bean
-    RemoteStudiesService remoteStudies(SourceClient client, RemoteStudyRegistry registry, InstanceCache cache,
-            RetrievalGrants grants, SpoolArea spool, PatientSpace space, SpaceProperties spaceProps,
+    RemoteStudiesService remoteStudies(SourceClient client, RemoteStudyRegistry registry, TrustedSources trusted,
+            InstanceCache cache, RetrievalGrants grants, SpoolArea spool, PatientSpace space, SpaceProperties spaceProps,
             ConsumerProperties props, ViewerTokenService viewerTokens, NodeTokenIssuer nodeTokens, Environment env) {
         String ownNode = nodeTokens.nodeId();
         String indexUrl = env.getProperty("node.sharing.index-url", "").strip().replaceAll("/+$", "");
@@ -61,8 +71,9 @@ public class ConsumerConfig {
         log.info("sharing consumer: patients' studies at other nodes are looked up in the index at {} (node {}),"
                 + " retrieved through this node and cached up to {} for {}", indexUrl.isEmpty() ? "this node"
                 : indexUrl, indexNode, props.cache().maxSize(), props.cache().maxAge());
-        return new RemoteStudiesService(client, registry, cache, grants, spool, space, spaceProps, props, viewerTokens,
-                ownNode, () -> new RemoteStudiesService.IndexLocation(indexUrl.isEmpty() ? selfUrl(env) : indexUrl, indexNode));
+        return new RemoteStudiesService(client, registry, trusted, cache, grants, spool, space, spaceProps, props,
+                viewerTokens, ownNode,
+                () -> new RemoteStudiesService.IndexLocation(indexUrl.isEmpty() ? selfUrl(env) : indexUrl, indexNode));
     }
 
     /** This node over loopback (the index it is by default), once its HTTP port is known. */

@@ -90,9 +90,12 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     /** Query keys that name the patient here; the source knows the patient by its own identifiers. */
     private static final Set<String> PATIENT_KEYS = Set.of("patientid", "00100020", "issuerofpatientid", "00100021");
     private static final Set<String> NOT_FORWARDED = Set.of("limit", "offset", "studyinstanceuid", "0020000d");
+    /** Who asks for a C-MOVE or C-GET of a remote study, for the audit of a refused source address. */
+    private static final Caller DIMSE_PEER = new Caller("system", "system", null, null);
 
     private final SourceClient client;
     private final RemoteStudyRegistry registry;
+    private final TrustedSources trusted;
     private final InstanceCache cache;
     private final RetrievalGrants grants;
     private final SpoolArea spool;
@@ -112,11 +115,12 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     private record Listing(List<Ref> refs, long at) {
     }
 
-    public RemoteStudiesService(SourceClient client, RemoteStudyRegistry registry, InstanceCache cache,
-            RetrievalGrants grants, SpoolArea spool, PatientSpace space, SpaceProperties spaceProps,
+    public RemoteStudiesService(SourceClient client, RemoteStudyRegistry registry, TrustedSources trusted,
+            InstanceCache cache, RetrievalGrants grants, SpoolArea spool, PatientSpace space, SpaceProperties spaceProps,
             ConsumerProperties props, ViewerTokenService viewerTokens, String ownNode, Supplier<IndexLocation> index) {
         this.client = client;
         this.registry = registry;
+        this.trusted = trusted;
         this.cache = cache;
         this.grants = grants;
         this.spool = spool;
@@ -135,12 +139,21 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         if (caller.authorization() == null || "anonymous".equals(caller.role())) {
             return Optional.empty();
         }
-        Optional<RemoteStudyRegistry.RemoteStudy> r = registry.find(studyUid)
-                .filter(s -> !ownNode.equals(s.sourceNode()));
+        Optional<RemoteStudyRegistry.RemoteStudy> r = known(studyUid, caller);
         if (r.isPresent() && PatientSpacePolicy.VIEWER.equals(caller.role())) {
             return entrusted(caller, studyUid).map(professional -> new Handle(r.get(), professional));
         }
         return r.map(s -> new Handle(s, caller.authorization()));
+    }
+
+    /**
+     * The study held by another node that this node found in the index, at the DICOMweb base configured for that
+     * node (empty when it is no longer where that base says: see {@link TrustedSources}).
+     */
+    private Optional<RemoteStudyRegistry.RemoteStudy> known(String studyUid, Caller caller) {
+        return registry.find(studyUid).filter(s -> !ownNode.equals(s.sourceNode()))
+                .flatMap(s -> trusted.follow(s.sourceNode(), s.retrieveUrl(), caller, s.patientCx(), studyUid)
+                        .map(s::at));
     }
 
     /** The credentials a viewer token of this node was entrusted with for the study, if any (and still valid). */
@@ -160,8 +173,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
      * @throws DicomWebException 403 when it is known but nobody found it here recently
      */
     public Optional<Study> findForPeer(String studyUid) {
-        Optional<RemoteStudyRegistry.RemoteStudy> r = registry.find(studyUid)
-                .filter(s -> !ownNode.equals(s.sourceNode()));
+        Optional<RemoteStudyRegistry.RemoteStudy> r = known(studyUid, DIMSE_PEER);
         if (r.isEmpty()) {
             return Optional.empty();
         }
@@ -219,7 +231,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
 
         @Override
         public String patient() {
-            return study.nationalId() + "^^^&" + study.nationalIssuer() + "&ISO";
+            return study.patientCx();
         }
 
         @Override
@@ -455,20 +467,23 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         Set<String> wanted = onlyStudies == null ? null
                 : new java.util.HashSet<>(List.of(onlyStudies.split("[,\\\\]")));
         Map<String, List<IndexEntry>> bySource = new LinkedHashMap<>();
+        Map<String, String> bases = new java.util.HashMap<>();
         for (IndexEntry e : entries) {
             if (usable(e, who) && !ownNode.equals(e.sourceNode()) && !localStudies.contains(e.studyInstanceUid())
                     && (wanted == null || wanted.contains(e.studyInstanceUid()))) {
-                bySource.computeIfAbsent(e.sourceNode() + ' ' + e.retrieveUrl(), k -> new ArrayList<>()).add(e);
+                trusted.follow(e.sourceNode(), e.retrieveUrl(), caller, who.cx(), e.studyInstanceUid()).ifPresent(base -> {
+                    bases.put(e.sourceNode(), base);
+                    bySource.computeIfAbsent(e.sourceNode(), k -> new ArrayList<>()).add(e);
+                });
             }
         }
         String forwarded = forwardedQuery(parameters);
         List<Match> out = new ArrayList<>();
         for (List<IndexEntry> group : bySource.values()) {
-            IndexEntry first = group.get(0);
+            String node = group.get(0).sourceNode();
             group.forEach(registry::remember);
             Set<String> uids = new java.util.LinkedHashSet<>(group.stream().map(IndexEntry::studyInstanceUid).toList());
-            out.addAll(studiesAt(first.sourceNode(), first.retrieveUrl(), uids, forwarded, caller.authorization(),
-                    thisBase, warnings));
+            out.addAll(studiesAt(node, bases.get(node), uids, forwarded, caller.authorization(), thisBase, warnings));
         }
         out.sort(java.util.Comparator.comparing(Match::studyUid)); // a stable order for paging
         return out;
@@ -492,7 +507,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 || (asked != null && !List.of(asked.split("[,\\\\]")).contains(study))) {
             return List.of();
         }
-        Optional<RemoteStudyRegistry.RemoteStudy> r = registry.find(study).filter(s -> !ownNode.equals(s.sourceNode()));
+        Optional<RemoteStudyRegistry.RemoteStudy> r = known(study, viewer);
         Optional<String> professional = grants.authorizationForViewer(token.id(), study);
         if (r.isEmpty() || professional.isEmpty()) {
             return List.of();
@@ -564,18 +579,10 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         }
     }
 
-    /**
-     * An index entry this node can follow: well-formed, of that patient, with a plain http(s) DICOMweb base (the
-     * caller's token goes there).
-     */
+    /** A well-formed index entry of that patient (whether its address is followed is {@link TrustedSources}'). */
     private static boolean usable(IndexEntry e, NationalId who) {
         try {
-            if (e == null || !who.equals(e.validated().patient().nationalId())) {
-                return false;
-            }
-            URI u = URI.create(e.retrieveUrl());
-            return u.getHost() != null && u.getRawUserInfo() == null && u.getRawQuery() == null
-                    && u.getRawFragment() == null;
+            return e != null && who.equals(e.validated().patient().nationalId());
         } catch (IllegalArgumentException ex) {
             log.warn("index entry ignored: {}", ex.getMessage());
             return false;

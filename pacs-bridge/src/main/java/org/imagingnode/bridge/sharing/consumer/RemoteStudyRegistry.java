@@ -7,6 +7,7 @@ import java.util.Optional;
 import javax.sql.DataSource;
 
 import org.imagingnode.bridge.sharing.index.IndexEntry;
+import org.imagingnode.bridge.space.NationalId;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -20,6 +21,15 @@ public class RemoteStudyRegistry {
     /** A study held by another node. */
     public record RemoteStudy(String studyUid, String sourceNode, String retrieveUrl, String retrieveAe,
             String nationalId, String nationalIssuer) {
+        /** The patient, as HL7 v2 CX ({@code id^^^&issuer&ISO}). */
+        public String patientCx() {
+            return new NationalId(nationalId, nationalIssuer).cx();
+        }
+
+        /** The same study, retrieved from that DICOMweb base. */
+        RemoteStudy at(String base) {
+            return new RemoteStudy(studyUid, sourceNode, base, retrieveAe, nationalId, nationalIssuer);
+        }
     }
 
     private final JdbcTemplate jdbc;

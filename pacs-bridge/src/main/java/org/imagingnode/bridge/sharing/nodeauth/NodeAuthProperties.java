@@ -3,6 +3,7 @@ package org.imagingnode.bridge.sharing.nodeauth;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -16,7 +17,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *                       {@code <data-dir>/node-auth/} (fine for a trial, not for a network: back it up)
  * @param tokenLifetime  lifetime of the node tokens this node signs (default 2 min, at most 10 min)
  * @param trustedNodes   node id to where its public keys are: {@code public-key-file} (JWKS or PEM) or
- *                       {@code jwks-uri} (e.g. {@code https://other.example/node/jwks.json})
+ *                       {@code jwks-uri} (e.g. {@code https://other.example/node/jwks.json}), and where its DICOMweb
+ *                       is, {@code dicomweb-url}: the only address this node sends a caller's token to for that node's
+ *                       studies (unset: none of its studies is followed)
  */
 @ConfigurationProperties("node.sharing.auth")
 public record NodeAuthProperties(String nodeId, Path signingKeyFile, Duration tokenLifetime,
@@ -39,13 +42,26 @@ public record NodeAuthProperties(String nodeId, Path signingKeyFile, Duration to
         trustedNodes.keySet().forEach(id -> requireNodeId(id, "node.sharing.auth.trusted-nodes"));
     }
 
-    /** Where a trusted node's public keys are: one of the two. */
-    public record TrustedNode(Path publicKeyFile, String jwksUri) {
+    /**
+     * A trusted node: where its public keys are (one of the two), and its DICOMweb base if this node retrieves its
+     * studies.
+     */
+    public record TrustedNode(Path publicKeyFile, String jwksUri, String dicomwebUrl) {
         public TrustedNode {
             jwksUri = jwksUri == null || jwksUri.isBlank() ? null : jwksUri.strip();
             if ((publicKeyFile == null) == (jwksUri == null)) {
                 throw new IllegalArgumentException("a trusted node needs exactly one of public-key-file and jwks-uri");
             }
+            dicomwebUrl = dicomwebUrl == null || dicomwebUrl.isBlank() ? null : dicomwebUrl.strip();
+            if (dicomwebUrl != null && DicomWebBase.parse(dicomwebUrl).isEmpty()) {
+                throw new IllegalArgumentException("dicomweb-url '" + dicomwebUrl.replaceAll("[^\\x21-\\x7E]", "?")
+                        + "' is not an absolute http(s) URL without user info, query or fragment");
+            }
+        }
+
+        /** Its DICOMweb base, when set. */
+        public Optional<DicomWebBase> dicomwebBase() {
+            return DicomWebBase.parse(dicomwebUrl);
         }
     }
 

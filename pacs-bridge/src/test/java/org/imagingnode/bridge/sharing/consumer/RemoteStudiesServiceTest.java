@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import org.imagingnode.bridge.audit.AuditEvent;
+import org.imagingnode.bridge.audit.PostgresAuditLog;
 import org.imagingnode.bridge.database.TestPostgres;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dicomweb.DicomWebException;
@@ -33,6 +35,7 @@ import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.ingest.Checksums;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.bridge.sharing.index.IndexEntry;
+import org.imagingnode.bridge.sharing.nodeauth.NodeAuthProperties;
 import org.imagingnode.bridge.space.PatientSpacePolicy;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.storage.FileSystemBlobStore;
@@ -63,6 +66,7 @@ class RemoteStudiesServiceTest {
     private RemoteStudyRegistry registry;
     private final ViewerTokenService viewerTokens = new ViewerTokenService(ViewerTokenService.randomSecret(),
             "node-b", Duration.ofMinutes(5), Clock.systemUTC());
+    private final PostgresAuditLog audit = new PostgresAuditLog(TestPostgres.get().dataSource());
     private TestObjects.Spec spec;
     private byte[] instance;
     private final Map<String, AtomicInteger> asked = new ConcurrentHashMap<>();
@@ -86,9 +90,13 @@ class RemoteStudiesServiceTest {
         registry.remember(new IndexEntry(new IndexEntry.Patient("285017512345678", SpaceProperties.INS_NIR),
                 spec.studyUid, "NODE-A", TestObjects.uid(), sourceBase(), "NODEA", null, List.of("CT"), null, 1,
                 Instant.now()));
+        // NODE-A at the test's source; NODE-C trusted for its node tokens but with no DICOMweb base configured
+        NodeAuthProperties nodes = new NodeAuthProperties("NODE-B", null, null, Map.of(
+                "NODE-A", new NodeAuthProperties.TrustedNode(null, "https://a.example/node/jwks.json", sourceBase() + "/"),
+                "NODE-C", new NodeAuthProperties.TrustedNode(null, "https://c.example/node/jwks.json", null)));
         service = new RemoteStudiesService(new SourceClient(props, node -> "Bearer node-token"), registry,
-                new InstanceCache(blobs, new ConsumerProperties.Cache(DataSize.ofMegabytes(50), Duration.ofDays(1)),
-                        Clock.systemUTC()),
+                new TrustedSources(nodes, audit), new InstanceCache(blobs,
+                        new ConsumerProperties.Cache(DataSize.ofMegabytes(50), Duration.ofDays(1)), Clock.systemUTC()),
                 new RetrievalGrants(Clock.systemUTC()), new SpoolArea(dir.resolve("spool")), null,
                 SpaceProperties.defaults(), props, viewerTokens, "NODE-B", () -> new RemoteStudiesService.IndexLocation(
                         "http://127.0.0.1:1", "NODE-B"));
@@ -267,5 +275,34 @@ class RemoteStudiesServiceTest {
         assertThat(service.find(spec.studyUid, new Caller("RPPS-1", PatientSpacePolicy.VIEWER,
                 "Bearer " + forger.issue("RPPS-1", ViewerScope.study(null, null, spec.studyUid)).value(), "127.0.0.1")))
                 .isEmpty();
+    }
+
+    @Test
+    void aStudyIsFollowedOnlyAtTheDicomWebBaseConfiguredForItsTrustedSourceNode() throws Exception {
+        try (ForeignServer elsewhere = new ForeignServer()) {
+            String foreign = elsewhere.dicomWebUrl();
+            Caller pro = new Caller("RPPS-1", "professional", PRO, "127.0.0.1");
+            // the same node, another address; a trusted node whose base is not configured; a node not trusted
+            Map<String, String> refused = Map.of(TestObjects.uid(), "NODE-A " + foreign,
+                    TestObjects.uid(), "NODE-C " + foreign, TestObjects.uid(), "NODE-D " + foreign);
+            refused.forEach((uid, where) -> registry.remember(new IndexEntry(new IndexEntry.Patient(
+                    "285017512345678", SpaceProperties.INS_NIR), uid, where.split(" ")[0], TestObjects.uid(),
+                    where.split(" ")[1], "NODEA", null, List.of("CT"), null, 1, Instant.now())));
+            for (String uid : refused.keySet()) {
+                assertThat(service.find(uid, pro)).as(refused.get(uid)).isEmpty();
+                assertThat(audit.forStudy(uid, 5)).singleElement().satisfies(e -> {
+                    assertThat(e.action()).isEqualTo("untrusted-source");
+                    assertThat(e.outcome()).isEqualTo("denied");
+                    assertThat(e.actor()).isEqualTo("RPPS-1");
+                    assertThat(e.patientId()).isEqualTo("285017512345678^^^&" + SpaceProperties.INS_NIR + "&ISO");
+                    assertThat(e.detail()).contains(foreign, "node.sharing.auth.trusted-nodes."
+                            + refused.get(uid).split(" ")[0] + ".dicomweb-url");
+                });
+            }
+            assertThat(elsewhere.received()).as("no request, no token, went to the other address").isEmpty();
+            // the configured base, written with a trailing slash, is the source's own address: followed
+            assertThat(study().instances(null, null)).hasSize(1);
+            assertThat(audit.forStudy(spec.studyUid, 5)).extracting(AuditEvent::action).doesNotContain("untrusted-source");
+        }
     }
 }

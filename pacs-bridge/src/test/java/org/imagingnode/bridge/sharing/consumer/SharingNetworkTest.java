@@ -42,6 +42,8 @@ import com.pixelmed.dicom.TagFromName;
 import org.imagingnode.bridge.NodeApplication;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dimse.DimseServer;
+import org.imagingnode.bridge.sharing.index.IndexEntry;
+import org.imagingnode.bridge.sharing.nodeauth.NodeTokenIssuer;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.viewer.Weasis;
@@ -97,8 +99,8 @@ class SharingNetworkTest {
         work = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "sharing-network");
         idp = new RSAKeyGenerator(2048).keyID("idp-1").generate();
         Path idpKeys = Files.writeString(work.resolve("idp.jwks"), new JWKSet(idp.toPublicJWK()).toString());
-        ECKey keyA = nodeKey("NODE-A");
-        ECKey keyB = nodeKey("NODE-B");
+        nodeKey("NODE-A");
+        nodeKey("NODE-B");
         int httpA = Dcmtk.freePort();
         int httpB = Dcmtk.freePort();
         pacsPort = Dcmtk.freePort();
@@ -107,28 +109,28 @@ class SharingNetworkTest {
                 "--node.dimse.bind-address=127.0.0.1", "--node.sharing.consumer.retries=1",
                 "--node.sharing.consumer.retry-delay=50ms", "--node.sharing.consumer.failures-to-open=2",
                 "--node.sharing.consumer.authorization-memory=0s");
-        a = start("NODE-A", httpA, keyA, keyB, common, List.of("--node.ae-title=NODEA",
+        a = start("NODE-A", httpA, httpB, common, List.of("--node.ae-title=NODEA",
                 "--node.dimse.calling-aes=STORESCU=store", "--node.space.organisation=FINESS-A",
                 "--node.sharing.retrieve-url=http://127.0.0.1:" + httpA + "/dicomweb",
                 "--node.sharing.index-url=http://127.0.0.1:" + httpB, "--node.sharing.index-node-id=NODE-B",
                 "--node.sharing.manifest.quiet-period=1s", "--node.sharing.manifest.poll-interval=500ms",
                 "--node.sharing.publication.poll-interval=500ms", "--node.sharing.publication.retry-initial=500ms"));
-        b = start("NODE-B", httpB, keyB, keyA, common, List.of("--node.ae-title=NODEB",
+        b = start("NODE-B", httpB, httpA, common, List.of("--node.ae-title=NODEB",
                 "--node.dimse.calling-aes=MOVESCU=retrieve|query, GETSCU=retrieve, STORESCU=store",
                 "--node.dimse.move-destinations=PACS=127.0.0.1:" + pacsPort, "--node.space.organisation=FINESS-B",
                 "--node.sharing.retrieve-url=http://127.0.0.1:" + httpB + "/dicomweb",
                 "--node.sharing.manifest.enabled=false"));
     }
 
-    private static ECKey nodeKey(String id) throws Exception {
+    private static void nodeKey(String id) throws Exception {
         ECKey key = new ECKeyGenerator(Curve.P_256).keyID(id + "-key").keyUse(KeyUse.SIGNATURE)
                 .algorithm(JWSAlgorithm.ES256).generate();
         Files.writeString(work.resolve(id + ".jwk"), key.toJSONString());
         Files.writeString(work.resolve(id + ".public.jwks"), new JWKSet(key.toPublicJWK()).toString());
-        return key;
     }
 
-    private static Node start(String id, int httpPort, ECKey own, ECKey other, List<String> common,
+    /** A node trusting the other one: its node tokens, and its DICOMweb as the only address of its studies. */
+    private static Node start(String id, int httpPort, int otherHttpPort, List<String> common,
             List<String> specific) throws IOException {
         String otherId = id.equals("NODE-A") ? "NODE-B" : "NODE-A";
         List<String> args = new ArrayList<>(common);
@@ -139,6 +141,8 @@ class SharingNetworkTest {
         args.add("--node.sharing.auth.signing-key-file=" + work.resolve(id + ".jwk"));
         args.add("--node.sharing.auth.trusted-nodes." + otherId + ".public-key-file="
                 + work.resolve(otherId + ".public.jwks"));
+        args.add("--node.sharing.auth.trusted-nodes." + otherId + ".dicomweb-url=http://127.0.0.1:" + otherHttpPort
+                + "/dicomweb");
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(NodeApplication.class)
                 .run(args.toArray(String[]::new));
         return new Node(id, httpPort, ctx);
@@ -491,6 +495,60 @@ class SharingNetworkTest {
 
     @Test
     @Order(4)
+    void anIndexEntryNamingAnotherAddressThanTheSourceNodesDicomWebIsNotFollowedAndGetsNoToken() throws Exception {
+        try (ForeignServer elsewhere = new ForeignServer()) {
+            TestObjects.Spec[] held = storeAtA("trusted");
+            String ins = insOf(held[0]);
+            String pro = token(Map.of("professional_id", "RPPS-70007", "profession", "radiologist",
+                    "organisation", "FINESS-B"));
+            String patient = token(Map.of("patient_id", ins, "patient_id_issuer", INS));
+            String byIns = "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS;
+            waitUntil("the study to be listed at node B", () -> studyUids(get(b, byIns, pro, null))
+                    .contains(held[0].studyUid));
+
+            // an entry of node A (signed with A's node token, as a wrong or hostile publication would be) naming an
+            // address that is not A's DICOMweb
+            String foreign = elsewhere.dicomWebUrl();
+            String elsewhereStudy = TestObjects.uid();
+            IndexEntry entry = new IndexEntry(new IndexEntry.Patient(ins, INS), elsewhereStudy, "NODE-A",
+                    TestObjects.uid(), foreign, "NODEA", "20240301", List.of("CT"), "CT", 1, Instant.now());
+            HttpRequest publish = HttpRequest.newBuilder(URI.create(b.url("/index/v1/studies/NODE-A/" + elsewhereStudy)))
+                    .header("Authorization", a.context().getBean(NodeTokenIssuer.class).authorizationFor("NODE-B"))
+                    .header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofString(JSON.copy().findAndRegisterModules()
+                            .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                            .writeValueAsString(entry))).build();
+            assertThat(HTTP.send(publish, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(204);
+            HttpResponse<byte[]> indexed = get(b, "/index/v1/patients/" + INS + "/" + ins + "/studies", pro, null);
+            assertThat(text(indexed)).contains(elsewhereStudy, foreign);
+
+            // B lists, and opens, the study at A's own address only
+            assertThat(studyUids(get(b, byIns, pro, null))).contains(held[0].studyUid).doesNotContain(elsewhereStudy);
+            HttpResponse<byte[]> mine = get(b, "/api/patient/studies", patient, null);
+            assertThat(mine.statusCode()).as(text(mine)).isEqualTo(200);
+            assertThat(text(mine)).contains(held[0].studyUid).doesNotContain(elsewhereStudy);
+            assertThat(get(b, "/dicomweb/studies/" + held[0].studyUid + "/series", pro, null).statusCode())
+                    .isEqualTo(200);
+            // nor is it followed when B remembered it before (the setting added or changed since)
+            b.context().getBean(RemoteStudyRegistry.class).remember(entry);
+            assertThat(get(b, "/dicomweb/studies/" + elsewhereStudy + "/metadata", pro, null).statusCode())
+                    .isEqualTo(404);
+            assertThat(get(b, "/viewer/weasis/studies/" + elsewhereStudy, pro, null).statusCode()).isEqualTo(404);
+            assertThat(elsewhere.received()).as("requests received by the other address").isEmpty();
+
+            // refused each time, audited at B as a security alert naming the address and the setting
+            assertThat(b.jdbc().queryForList("SELECT actor || ' ' || outcome || ' ' || detail FROM audit_event"
+                    + " WHERE action = 'untrusted-source' AND study_uid = ?", String.class, elsewhereStudy))
+                    .hasSizeGreaterThanOrEqualTo(4)
+                    .allSatisfy(d -> assertThat(d).contains(foreign, "denied",
+                            "node.sharing.auth.trusted-nodes.NODE-A.dicomweb-url"))
+                    .anySatisfy(d -> assertThat(d).startsWith("RPPS-70007 "))
+                    .anySatisfy(d -> assertThat(d).startsWith(ins + "^^^&" + INS + "&ISO "));
+        }
+    }
+
+    @Test
+    @Order(5)
     void aProfessionalAtNodeBFindsViewsAndImportsAStudyHeldByNodeA() throws Exception {
         // a modality sends a two-image study of a patient known by their national identity to node A
         TestObjects.Spec[] sent = storeAtA("sent");
