@@ -113,7 +113,7 @@ rate. Four associations overlap their flushes.
 
 C-GET: getscu writes every object it receives to a file (1 GB per run), and once the page cache's
 dirty limit is reached the kernel's writeback throttles it; that varies from run to run with what
-else the disk is doing. The `--ignore` row is the same retrieve with getscu keeping nothing: the
+else the disk is doing. The \`--ignore\` row is the same retrieve with getscu keeping nothing: the
 node's own side of C-GET (index look-up, blob reads, sending) without the client's disk.
 MD
 cat "$OUT"
