@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DICOMweb benchmark on loopback. Generates COUNT CT-like instances (~512 KB, one study in 4 series)
 # and a typical 200-instance study, then for each of RUNS runs on a fresh node (node.security.mode=open-dev):
-#   STOW-RS of WARMUP (2600) other instances to the fresh node (the JIT compiles meanwhile: reported as
+#   STOW-RS of WARMUP (4000) other instances to the fresh node (the JIT compiles meanwhile: reported as
 #   "fresh node"), then of the COUNT instances (the measured rate), both by 4 curl clients posting prebuilt
 #   request bodies of 20 instances; STOW of the typical study; a wait until autovacuum has analyzed the index
 #   tables (steady state: the node never runs ANALYZE itself); QIDO-RS study search by PatientID with wrk
@@ -17,8 +17,8 @@ cd "$(dirname "$0")/../.."
 COUNT=${1:-2000}
 RUNS=${2:-3}
 # enough warm-up instances that the JIT has compiled the STOW path of this client: with 600 the compiler
-# threads still took a quarter of the node's CPU during the measured STOW
-WARMUP=2600
+# threads still took a quarter of the node's CPU during the measured STOW, and after 2600 about a tenth
+WARMUP=4000
 scripts/setup-debian.sh test
 for tool in wrk hey; do
   command -v $tool >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq $tool >/dev/null; } || { echo "needs $tool (apt-get install $tool)" >&2; exit 1; }

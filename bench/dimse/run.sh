@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # DIMSE benchmark on loopback (issue: foundation). Generates ~2000 CT-like instances (~512 KB) twice,
-# and 2000 more for warm-up, then, for each of RUNS runs on a fresh node: C-STORE of the warm-up instances
+# and 4000 more for warm-up, then, for each of RUNS runs on a fresh node: C-STORE of the warm-up instances
 # over 1 association (the JIT compiles meanwhile: reported as "fresh node"), then the measured C-STORE with
 # storescu over 1 association and over 4 parallel associations, the same loads into DCMTK's storescp
 # (baseline: writes files, no fsync, no index), C-GET with getscu, C-MOVE into storescp, and C-FIND study-query latency.
@@ -10,9 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 COUNT=${1:-2000}
 RUNS=${2:-3}
-# warm-up instances: without them the measured C-STORE over 1 association ran on a node still compiling
-# its ingest path (about 15% slower than the same node afterwards)
-WARMUP=2000
+# warm-up instances: without them the measured C-STORE over 1 association ran on a node still compiling its
+# ingest path; on 2 cores the JIT compiler threads were still busy after 2000 instances (the next 2000 over one
+# association went 10-20% faster than those right after the first 2000)
+WARMUP=4000
 export TCP_NODELAY=1
 scripts/setup-debian.sh test
 # "package" alone: it compiles the test classes too, and a later phase on the same command line would
