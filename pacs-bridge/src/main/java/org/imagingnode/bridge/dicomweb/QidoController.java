@@ -152,6 +152,8 @@ public class QidoController {
         List<RemoteStudies.Match> remoteMatches = List.of();
         if (level == QueryLevel.STUDY && study == null && remote != null && !moreLocal) {
             remoteMatches = remotePage(visibleQuery, q.requestedLimit(), rows, caller, params, base, warnings);
+        } else if (level == QueryLevel.SERIES && study == null && remote != null && rows.isEmpty()) {
+            remoteMatches = remote.series(caller, params, base, warnings); // a viewer token's series of a remote study
         }
         guard.audit(caller, channel, Action.QUERY, singlePatient(visible), singleStudy(visible), "success",
                 "QIDO-RS " + level.name().toLowerCase(java.util.Locale.ROOT) + " query: " + visible.size() + " match(es)"

@@ -43,9 +43,16 @@ public interface RemoteStudies {
         /**
          * Lets a viewer token this node just issued to the caller for this study ({@code viewerTokenId}, valid
          * until {@code expiresAt}) be forwarded to the source as the caller, for this study only: the source never
-         * sees this node's viewer tokens, it decides with the caller's own credentials.
+         * sees this node's viewer tokens, it decides with the caller's own credentials. A token scoped to a series
+         * reaches that series only.
          */
         void entrust(String viewerTokenId, Instant expiresAt);
+
+        /**
+         * The same study restricted to one of its series (a series launch): its other series and the study as a
+         * whole are then 404s on every route; 404 at once when this one is already restricted to another series.
+         */
+        Study series(String seriesUid);
 
         /** The instance's bytes, verified and cached on this node. */
         InstanceLocation fetch(Ref instance) throws IOException;
@@ -83,4 +90,11 @@ public interface RemoteStudies {
      */
     List<Match> studies(Caller caller, Map<String, List<String>> parameters, java.util.Set<String> localStudies,
             String thisBase, List<String> warnings);
+
+    /**
+     * The series rows a QIDO-RS {@code /series} query finds in remote studies: those of the remote study a viewer
+     * token of this node opens (its one series for a series token), as its source answers them ({@link Match} of the
+     * study UID and the series' DICOM JSON); nothing for other callers.
+     */
+    List<Match> series(Caller caller, Map<String, List<String>> parameters, String thisBase, List<String> warnings);
 }

@@ -137,9 +137,9 @@ class ViewerAccess {
     }
 
     /**
-     * The stored study (or series), once the policy allowed the caller to see its patient's study, or a whole study
-     * held by another node as its source lists it to the caller; empty (and audited) when there is no such study
-     * for the caller.
+     * The stored study (or series), once the policy allowed the caller to see its patient's study, or a study (or
+     * series) held by another node as its source lists it to the caller; empty (and audited) when there is no such
+     * study for the caller.
      */
     Optional<StudyContents.Contents> study(HttpServletRequest rq, Caller caller, String studyUid, String seriesUid) {
         Optional<StudyContents.Contents> contents = StudyContents.read(index, studyUid, seriesUid);
@@ -156,23 +156,42 @@ class ViewerAccess {
     }
 
     /**
-     * A study of another node, listed by its source for the caller (the source applies the patient's rules); a
-     * series of one is not launched on its own (a viewer token for it would reach the whole study at the source).
+     * A study of another node (or one series of it), listed by its source for the caller: the source applies the
+     * patient's rules, this node the series limit.
      */
     private Optional<StudyContents.Contents> remoteStudy(Caller caller, String studyUid, String seriesUid) {
-        Optional<RemoteStudies.Study> r = remote == null || seriesUid != null ? Optional.empty()
-                : remote.find(studyUid, caller);
-        if (r.isEmpty()) {
+        Optional<RemoteStudies.Study> found = remote == null ? Optional.empty() : remote.find(studyUid, caller);
+        if (found.isEmpty()) {
             return Optional.empty();
         }
         try {
-            return Optional.of(StudyContents.remote(r.get(), studyUid, r.get().instanceAttributes()));
+            RemoteStudies.Study r = seriesUid == null ? found.get() : found.get().series(seriesUid);
+            return Optional.of(StudyContents.remote(r, studyUid, r.instanceAttributes()));
         } catch (DicomWebException e) {
             if (e.status() == 404) {
                 return Optional.empty();
             }
             throw e;
         }
+    }
+
+    /**
+     * Launches a viewer ({@code viewer}, for the audit) on a study, or one series of it, for the caller: a viewer
+     * token scoped to it, audited; empty when there is no such study (or series) for the caller.
+     */
+    Optional<ViewerToken> launch(HttpServletRequest rq, String viewer, String studyUid, String seriesUid) {
+        Caller caller = authenticate(rq);
+        ViewerScope requested = seriesUid == null ? ViewerScope.study(null, null, studyUid)
+                : ViewerScope.series(null, null, studyUid, seriesUid); // validates the UIDs
+        return study(rq, caller, studyUid, seriesUid).map(contents -> {
+            StudyContents.Owner owner = contents.owner();
+            ViewerToken token = issue(caller, new ViewerScope(requested.level(), owner.patientId(),
+                    owner.issuerOfPatientId(), studyUid, seriesUid), contents);
+            guard.audit(rq, Action.RETRIEVE, owner.patientId(), studyUid, "viewer token issued", viewer + " ("
+                    + requested.level() + (seriesUid == null ? "" : " " + seriesUid) + "), token " + token.id()
+                    + " until " + token.expiresAt() + contents.origin());
+            return token;
+        });
     }
 
     /**

@@ -181,21 +181,11 @@ public class WeasisController {
 
 
     private ResponseEntity<Map<String, Object>> launch(HttpServletRequest rq, String study, String series) {
-        Caller caller = access.authenticate(rq);
-        ViewerScope requested = series == null ? ViewerScope.study(null, null, study)
-                : ViewerScope.series(null, null, study, series); // validates the UIDs
-        StudyContents.Contents contents = access.study(rq, caller, study, series).orElse(null);
-        if (contents == null) {
+        ViewerToken token = access.launch(rq, "Weasis launch", study, series).orElse(null);
+        if (token == null) {
             return ResponseEntity.notFound().build();
         }
-        StudyContents.Owner owner = contents.owner();
-        ViewerScope scope = new ViewerScope(requested.level(), owner.patientId(), owner.issuerOfPatientId(), study,
-                series);
-        ViewerToken token = access.issue(caller, scope, contents);
         WeasisLaunch launch = WeasisLaunch.dicomWeb(NodeUrls.dicomWebBase(rq, dicomWeb), token);
-        access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
-                "Weasis launch (" + scope.level() + (series == null ? "" : " " + series) + "), token " + token.id()
-                        + " until " + token.expiresAt() + contents.origin());
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("studyInstanceUID", study);
         if (series != null) {

@@ -7,9 +7,6 @@ import java.util.Map;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.imagingnode.bridge.security.Action;
-import org.imagingnode.bridge.security.Caller;
-import org.imagingnode.viewer.ViewerScope;
 import org.imagingnode.viewer.ViewerToken;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.CacheControl;
@@ -23,8 +20,9 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * The zero-footprint web viewer. Its page and assets are classpath static resources of viewer-launcher
  * ({@code META-INF/resources/viewer/}); this controller serves the page at {@code /viewer/} and hands out
- * the portal at {@code /portal} ({@code /viewer/portal.html}), and launch links: {@code GET /viewer/web/studies/{study}} answers, for a caller the access policy lets see
- * the study, the viewer URL with a study-scoped viewer token in its fragment (the fragment never reaches a
+ * the portal at {@code /portal} ({@code /viewer/portal.html}), and launch links: {@code GET /viewer/web/studies/{study}}
+ * (and {@code .../series/{series}}) answers, for a caller the access policy lets see the study, the viewer URL with a
+ * study- (or series-) scoped viewer token in its fragment (the fragment never reaches a
  * server or its logs; the page moves the token into an Authorization header for DICOMweb).
  */
 @RestController
@@ -91,20 +89,28 @@ public class WebViewerController {
 
     @GetMapping(value = "/viewer/web/studies/{study}", produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<Map<String, Object>> launch(@PathVariable String study, HttpServletRequest rq) {
-        Caller caller = access.authenticate(rq);
-        ViewerScope.study(null, null, study); // validates the UID
-        StudyContents.Contents contents = access.study(rq, caller, study, null).orElse(null);
-        if (contents == null) {
+        return launch(rq, study, null);
+    }
+
+    /** A series only: the viewer opens it with a token that reaches no other series of the study. */
+    @GetMapping(value = "/viewer/web/studies/{study}/series/{series}", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<Map<String, Object>> launchSeries(@PathVariable String study, @PathVariable String series,
+            HttpServletRequest rq) {
+        return launch(rq, study, series);
+    }
+
+    private ResponseEntity<Map<String, Object>> launch(HttpServletRequest rq, String study, String series) {
+        ViewerToken token = access.launch(rq, "web viewer", study, series).orElse(null);
+        if (token == null) {
             return ResponseEntity.notFound().build();
         }
-        StudyContents.Owner owner = contents.owner();
-        ViewerToken token = access.issue(caller, ViewerScope.study(owner.patientId(), owner.issuerOfPatientId(), study),
-                contents);
-        access.guard().audit(rq, Action.RETRIEVE, owner.patientId(), study, "viewer token issued",
-                "web viewer, token " + token.id() + " until " + token.expiresAt() + contents.origin());
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("studyInstanceUID", study);
-        body.put("viewerUrl", NodeUrls.origin(rq) + "/viewer/?study=" + study + "#token=" + token.value());
+        if (series != null) {
+            body.put("seriesInstanceUID", series);
+        }
+        body.put("viewerUrl", NodeUrls.origin(rq) + "/viewer/?study=" + study
+                + (series == null ? "" : "&series=" + series) + "#token=" + token.value());
         body.put("expiresAt", token.expiresAt().toString());
         return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(body);
     }

@@ -80,6 +80,19 @@ class SeriesScopeTest extends TokensNode {
     }
 
     @Test
+    void the_web_viewers_series_launch_opens_that_series_only_too() throws Exception {
+        String pro = professionalToken("89" + System.nanoTime() % 1_000_000_000L, "FINESS-OTHER");
+        var launch = get("/viewer/web/studies/" + shown.studyUid + "/series/" + shown.seriesUid, pro);
+        assertThat(launch.statusCode()).as(launch.body()).isEqualTo(200);
+        String url = JSON.readTree(launch.body()).get("viewerUrl").asText();
+        assertThat(url).contains("/viewer/?study=" + shown.studyUid + "&series=" + shown.seriesUid + "#token=");
+        String web = "Bearer " + url.replaceAll(".*#token=", "");
+        assertThat(get(instance(shown) + "/frames/1", web).statusCode()).isEqualTo(200);
+        assertThat(get(instance(other) + "/frames/1", web).statusCode()).isEqualTo(404);
+        assertThat(get("/dicomweb/studies/" + shown.studyUid, web).statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void the_study_as_a_whole_is_not_open() throws Exception {
         for (String path : List.of("/dicomweb/studies/" + shown.studyUid, "/dicomweb/studies/" + shown.studyUid
                 + "/metadata", "/dicomweb/studies/" + shown.studyUid + "/thumbnail")) {

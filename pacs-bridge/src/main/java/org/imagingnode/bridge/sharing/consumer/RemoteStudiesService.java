@@ -54,6 +54,7 @@ import org.imagingnode.bridge.space.PatientSpace;
 import org.imagingnode.bridge.space.PatientSpacePolicy;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.viewer.InvalidViewerTokenException;
+import org.imagingnode.viewer.ViewerScope;
 import org.imagingnode.viewer.ViewerToken;
 import org.imagingnode.viewer.ViewerTokenService;
 import org.slf4j.Logger;
@@ -87,6 +88,8 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     private static final int MAX_QUERY_ANSWER = 32 << 20;
     private static final Pattern DIGEST = Pattern.compile("(?i)(?:^|,)\\s*sha-256=:([A-Za-z0-9+/=]+):");
     private static final String MORE_MATCHES = "more matches";
+    /** A path of plain segments (UIDs, keywords, frame lists): nothing a server would resolve elsewhere. */
+    private static final Pattern PLAIN_PATH = Pattern.compile("(/(?!\\.{1,2}(?:/|$))[0-9A-Za-z.,]+)+");
     /** Query keys that name the patient here; the source knows the patient by its own identifiers. */
     private static final Set<String> PATIENT_KEYS = Set.of("patientid", "00100020", "issuerofpatientid", "00100021");
     private static final Set<String> NOT_FORWARDED = Set.of("limit", "offset", "studyinstanceuid", "0020000d");
@@ -141,9 +144,9 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         }
         Optional<RemoteStudyRegistry.RemoteStudy> r = known(studyUid, caller);
         if (r.isPresent() && PatientSpacePolicy.VIEWER.equals(caller.role())) {
-            return entrusted(caller, studyUid).map(professional -> new Handle(r.get(), professional));
+            return asViewer(caller, r.get());
         }
-        return r.map(s -> new Handle(s, caller.authorization()));
+        return r.map(s -> new Handle(s, caller.authorization(), null));
     }
 
     /**
@@ -156,14 +159,20 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                         .map(s::at));
     }
 
-    /** The credentials a viewer token of this node was entrusted with for the study, if any (and still valid). */
-    private Optional<String> entrusted(Caller viewer, String studyUid) {
+    /**
+     * The study for a viewer token of this node, as the professional it was issued to (while the credentials they
+     * entrusted it with are valid), within the token's scope: a series token reaches its series only.
+     */
+    private Optional<Study> asViewer(Caller viewer, RemoteStudyRegistry.RemoteStudy study) {
+        ViewerToken t;
         try {
-            ViewerToken t = viewerTokens.verify(viewer.authorization());
-            return grants.authorizationForViewer(t.id(), studyUid);
+            t = viewerTokens.verify(viewer.authorization());
         } catch (InvalidViewerTokenException e) {
             return Optional.empty();
         }
+        String series = t.scope().level() == ViewerScope.Level.SERIES ? t.scope().seriesInstanceUid() : null;
+        return grants.authorizationForViewer(t.id(), study.studyUid())
+                .map(professional -> new Handle(study, professional, series));
     }
 
     /**
@@ -180,7 +189,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         String authorization = grants.authorizationFor(studyUid).orElseThrow(() -> new DicomWebException(403,
                 "study held by node " + r.get().sourceNode() + ": no professional has looked it up through this node"
                         + " recently; search for it (QIDO-RS or the portal) first"));
-        return Optional.of(new Handle(r.get(), authorization));
+        return Optional.of(new Handle(r.get(), authorization, null));
     }
 
     @Override
@@ -214,14 +223,27 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         return new Fetched(study.sourceNode(), study.patient(), fetched, failed);
     }
 
-    /** A remote study, for the holder of one Authorization header. */
+    /**
+     * A remote study, for the holder of one Authorization header; restricted to one of its series when
+     * {@code onlySeries} is not null (a series launch): the other series and the study as a whole are 404s.
+     */
     private final class Handle implements Study {
         private final RemoteStudyRegistry.RemoteStudy study;
         private final String authorization;
+        private final String onlySeries;
 
-        Handle(RemoteStudyRegistry.RemoteStudy study, String authorization) {
+        Handle(RemoteStudyRegistry.RemoteStudy study, String authorization, String onlySeries) {
             this.study = study;
             this.authorization = authorization;
+            this.onlySeries = onlySeries;
+        }
+
+        @Override
+        public Study series(String seriesUid) {
+            if (onlySeries != null && !onlySeries.equals(seriesUid)) {
+                throw DicomWebException.notFound("no series " + seriesUid + " in study " + study.studyUid());
+            }
+            return new Handle(study, authorization, seriesUid);
         }
 
         @Override
@@ -236,6 +258,13 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
 
         @Override
         public List<Ref> instances(String seriesUid, String sopInstanceUid) {
+            if (onlySeries != null) {
+                if (seriesUid == null && sopInstanceUid == null || seriesUid != null && !seriesUid.equals(onlySeries)) {
+                    throw DicomWebException.notFound(seriesUid == null ? "no study " + study.studyUid()
+                            : "no series " + seriesUid + " in study " + study.studyUid());
+                }
+                seriesUid = onlySeries;
+            }
             String key = listingKey(study.studyUid(), seriesUid, sopInstanceUid);
             Listing known = listings.get(key);
             long now = System.nanoTime();
@@ -286,7 +315,8 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
 
         @Override
         public List<JsonNode> instanceAttributes() {
-            List<JsonNode> all = listAll("/studies/" + study.studyUid() + "/instances?includefield=all");
+            List<JsonNode> all = listAll("/studies/" + study.studyUid()
+                    + (onlySeries == null ? "" : "/series/" + onlySeries) + "/instances?includefield=all");
             if (all.isEmpty()) {
                 throw DicomWebException.notFound("no study " + study.studyUid());
             }
@@ -390,7 +420,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         @Override
         public void proxy(String relativePath, String accept, String thisBase, HttpServletResponse response)
                 throws IOException {
-            URI uri = URI.create(study.retrieveUrl() + relativePath);
+            URI uri = URI.create(study.retrieveUrl() + withinScope(relativePath));
             HttpResponse<InputStream> rs = client.open(study.sourceNode(), uri, authorization,
                     accept == null || accept.isBlank() ? null : accept);
             try (InputStream body = rs.body()) {
@@ -413,6 +443,41 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 }
                 out.flush();
             }
+        }
+
+        /**
+         * The request to forward for a path below the DICOMweb base, kept within the series this handle is
+         * restricted to: that series' resources as asked, the study's series and instances queries narrowed to it,
+         * anything else of the study a 404. Paths are plain segments of UIDs and keywords (no dot segments, no
+         * escapes), so the source cannot resolve them to another series.
+         */
+        private String withinScope(String relativePath) {
+            if (onlySeries == null) {
+                return relativePath;
+            }
+            int q = relativePath.indexOf('?');
+            String path = q < 0 ? relativePath : relativePath.substring(0, q);
+            String query = q < 0 ? "" : relativePath.substring(q + 1);
+            String studyPath = "/studies/" + study.studyUid();
+            String seriesPath = studyPath + "/series/" + onlySeries;
+            boolean plain = PLAIN_PATH.matcher(path).matches();
+            if (plain && (path.equals(seriesPath) || path.startsWith(seriesPath + "/"))) {
+                return relativePath;
+            }
+            if (path.equals(studyPath + "/series")) {
+                StringBuilder narrowed = new StringBuilder(path).append("?SeriesInstanceUID=").append(onlySeries);
+                for (String p : query.split("&")) {
+                    String key = java.net.URLDecoder.decode(p.split("=", 2)[0], StandardCharsets.UTF_8);
+                    if (!p.isEmpty() && !key.equalsIgnoreCase("SeriesInstanceUID") && !key.equalsIgnoreCase("0020000E")) {
+                        narrowed.append('&').append(p);
+                    }
+                }
+                return narrowed.toString();
+            }
+            if (path.equals(studyPath + "/instances")) {
+                return seriesPath + "/instances" + (query.isEmpty() ? "" : "?" + query);
+            }
+            throw DicomWebException.notFound("no study " + study.studyUid());
         }
 
         private DicomWebException refused(SourceClient.RefusedException e) {
@@ -445,7 +510,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     public List<Match> studies(Caller caller, Map<String, List<String>> parameters, Set<String> localStudies,
             String thisBase, List<String> warnings) {
         if (caller.authorization() != null && PatientSpacePolicy.VIEWER.equals(caller.role())) {
-            return viewedStudy(caller, parameters, localStudies, thisBase, warnings);
+            return viewed(caller, false, parameters, localStudies, thisBase, warnings);
         }
         if (caller.authorization() == null
                 || !("professional".equals(caller.role()) || "patient".equals(caller.role()))) {
@@ -477,24 +542,36 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 });
             }
         }
-        String forwarded = forwardedQuery(parameters);
+        String forwarded = forwardedQuery(parameters, false);
         List<Match> out = new ArrayList<>();
         for (List<IndexEntry> group : bySource.values()) {
             String node = group.get(0).sourceNode();
             group.forEach(registry::remember);
             Set<String> uids = new java.util.LinkedHashSet<>(group.stream().map(IndexEntry::studyInstanceUid).toList());
-            out.addAll(studiesAt(node, bases.get(node), uids, forwarded, caller.authorization(), thisBase, warnings));
+            out.addAll(matchesAt(node, bases.get(node), "/studies?StudyInstanceUID=" + String.join(",", uids)
+                    + forwarded, study -> uids.contains(text(study, "0020000D")), caller.authorization(), thisBase,
+                    warnings));
         }
         out.sort(java.util.Comparator.comparing(Match::studyUid)); // a stable order for paging
         return out;
     }
 
+    @Override
+    public List<Match> series(Caller caller, Map<String, List<String>> parameters, String thisBase,
+            List<String> warnings) {
+        if (caller.authorization() == null || !PatientSpacePolicy.VIEWER.equals(caller.role())) {
+            return List.of();
+        }
+        return viewed(caller, true, parameters, Set.of(), thisBase, warnings);
+    }
+
     /**
-     * The study a viewer token of this node opens, when it is a remote one: what a viewer asks first
-     * ({@code /studies?StudyInstanceUID=...}) is answered by the source, as the professional the token was issued to.
+     * What a viewer token of this node opens of a remote study, as the source answers the professional it was issued
+     * to: the study's row ({@code /studies?StudyInstanceUID=...}, what a viewer asks first), or its series' rows
+     * ({@code /series?...}, how Weasis opens a series), only the token's one series for a series token.
      */
-    private List<Match> viewedStudy(Caller viewer, Map<String, List<String>> parameters, Set<String> localStudies,
-            String thisBase, List<String> warnings) {
+    private List<Match> viewed(Caller viewer, boolean seriesLevel, Map<String, List<String>> parameters,
+            Set<String> localStudies, String thisBase, List<String> warnings) {
         ViewerToken token;
         try {
             token = viewerTokens.verify(viewer.authorization());
@@ -502,9 +579,9 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             return List.of();
         }
         String study = token.scope().studyInstanceUid();
-        String asked = value(parameters, "StudyInstanceUID", "0020000D");
-        if (study == null || localStudies.contains(study)
-                || (asked != null && !List.of(asked.split("[,\\\\]")).contains(study))) {
+        String onlySeries = token.scope().level() == ViewerScope.Level.SERIES ? token.scope().seriesInstanceUid() : null;
+        if (study == null || localStudies.contains(study) || !asks(parameters, study, "StudyInstanceUID", "0020000D")
+                || seriesLevel && onlySeries != null && !asks(parameters, onlySeries, "SeriesInstanceUID", "0020000E")) {
             return List.of();
         }
         Optional<RemoteStudyRegistry.RemoteStudy> r = known(study, viewer);
@@ -512,25 +589,37 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         if (r.isEmpty() || professional.isEmpty()) {
             return List.of();
         }
-        return studiesAt(r.get().sourceNode(), r.get().retrieveUrl(), Set.of(study), forwardedQuery(parameters),
-                professional.get(), thisBase, warnings);
+        boolean narrowed = seriesLevel && onlySeries != null;
+        String query = (seriesLevel ? "/series" : "/studies") + "?StudyInstanceUID=" + study
+                + (narrowed ? "&SeriesInstanceUID=" + onlySeries : "") + forwardedQuery(parameters, narrowed);
+        return matchesAt(r.get().sourceNode(), r.get().retrieveUrl(), query, row -> study.equals(text(row, "0020000D"))
+                && (!narrowed || onlySeries.equals(text(row, "0020000E"))), professional.get(), thisBase, warnings);
     }
 
-    /** The source's QIDO-RS answer for these studies, asked with these credentials, URLs pointing at this node. */
-    private List<Match> studiesAt(String sourceNode, String retrieveUrl, Set<String> uids, String forwarded,
-            String authorization, String thisBase, List<String> warnings) {
+    /** Whether the query's key (absent: any value) asks for this UID among its values. */
+    private static boolean asks(Map<String, List<String>> parameters, String uid, String... key) {
+        String asked = value(parameters, key);
+        return asked == null || List.of(asked.split("[,\\\\]")).contains(uid);
+    }
+
+    /**
+     * The rows of the source's QIDO-RS answer to a query of studies (or series) of these studies that {@code keep}
+     * accepts, asked with these credentials, URLs pointing at this node.
+     */
+    private List<Match> matchesAt(String sourceNode, String retrieveUrl, String pathAndQuery,
+            java.util.function.Predicate<JsonNode> keep, String authorization, String thisBase, List<String> warnings) {
         List<Match> out = new ArrayList<>();
-        URI uri = URI.create(retrieveUrl + "/studies?StudyInstanceUID=" + String.join(",", uids) + forwarded);
+        URI uri = URI.create(retrieveUrl + pathAndQuery);
         try {
             JsonNode answer = client.fetch(sourceNode, uri, authorization, "application/dicom+json",
                     rs -> JSON.readTree(limited(rs.body(), MAX_QUERY_ANSWER)));
-            for (JsonNode study : answer) {
-                String uid = text(study, "0020000D");
-                if (uid == null || !uids.contains(uid)) {
+            for (JsonNode row : answer) {
+                if (!keep.test(row)) {
                     continue;
                 }
+                String uid = text(row, "0020000D");
                 grants.grant(uid, authorization);
-                out.add(new Match(uid, JSON.writeValueAsBytes(rewriteUrls(study, retrieveUrl, thisBase))));
+                out.add(new Match(uid, JSON.writeValueAsBytes(rewriteUrls(row, retrieveUrl, thisBase))));
             }
         } catch (SourceUnavailableException e) {
             warnings.add(warning("studies held by node " + sourceNode + " are not listed: " + e.getMessage()));
@@ -589,12 +678,16 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         }
     }
 
-    /** The caller's query keys for the source, without those that name the patient here, the paging and the UIDs. */
-    static String forwardedQuery(Map<String, List<String>> parameters) {
+    /**
+     * The caller's query keys for the source, without those that name the patient here, the paging and the study
+     * UIDs (and the series UIDs when {@code seriesNamed}: this node names the series).
+     */
+    static String forwardedQuery(Map<String, List<String>> parameters, boolean seriesNamed) {
         StringBuilder sb = new StringBuilder();
         parameters.forEach((k, values) -> {
             String lower = k.toLowerCase(Locale.ROOT);
-            if (PATIENT_KEYS.contains(lower) || NOT_FORWARDED.contains(lower)) {
+            if (PATIENT_KEYS.contains(lower) || NOT_FORWARDED.contains(lower)
+                    || seriesNamed && (lower.equals("seriesinstanceuid") || lower.equals("0020000e"))) {
                 return;
             }
             for (String v : values) {

@@ -278,6 +278,38 @@ class RemoteStudiesServiceTest {
     }
 
     @Test
+    void aSeriesViewerTokenReachesItsSeriesOnlyAndNothingElseOfTheStudyIsAskedOfTheSource() throws Exception {
+        ViewerToken token = viewerTokens.issue("RPPS-1", ViewerScope.series(null, null, spec.studyUid, spec.seriesUid));
+        study().series(spec.seriesUid).entrust(token.id(), token.expiresAt());
+        RemoteStudies.Study asViewer = service.find(spec.studyUid, new Caller("RPPS-1", PatientSpacePolicy.VIEWER,
+                token.bearer(), "127.0.0.1")).orElseThrow();
+        String other = TestObjects.uid();
+        String study = "/studies/" + spec.studyUid;
+        String series = study + "/series/" + spec.seriesUid;
+        for (String outside : List.of(study + "/metadata", study + "/thumbnail", study + "/series/" + other + "/metadata",
+                series + "/../" + other + "/metadata", series + "/%2E%2E/" + other + "/metadata",
+                series + "/./metadata")) {
+            assertThatThrownBy(() -> asViewer.proxy(outside, "application/dicom+json", "https://b.example/dicomweb",
+                    new MockHttpServletResponse())).as(outside).isInstanceOfSatisfying(DicomWebException.class,
+                            e -> assertThat(e.status()).isEqualTo(404));
+        }
+        assertThatThrownBy(() -> asViewer.instances(null, null)).as("the study as a whole")
+                .isInstanceOfSatisfying(DicomWebException.class, e -> assertThat(e.status()).isEqualTo(404));
+        assertThatThrownBy(() -> asViewer.instances(other, null)).isInstanceOfSatisfying(DicomWebException.class,
+                e -> assertThat(e.status()).isEqualTo(404));
+        assertThatThrownBy(() -> asViewer.series(other)).isInstanceOfSatisfying(DicomWebException.class,
+                e -> assertThat(e.status()).isEqualTo(404));
+        assertThat(asked.values()).as("nothing asked of the source").allSatisfy(n -> assertThat(n.get()).isZero());
+
+        MockHttpServletResponse metadata = new MockHttpServletResponse();
+        asViewer.proxy(series + "/metadata", "application/dicom+json", "https://b.example/dicomweb", metadata);
+        assertThat(metadata.getStatus()).isEqualTo(200);
+        assertThat(asViewer.instances(null, spec.sopInstanceUid)).containsExactly(new RemoteStudies.Ref(spec.seriesUid,
+                spec.sopInstanceUid));
+        assertThat(asViewer.instanceAttributes()).hasSize(1);
+    }
+
+    @Test
     void aStudyIsFollowedOnlyAtTheDicomWebBaseConfiguredForItsTrustedSourceNode() throws Exception {
         try (ForeignServer elsewhere = new ForeignServer()) {
             String foreign = elsewhere.dicomWebUrl();

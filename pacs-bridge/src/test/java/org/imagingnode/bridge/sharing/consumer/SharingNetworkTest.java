@@ -279,13 +279,22 @@ class SharingNetworkTest {
 
     /** A two-image study of that patient (known by a national identity) sent by a modality to node A. */
     private static TestObjects.Spec[] storeAtA(String name, String ins) throws Exception {
+        return storeAtA(name, ins, false);
+    }
+
+    /** The same, its two images in one series or in two. */
+    private static TestObjects.Spec[] storeAtA(String name, String ins, boolean twoSeries) throws Exception {
         TestObjects.Spec first = new TestObjects.Spec();
         first.patientId = "A-" + ins.substring(0, 6);
         first.issuer = "SITE-A";
         first.rows = 64;
         first.columns = 64;
         first.otherPatientIds.add(new String[] {ins, INS, null});
-        TestObjects.Spec second = first.sameSeries();
+        TestObjects.Spec second = twoSeries ? first.sameStudy() : first.sameSeries();
+        if (twoSeries) {
+            second.rows = 32;
+            second.columns = 32;
+        }
         Path sent = Files.createDirectories(work.resolve(name));
         Dcmtk.Result stored = Dcmtk.run(60, "storescu", "-aet", "STORESCU", "-aec", "NODEA", "127.0.0.1",
                 Integer.toString(a.dimsePort()), TestObjects.write(first, sent.resolve("1.dcm")).toString(),
@@ -549,6 +558,111 @@ class SharingNetworkTest {
 
     @Test
     @Order(5)
+    void aProfessionalAtNodeBOpensOneSeriesOfAStudyHeldByNodeAAndItsTokenReachesThatSeriesOnly() throws Exception {
+        TestObjects.Spec[] study = storeAtA("series-launch", newIns(), true);
+        TestObjects.Spec shown = study[0];
+        TestObjects.Spec other = study[1];
+        String uid = shown.studyUid;
+        String pro = token(Map.of("professional_id", "RPPS-80008", "profession", "radiologist",
+                "organisation", "FINESS-B"));
+        String byIns = "/dicomweb/studies?PatientID=" + insOf(shown) + "&IssuerOfPatientID=" + INS;
+        waitUntil("the study to be listed at node B", () -> studyUids(get(b, byIns, pro, null)).contains(uid));
+        String image = pixelData(work.resolve("series-launch/1.dcm"));
+        String otherImage = pixelData(work.resolve("series-launch/2.dcm"));
+        String all = "multipart/related; type=\"application/dicom\"";
+
+        // Weasis, as it follows a series launch from B: the series (by /series), its instances, all through B
+        HttpResponse<byte[]> launched = get(b, "/viewer/weasis/studies/" + uid + "/series/" + shown.seriesUid, pro, null);
+        assertThat(launched.statusCode()).as(text(launched)).isEqualTo(200);
+        JsonNode launch = JSON.readTree(launched.body());
+        Map<String, String> cmd = Weasis.options(URI.create(launch.get("weasisUri").asText()), "$dicom:rs");
+        assertThat(cmd.get("--url")).isEqualTo(b.url("/dicomweb"));
+        assertThat(cmd.get("-r")).isEqualTo("seriesUID=" + shown.seriesUid);
+        String viewer = cmd.get("-H").substring("Authorization: ".length());
+        HttpResponse<byte[]> found = getUrl(Weasis.firstQuery(cmd.get("--url"), cmd.get("-r")), viewer);
+        assertThat(found.statusCode()).as(text(found)).isEqualTo(200);
+        JsonNode seriesRows = JSON.readTree(found.body());
+        assertThat(seriesRows).hasSize(1);
+        assertThat(seriesRows.get(0).path("0020000E").path("Value").path(0).asText()).isEqualTo(shown.seriesUid);
+        assertThat(seriesRows.get(0).path("0020000D").path("Value").path(0).asText()).isEqualTo(uid);
+        assertThat(text(found)).doesNotContain("127.0.0.1:" + a.httpPort());
+        HttpResponse<byte[]> instances = get(b, "/dicomweb/studies/" + uid + "/series/" + shown.seriesUid
+                + "/instances", viewer, null);
+        assertThat(instances.statusCode()).as(text(instances)).isEqualTo(200);
+        assertThat(text(instances)).contains(shown.sopInstanceUid).doesNotContain(other.sopInstanceUid);
+        HttpResponse<byte[]> wado = get(b, "/dicomweb/studies/" + uid + "/series/" + shown.seriesUid, viewer, all);
+        assertThat(wado.statusCode()).as(text(wado)).isEqualTo(200);
+        assertThat(images(parts(wado))).containsExactly(image);
+        // the study's series and instances queries show that series only
+        assertThat(text(get(b, "/dicomweb/studies/" + uid + "/series", viewer, null))).contains(shown.seriesUid)
+                .doesNotContain(other.seriesUid);
+        assertThat(text(get(b, "/dicomweb/studies/" + uid + "/instances", viewer, null))).contains(shown.sopInstanceUid)
+                .doesNotContain(other.sopInstanceUid).doesNotContain(other.seriesUid);
+        assertThat(text(getUrl(Weasis.firstQuery(b.url("/dicomweb"), "seriesUID=" + other.seriesUid), viewer)))
+                .doesNotContain(other.seriesUid);
+        // the other series, and the study as a whole, are out of its reach on every route
+        String otherSeries = "/dicomweb/studies/" + uid + "/series/" + other.seriesUid;
+        String otherInstance = otherSeries + "/instances/" + other.sopInstanceUid;
+        for (String path : List.of(otherSeries, otherSeries + "/metadata", otherSeries + "/instances",
+                otherSeries + "/thumbnail", otherInstance, otherInstance + "/metadata", otherInstance + "/frames/1",
+                otherInstance + "/rendered", "/dicomweb/studies/" + uid, "/dicomweb/studies/" + uid + "/metadata",
+                "/dicomweb/studies/" + uid + "/thumbnail", "/wado?requestType=WADO&contentType=application/dicom&studyUID=" + uid + "&objectUID="
+                        + other.sopInstanceUid)) {
+            HttpResponse<byte[]> refused = get(b, path, viewer, path.endsWith(uid) ? all : null);
+            assertThat(refused.statusCode()).as(path).isEqualTo(404);
+            assertThat(text(refused)).as(path).doesNotContain("\"Value\"").doesNotContain("DICM");
+        }
+        assertThat(get(b, "/dicomweb/studies/" + uid + "/series/" + shown.seriesUid + "/../" + other.seriesUid
+                + "/metadata", viewer, null).statusCode()).as("refused at the edge").isEqualTo(400);
+        // nor can it be traded for a launch of the study or of the other series
+        assertThat(get(b, "/viewer/weasis/studies/" + uid + "/manifest.xml?token=" + viewer.substring(7), null, null)
+                .statusCode()).isEqualTo(404);
+        assertThat(get(b, "/viewer/weasis/studies/" + uid + "/series/" + other.seriesUid + "/manifest.xml?token="
+                + viewer.substring(7), null, null).statusCode()).isEqualTo(404);
+
+        // the XML manifest of the launch (older Weasis): that series' objects, fetched by WADO-URI through B
+        HttpResponse<byte[]> xml = getUrl(Weasis.options(URI.create(launch.get("manifestWeasisUri").asText()),
+                "$dicom:get").get("-w"), null);
+        assertThat(xml.statusCode()).as(text(xml)).isEqualTo(200);
+        Weasis.Manifest manifest = Weasis.manifest(text(xml));
+        assertThat(manifest.objects()).extracting(Weasis.ManifestObject::sopInstanceUid)
+                .containsExactly(shown.sopInstanceUid);
+        HttpResponse<byte[]> object = getUrl(manifest.objects().get(0).url(), manifest.headers().get("Authorization"));
+        assertThat(object.statusCode()).isEqualTo(200);
+        assertThat(pixelData(object.body())).isEqualTo(image);
+
+        // the web viewer's series launch: what its page asks with the token, through B
+        HttpResponse<byte[]> web = get(b, "/viewer/web/studies/" + uid + "/series/" + shown.seriesUid, pro, null);
+        assertThat(web.statusCode()).as(text(web)).isEqualTo(200);
+        String viewerUrl = JSON.readTree(web.body()).get("viewerUrl").asText();
+        assertThat(viewerUrl).startsWith(b.url("/viewer/?study=" + uid + "&series=" + shown.seriesUid + "#token="));
+        String webToken = "Bearer " + viewerUrl.replaceAll(".*#token=", "");
+        assertThat(studyUids(get(b, "/dicomweb/studies?StudyInstanceUID=" + uid
+                + "&includefield=00081030&includefield=00080061&includefield=00201208", webToken, null)))
+                .containsExactly(uid);
+        HttpResponse<byte[]> listed = get(b, "/dicomweb/studies/" + uid + "/series?includefield=0008103E"
+                + "&includefield=00200011&includefield=00201209", webToken, null);
+        assertThat(JSON.readTree(listed.body())).singleElement().satisfies(se ->
+                assertThat(se.path("0020000E").path("Value").path(0).asText()).isEqualTo(shown.seriesUid));
+        HttpResponse<byte[]> metadata = get(b, "/dicomweb/studies/" + uid + "/series/" + shown.seriesUid
+                + "/metadata", webToken, null);
+        assertThat(metadata.statusCode()).as(text(metadata)).isEqualTo(200);
+        assertThat(text(metadata)).contains(shown.sopInstanceUid).doesNotContain(other.sopInstanceUid);
+        HttpResponse<byte[]> frame = get(b, "/dicomweb/studies/" + uid + "/series/" + shown.seriesUid
+                + "/instances/" + shown.sopInstanceUid + "/frames/1", webToken, null);
+        assertThat(frame.statusCode()).as(text(frame)).isEqualTo(200);
+        assertThat(sha(parts(frame).get(0))).isEqualTo(image);
+        assertThat(get(b, otherInstance + "/frames/1", webToken, null).statusCode()).isEqualTo(404);
+        // the professional's own study launch still opens the other series
+        String studyToken = Weasis.options(URI.create(JSON.readTree(get(b, "/viewer/weasis/studies/" + uid, pro, null)
+                .body()).get("weasisUri").asText()), "$dicom:rs").get("-H").substring("Authorization: ".length());
+        HttpResponse<byte[]> whole = get(b, otherSeries, studyToken, all);
+        assertThat(whole.statusCode()).as(text(whole)).isEqualTo(200);
+        assertThat(images(parts(whole))).containsExactly(otherImage);
+    }
+
+    @Test
+    @Order(6)
     void aProfessionalAtNodeBFindsViewsAndImportsAStudyHeldByNodeA() throws Exception {
         // a modality sends a two-image study of a patient known by their national identity to node A
         TestObjects.Spec[] sent = storeAtA("sent");
