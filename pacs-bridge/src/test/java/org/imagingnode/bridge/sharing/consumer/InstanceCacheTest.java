@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.HexFormat;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.util.unit.DataSize;
+import org.threeten.extra.MutableClock;
 
 /**
  * The consumer's cache of instances retrieved from other nodes, on a real filesystem blob store: only whole,
@@ -31,7 +33,7 @@ class InstanceCacheTest {
     Path dir;
 
     private FileSystemBlobStore blobs;
-    private final MutableClock clock = new MutableClock();
+    private final MutableClock clock = MutableClock.of(Instant.now(), ZoneOffset.UTC);
 
     @BeforeEach
     void open() throws Exception {
@@ -145,9 +147,9 @@ class InstanceCacheTest {
         InstanceCache cache = cache(DataSize.ofMegabytes(10), Duration.ofHours(1));
         Received r = receive(16);
         InstanceLocation loc = cache.put(r.declared(), r.file(), r.sha());
-        clock.advance(Duration.ofMinutes(59));
+        clock.add(Duration.ofMinutes(59));
         assertThat(cache.get(r.declared().sopInstanceUid())).isPresent();
-        clock.advance(Duration.ofMinutes(2));
+        clock.add(Duration.ofMinutes(2));
         assertThat(cache.get(r.declared().sopInstanceUid())).isEmpty();
         assertThat(blobs.stat(loc.blobKey())).isEmpty();
     }
@@ -158,7 +160,7 @@ class InstanceCacheTest {
         Received r = receive(16);
         InstanceLocation loc = first.put(r.declared(), r.file(), r.sha());
 
-        clock.set(Instant.now()); // the listing's dates are real ones
+        clock.setInstant(Instant.now()); // the listing's dates are real ones
         InstanceCache second = cache(DataSize.ofMegabytes(10), Duration.ofDays(7));
         second.load();
 
