@@ -92,10 +92,13 @@ class StoredInstances {
         return findStudy(studyUid).orElseThrow(() -> DicomWebException.notFound("no study " + studyUid));
     }
 
-    /** The study if this node holds it (400 for a malformed UID). */
+    /**
+     * The study if this node holds anything of it (400 for a malformed UID): asked at the series level, which also
+     * finds a study left with nothing but rejection notes (no longer listed, its notes still reachable by its UID).
+     */
     Optional<StudyRef> findStudy(String studyUid) {
         requireUid(studyUid, "StudyInstanceUID");
-        List<IndexRow> rows = index.find(new IndexQuery(QueryLevel.STUDY,
+        List<IndexRow> rows = index.find(new IndexQuery(QueryLevel.SERIES,
                 List.of(new Condition.SingleValue(IndexAttribute.StudyInstanceUID, studyUid)),
                 Set.of(IndexAttribute.PatientID, IndexAttribute.IssuerOfPatientID), 1, 0));
         if (rows.isEmpty()) {

@@ -73,14 +73,16 @@ final class IndexSql {
 
     static {
         String patientStudies = "study st JOIN patient p ON p.pk = st.patient_fk";
+        // a study with nothing left but rejection notes is not one of the patient's
+        String ofPatient = " st.patient_fk = q.p_pk AND " + StudyContent.SQL;
         DERIVED.put(IndexAttribute.NumberOfPatientRelatedStudies,
-                "(SELECT count(*)::int FROM " + patientStudies + " WHERE st.patient_fk = q.p_pk" + VISIBLE_STUDIES + ")");
+                "(SELECT count(*)::int FROM " + patientStudies + " WHERE" + ofPatient + VISIBLE_STUDIES + ")");
         DERIVED.put(IndexAttribute.NumberOfPatientRelatedSeries,
                 "(SELECT count(*)::int FROM " + patientStudies + " JOIN series y ON y.study_fk = st.pk"
-                        + " WHERE st.patient_fk = q.p_pk" + VISIBLE_STUDIES + VISIBLE_SERIES + ")");
+                        + " WHERE" + ofPatient + VISIBLE_STUDIES + VISIBLE_SERIES + ")");
         DERIVED.put(IndexAttribute.NumberOfPatientRelatedInstances,
                 "(SELECT count(*)::int FROM " + patientStudies + " JOIN series y ON y.study_fk = st.pk"
-                        + " JOIN instance z ON z.series_fk = y.pk WHERE st.patient_fk = q.p_pk" + VISIBLE_STUDIES
+                        + " JOIN instance z ON z.series_fk = y.pk WHERE" + ofPatient + VISIBLE_STUDIES
                         + VISIBLE_SERIES + ")");
         DERIVED.put(IndexAttribute.NumberOfStudyRelatedSeries,
                 "(SELECT count(*)::int FROM series y WHERE y.study_fk = q.st_pk" + VISIBLE_SERIES + ")");
@@ -204,6 +206,13 @@ final class IndexSql {
         inner.append(" FROM ").append(FROM[level.ordinal()]);
         int restricting = appendWhere(inner, query.conditions(), params);
         appendVisibility(inner, restricting == 0, level, query.visibility(), params);
+        String where = restricting == 0 && query.visibility().isAll() ? " WHERE " : " AND ";
+        if (level == QueryLevel.STUDY) {
+            inner.append(where).append(StudyContent.SQL);
+        } else if (level == QueryLevel.PATIENT) {
+            inner.append(where).append("EXISTS (SELECT 1 FROM study st WHERE st.patient_fk = p.pk AND ")
+                    .append(StudyContent.SQL).append(')');
+        }
         inner.append(" ORDER BY ").append(ORDER[level.ordinal()]);
         if (query.limit() > 0) {
             inner.append(" LIMIT ?");

@@ -18,6 +18,7 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import org.imagingnode.bridge.index.StudyContent;
 import org.imagingnode.bridge.index.Visibility;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -335,8 +336,7 @@ public class PatientSpace {
                 + " JOIN study st ON st.patient_fk = p.pk"
                 + " WHERE n.national_id = ? AND n.issuer = ?"
                 // a study with nothing left but rejection notes (IHE IOCM) is no study of the patient's any more
-                + " AND EXISTS (SELECT 1 FROM series se JOIN instance i ON i.series_fk = se.pk WHERE se.study_fk = st.pk"
-                + "   AND NOT EXISTS (SELECT 1 FROM rejection_note r WHERE r.sop_instance_uid = i.sop_instance_uid))"
+                + " AND " + StudyContent.SQL
                 + " ORDER BY st.study_date DESC NULLS LAST, st.study_time DESC NULLS LAST, st.pk DESC",
                 (rs, i) -> new StudySummary(rs.getString(1), rs.getObject(2, LocalDate.class), rs.getString(3),
                         rs.getString(4), rs.getString(5), List.of((String[]) rs.getArray(6).getArray()), rs.getInt(7),

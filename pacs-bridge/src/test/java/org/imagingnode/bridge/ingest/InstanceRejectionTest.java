@@ -194,6 +194,11 @@ class InstanceRejectionTest extends NodeIntegrationTest {
         }
     }
 
+    /** The series of the study's rejection note (the one series left). */
+    private String noteSeries(String studyUid) throws Exception {
+        return values(qido("/studies/" + studyUid + "/series"), Tag.SeriesInstanceUID).get(0);
+    }
+
     private List<DicomDataset> cfind(Map<Integer, String> keys) throws Exception {
         return Dcmtk.find(work, "-S", "FINDSCU", NODE_AE, dimsePort(), keys);
     }
@@ -335,7 +340,13 @@ class InstanceRejectionTest extends NodeIntegrationTest {
         String nationalId = nationalId();
         List<TestObjects.Spec> specs = study(nationalId).subList(0, 2);
         String study = specs.get(0).studyUid;
+        // another study of the same patient, untouched
+        TestObjects.Spec kept = specs.get(0).sameStudy();
+        kept.studyUid = TestObjects.uid();
+        kept.rows = 16;
+        kept.columns = 16;
         store(specs);
+        store(List.of(kept));
         manifests.rebuild(study);
         NationalId patient = new NationalId(nationalId, SpaceProperties.INS_NIR);
         assertThat(space.studies(patient)).extracting(PatientSpace.StudySummary::studyInstanceUid).contains(study);
@@ -351,7 +362,22 @@ class InstanceRejectionTest extends NodeIntegrationTest {
                         study) == 0);
         assertThat(values(qido("/studies/" + study + "/instances"), Tag.SOPInstanceUID))
                 .as("the manifest is removed, the note stays").containsExactly(noteUid[0]);
-        assertThat(space.studies(patient)).as("nothing of it left for the patient's list").isEmpty();
+        assertThat(get("/dicomweb/studies/" + study + "/series/" + noteSeries(study) + "/instances/" + noteUid[0],
+                "application/dicom").statusCode()).as("the note is still retrieved by its UIDs").isEqualTo(200);
+        assertThat(space.studies(patient)).as("nothing of it left for the patient's list")
+                .extracting(PatientSpace.StudySummary::studyInstanceUid).containsExactly(kept.studyUid);
+        // no longer a study of the patient's: neither listed nor counted, by QIDO-RS or C-FIND
+        String pid = specs.get(0).patientId;
+        assertThat(values(qido("/studies?StudyInstanceUID=" + study), Tag.StudyInstanceUID)).isEmpty();
+        JsonNode listed = qido("/studies?PatientID=" + pid + "&includefield=NumberOfPatientRelatedStudies"
+                + "&includefield=NumberOfPatientRelatedInstances");
+        assertThat(values(listed, Tag.StudyInstanceUID)).containsExactly(kept.studyUid);
+        assertThat(values(listed, Tag.NumberOfPatientRelatedStudies)).containsExactly("1");
+        assertThat(values(listed, Tag.NumberOfPatientRelatedInstances)).containsExactly("1");
+        assertThat(cfind(Map.of(Tag.QueryRetrieveLevel, "STUDY", Tag.StudyInstanceUID, study))).isEmpty();
+        assertThat(Dcmtk.find(work, "-P", "FINDSCU", NODE_AE, dimsePort(), Map.of(Tag.QueryRetrieveLevel, "PATIENT",
+                Tag.PatientID, pid, Tag.NumberOfPatientRelatedStudies, ""))).singleElement()
+                .satisfies(p -> assertThat(p.getInt(Tag.NumberOfPatientRelatedStudies)).isEqualTo(1));
         assertThat(manifests.rebuild(study)).as("nothing left to share").isEmpty();
         assertThat(index.studiesChangedSinceDerived(InstanceIndex.OWN_SOURCE_PREFIX + "manifest", Instant.now().plusSeconds(3600), 100_000))
                 .as("not rebuilt over and over").doesNotContain(study);

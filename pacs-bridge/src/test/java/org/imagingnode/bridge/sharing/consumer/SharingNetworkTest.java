@@ -497,6 +497,13 @@ class SharingNetworkTest {
             assertThat(mine.statusCode()).as(text(mine)).isEqualTo(200);
             assertThat(JSON.readTree(mine.body())).as("the patient's list at " + n.id())
                     .noneSatisfy(m -> assertThat(m.path("studyInstanceUID").asText()).isEqualTo(uid));
+            // nor by QIDO-RS, the patient's own or a professional's, at A (which keeps the rejection notes) or B
+            assertThat(studyUids(get(n, "/dicomweb/studies", patient, null))).as("the patient's QIDO at " + n.id())
+                    .doesNotContain(uid);
+            assertThat(studyUids(get(n, byIns, patient, null))).as("the patient's QIDO at " + n.id())
+                    .doesNotContain(uid);
+            assertThat(studyUids(get(n, byIns, pro, null))).as("a professional's QIDO at " + n.id())
+                    .doesNotContain(uid);
         }
         assertThat(get(b, "/dicomweb/studies/" + uid + "/series/" + study[0].seriesUid + "/instances/"
                 + study[0].sopInstanceUid, pro, all).statusCode()).isEqualTo(404);
