@@ -200,6 +200,14 @@ public class InstanceCache {
         return List.copyOf(unlisted.keySet());
     }
 
+    /** Whether any instance of the study is cached. */
+    public boolean holdsStudy(String studyUid) {
+        String prefix = PREFIX + studyUid + "/";
+        synchronized (this) {
+            return entries.values().stream().anyMatch(e -> e.key.startsWith(prefix));
+        }
+    }
+
     /** Forgets an instance whose blob turned out to be missing or unreadable, so it is fetched again. */
     public void invalidate(String sopInstanceUid) {
         Entry e;

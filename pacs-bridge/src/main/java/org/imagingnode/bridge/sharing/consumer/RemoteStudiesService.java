@@ -265,12 +265,16 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 }
                 seriesUid = onlySeries;
             }
-            String key = listingKey(study.studyUid(), seriesUid, sopInstanceUid);
-            Listing known = listings.get(key);
-            long now = System.nanoTime();
-            if (known != null && now - known.at() < props.authorizationMemory().toNanos()) {
+            Listing known = listings.get(listingKey(study.studyUid(), seriesUid, sopInstanceUid));
+            if (known != null && System.nanoTime() - known.at() < props.authorizationMemory().toNanos()) {
                 return known.refs();
             }
+            return list(seriesUid, sopInstanceUid);
+        }
+
+        /** The same, asked of the source now (never the answer remembered), and remembered. */
+        List<Ref> list(String seriesUid, String sopInstanceUid) {
+            long now = System.nanoTime();
             StringBuilder path = new StringBuilder("/studies/").append(study.studyUid());
             if (seriesUid != null) {
                 path.append("/series/").append(seriesUid);
@@ -302,7 +306,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             if (listings.size() > 20_000) {
                 listings.clear();
             }
-            listings.put(key, new Listing(List.copyOf(refs), now));
+            listings.put(listingKey(study.studyUid(), seriesUid, sopInstanceUid), new Listing(List.copyOf(refs), now));
             if (sopInstanceUid == null) {
                 // a viewer asks for each instance's frames next: the source just listed them for this caller
                 for (Ref r : refs) {
@@ -528,6 +532,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                     + " asked (" + e.getMessage() + ")"));
             return List.of();
         }
+        relearn(who, entries, caller);
         String onlyStudies = value(parameters, "StudyInstanceUID", "0020000D");
         Set<String> wanted = onlyStudies == null ? null
                 : new java.util.HashSet<>(List.of(onlyStudies.split("[,\\\\]")));
@@ -554,6 +559,37 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         }
         out.sort(java.util.Comparator.comparing(Match::studyUid)); // a stable order for paging
         return out;
+    }
+
+    /**
+     * What the index says of the person's studies this node holds cached instances of, compared with what it said
+     * before: a study republished since (instances added, or rejected at its source: IHE IOCM) or no longer listed
+     * (withdrawn once nothing but rejection notes is left, or no longer the caller's to see) is listed again by its
+     * source for the caller, and the cached instances it no longer lists leave the cache at once, without waiting
+     * for someone to open the study. A study the source then refuses the caller, after the index stopped listing it,
+     * leaves the cache whole (it is fetched again for whoever may still see it).
+     */
+    private void relearn(NationalId who, List<IndexEntry> entries, Caller caller) {
+        Map<String, IndexEntry> now = new java.util.HashMap<>();
+        entries.stream().filter(e -> usable(e, who)).forEach(e -> now.put(e.studyInstanceUid(), e));
+        registry.updatedAt(who).forEach((studyUid, before) -> {
+            IndexEntry entry = now.get(studyUid);
+            boolean republished = entry != null && before != null && entry.updatedAt().isAfter(before);
+            if ((entry == null || republished) && cache.holdsStudy(studyUid)) {
+                known(studyUid, caller).ifPresent(study -> {
+                    try {
+                        new Handle(study, caller.authorization(), null).list(null, null);
+                    } catch (DicomWebException e) {
+                        if (entry == null && e.status() == 404) {
+                            cache.retainListed(studyUid, null, Set.of());
+                        }
+                    }
+                    if (republished) {
+                        registry.remember(entry); // learnt: not listed again until the next change
+                    }
+                });
+            }
+        });
     }
 
     @Override

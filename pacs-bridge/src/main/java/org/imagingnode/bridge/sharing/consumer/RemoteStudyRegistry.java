@@ -53,6 +53,20 @@ public class RemoteStudyRegistry {
                 e.patient().issuer(), e.manifestSopInstanceUid(), updated);
     }
 
+    /**
+     * When the index last said something of each remote study of this person that this node remembers (the
+     * {@code updatedAt} of the entry it saw; null when the entry had none).
+     */
+    public java.util.Map<String, java.time.Instant> updatedAt(NationalId who) {
+        java.util.Map<String, java.time.Instant> out = new java.util.HashMap<>();
+        jdbc.query("SELECT study_uid, index_updated_at FROM remote_study WHERE national_id = ? AND national_issuer = ?",
+                rs -> {
+                    Timestamp t = rs.getTimestamp(2);
+                    out.put(rs.getString(1), t == null ? null : t.toInstant());
+                }, who.id(), who.issuer());
+        return out;
+    }
+
     public Optional<RemoteStudy> find(String studyUid) {
         List<RemoteStudy> l = jdbc.query("SELECT study_uid, source_node, retrieve_url, retrieve_ae, national_id,"
                 + " national_issuer FROM remote_study WHERE study_uid = ?",

@@ -64,6 +64,7 @@ class RemoteStudiesServiceTest {
     private FileSystemBlobStore blobs;
     private RemoteStudiesService service;
     private RemoteStudyRegistry registry;
+    private InstanceCache cache;
     private final ViewerTokenService viewerTokens = new ViewerTokenService(ViewerTokenService.randomSecret(),
             "node-b", Duration.ofMinutes(5), Clock.systemUTC());
     private final PostgresAuditLog audit = new PostgresAuditLog(TestPostgres.get().dataSource());
@@ -72,6 +73,7 @@ class RemoteStudiesServiceTest {
     private final Map<String, AtomicInteger> asked = new ConcurrentHashMap<>();
     private volatile boolean corrupt;
     private volatile boolean refuse;
+    private volatile String indexAnswer = "[]";
 
     @BeforeEach
     void start() throws Exception {
@@ -82,6 +84,11 @@ class RemoteStudiesServiceTest {
         source = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         source.setExecutor(Executors.newFixedThreadPool(8));
         source.createContext("/dicomweb", this::answer);
+        source.createContext("/index", x -> { // the patient-space index: the patient's entries, as set by a test
+            try (x) {
+                send(x, 200, "application/json", indexAnswer.getBytes(StandardCharsets.UTF_8), null);
+            }
+        });
         source.start();
         blobs = new FileSystemBlobStore(dir.resolve("blobs"));
         ConsumerProperties props = new ConsumerProperties(true, Duration.ofSeconds(2), Duration.ofSeconds(5), 1,
@@ -94,12 +101,13 @@ class RemoteStudiesServiceTest {
         NodeAuthProperties nodes = new NodeAuthProperties("NODE-B", null, null, Map.of(
                 "NODE-A", new NodeAuthProperties.TrustedNode(null, "https://a.example/node/jwks.json", sourceBase() + "/"),
                 "NODE-C", new NodeAuthProperties.TrustedNode(null, "https://c.example/node/jwks.json", null)));
+        cache = new InstanceCache(blobs, new ConsumerProperties.Cache(DataSize.ofMegabytes(50), Duration.ofDays(1)),
+                Clock.systemUTC());
         service = new RemoteStudiesService(new SourceClient(props, node -> "Bearer node-token"), registry,
-                new TrustedSources(nodes, audit), new InstanceCache(blobs,
-                        new ConsumerProperties.Cache(DataSize.ofMegabytes(50), Duration.ofDays(1)), Clock.systemUTC()),
+                new TrustedSources(nodes, audit), cache,
                 new RetrievalGrants(Clock.systemUTC()), new SpoolArea(dir.resolve("spool")), null,
                 SpaceProperties.defaults(), props, viewerTokens, "NODE-B", () -> new RemoteStudiesService.IndexLocation(
-                        "http://127.0.0.1:1", "NODE-B"));
+                        "http://127.0.0.1:" + source.getAddress().getPort(), "NODE-B"));
     }
 
     @AfterEach
@@ -307,6 +315,25 @@ class RemoteStudiesServiceTest {
         assertThat(asViewer.instances(null, spec.sopInstanceUid)).containsExactly(new RemoteStudies.Ref(spec.seriesUid,
                 spec.sopInstanceUid));
         assertThat(asViewer.instanceAttributes()).hasSize(1);
+    }
+
+    @Test
+    void aCachedStudyTheIndexNoLongerListsIsListedAgainByItsSourceAndLeavesTheCacheWhenRefused() throws Exception {
+        RemoteStudies.Study study = study();
+        study.fetch(study.instances(null, null).get(0));
+        Caller pro = new Caller("RPPS-1", "professional", PRO, "127.0.0.1");
+        Map<String, List<String>> patientsStudies = Map.of("PatientID", List.of("285017512345678"),
+                "IssuerOfPatientID", List.of(SpaceProperties.INS_NIR));
+        int listed = asked("qido");
+
+        // gone from the index, still listed by its source: kept
+        service.studies(pro, patientsStudies, java.util.Set.of(), "https://b.example/dicomweb", new ArrayList<>());
+        assertThat(asked("qido")).isEqualTo(listed + 1);
+        assertThat(cache.holdsStudy(spec.studyUid)).isTrue();
+        // gone, and refused by its source: dropped
+        refuse = true;
+        service.studies(pro, patientsStudies, java.util.Set.of(), "https://b.example/dicomweb", new ArrayList<>());
+        assertThat(cache.holdsStudy(spec.studyUid)).isFalse();
     }
 
     @Test

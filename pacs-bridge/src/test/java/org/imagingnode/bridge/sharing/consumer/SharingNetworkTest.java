@@ -303,6 +303,15 @@ class SharingNetworkTest {
         return new TestObjects.Spec[] {first, second};
     }
 
+    /** A rejection note (113001, by storescu) sent to node A, rejecting one image of the study stored under {@code name}. */
+    private static void rejectAtA(String name, TestObjects.Spec image) throws Exception {
+        Path note = work.resolve(name + "/note-" + System.nanoTime() + ".dcm");
+        TestObjects.writeKeyObjectSelection(note, image, "113001", "Rejected for Quality Reasons", List.of(image));
+        Dcmtk.Result rejected = Dcmtk.run(60, "storescu", "-aet", "STORESCU", "-aec", "NODEA", "127.0.0.1",
+                Integer.toString(a.dimsePort()), note.toString());
+        assertThat(rejected.ok()).as(rejected.output()).isTrue();
+    }
+
     private static String insOf(TestObjects.Spec s) {
         return s.otherPatientIds.get(0)[0];
     }
@@ -474,11 +483,7 @@ class SharingNetworkTest {
         assertThat(cache.get(study[1].sopInstanceUid)).isPresent();
 
         // the second image is rejected at A (IOCM note by storescu): B neither serves it nor keeps it
-        Path note = work.resolve("rejected/note-1.dcm");
-        TestObjects.writeKeyObjectSelection(note, study[0], "113001", "Rejected for Quality Reasons", List.of(study[1]));
-        Dcmtk.Result rejected = Dcmtk.run(60, "storescu", "-aet", "STORESCU", "-aec", "NODEA", "127.0.0.1",
-                Integer.toString(a.dimsePort()), note.toString());
-        assertThat(rejected.ok()).as(rejected.output()).isTrue();
+        rejectAtA("rejected", study[1]);
         assertThat(images(parts(get(b, "/dicomweb/studies/" + uid, pro, all)))).containsExactly(images.get(0));
         assertThat(cache.get(study[1].sopInstanceUid)).isEmpty();
         assertThat(cache.get(study[0].sopInstanceUid)).isPresent();
@@ -486,11 +491,7 @@ class SharingNetworkTest {
                 + study[1].sopInstanceUid, pro, all).statusCode()).isEqualTo(404);
 
         // the first one too: nothing but rejection notes is left, A withdraws the study; no one lists it any more
-        Path last = work.resolve("rejected/note-2.dcm");
-        TestObjects.writeKeyObjectSelection(last, study[0], "113001", "Rejected for Quality Reasons", List.of(study[0]));
-        Dcmtk.Result rejectedToo = Dcmtk.run(60, "storescu", "-aet", "STORESCU", "-aec", "NODEA", "127.0.0.1",
-                Integer.toString(a.dimsePort()), last.toString());
-        assertThat(rejectedToo.ok()).as(rejectedToo.output()).isTrue();
+        rejectAtA("rejected", study[0]);
         waitUntil("the study to leave node B's list", () -> !studyUids(get(b, byIns, pro, null)).contains(uid));
         for (Node n : new Node[] {a, b}) {
             HttpResponse<byte[]> mine = get(n, "/api/patient/studies", patient, null);
@@ -511,6 +512,39 @@ class SharingNetworkTest {
 
     @Test
     @Order(4)
+    void instancesRejectedAtNodeALeaveNodeBsCacheOnceTheIndexSaysSoWithoutTheStudyBeingOpenedAgain() throws Exception {
+        TestObjects.Spec[] study = storeAtA("relearnt");
+        String uid = study[0].studyUid;
+        String pro = token(Map.of("professional_id", "RPPS-90009", "profession", "radiologist",
+                "organisation", "FINESS-B"));
+        String byIns = "/dicomweb/studies?PatientID=" + insOf(study[0]) + "&IssuerOfPatientID=" + INS;
+        waitUntil("the study to be listed at node B", () -> studyUids(get(b, byIns, pro, null)).contains(uid));
+        HttpResponse<byte[]> viewed = get(b, "/dicomweb/studies/" + uid, pro, "multipart/related; type=\"application/dicom\"");
+        assertThat(viewed.statusCode()).as(text(viewed)).isEqualTo(200);
+        InstanceCache cache = b.context().getBean(InstanceCache.class);
+        assertThat(cache.get(study[0].sopInstanceUid)).isPresent();
+        assertThat(cache.get(study[1].sopInstanceUid)).isPresent();
+
+        // the second image is rejected at A, which republishes the study's index entry: the next search of the
+        // patient's studies at B (the study itself not opened) drops it from B's cache
+        rejectAtA("relearnt", study[1]);
+        waitUntil("B to drop the rejected instance from its cache after a search", () -> {
+            assertThat(studyUids(get(b, byIns, pro, null))).contains(uid);
+            return cache.get(study[1].sopInstanceUid).isEmpty();
+        });
+        assertThat(cache.get(study[0].sopInstanceUid)).as("the image still shared").isPresent();
+
+        // the first one too: A withdraws the study, and B's next search drops the rest
+        rejectAtA("relearnt", study[0]);
+        waitUntil("B to empty its cache of the withdrawn study after a search", () -> {
+            assertThat(studyUids(get(b, byIns, pro, null))).doesNotContain(uid);
+            return cache.get(study[0].sopInstanceUid).isEmpty();
+        });
+        assertThat(cache.holdsStudy(uid)).isFalse();
+    }
+
+    @Test
+    @Order(5)
     void anIndexEntryNamingAnotherAddressThanTheSourceNodesDicomWebIsNotFollowedAndGetsNoToken() throws Exception {
         try (ForeignServer elsewhere = new ForeignServer()) {
             TestObjects.Spec[] held = storeAtA("trusted");
@@ -564,7 +598,7 @@ class SharingNetworkTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aProfessionalAtNodeBOpensOneSeriesOfAStudyHeldByNodeAAndItsTokenReachesThatSeriesOnly() throws Exception {
         TestObjects.Spec[] study = storeAtA("series-launch", newIns(), true);
         TestObjects.Spec shown = study[0];
@@ -669,7 +703,7 @@ class SharingNetworkTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aProfessionalAtNodeBFindsViewsAndImportsAStudyHeldByNodeA() throws Exception {
         // a modality sends a two-image study of a patient known by their national identity to node A
         TestObjects.Spec[] sent = storeAtA("sent");
