@@ -1,5 +1,7 @@
 package org.imagingnode.bridge.dimse;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -7,19 +9,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.MalformedDicomException;
+import org.imagingnode.bridge.dicom.PatientIdRewrite;
 import org.imagingnode.bridge.dicom.TransferSyntax;
 import org.imagingnode.bridge.dimse.association.Association;
 import org.imagingnode.bridge.dimse.association.Command;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.storage.BlobStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends stored instances as C-STORE sub-operations (for C-GET on the requestor's association, for
  * C-MOVE on one opened to the destination), streaming each data set from the blob store. An
  * uncompressed object may be re-encoded between the little-endian syntaxes when the peer accepted
- * only the other one; compressed objects are sent as stored.
+ * only the other one; compressed objects are sent as stored. The patient identity may be rewritten on the way
+ * ({@link PatientIdRewrite}: the stored object is not changed).
  */
 final class InstanceSender {
+    private static final Logger log = LoggerFactory.getLogger(InstanceSender.class);
     private final BlobStore blobs;
     private final AtomicInteger messageIds = new AtomicInteger(1);
 
@@ -62,9 +69,11 @@ final class InstanceSender {
     /**
      * Sends one instance and waits for its C-STORE-RSP, whose status it returns. A C-CANCEL-RQ
      * arriving meanwhile (C-GET, same association) is noted in {@code cancelled}.
+     *
+     * @param rewrite the patient identity to give the instance; null to send it as stored
      */
     int send(Association a, InstanceLocation instance, String moveOriginatorAe, Integer moveOriginatorMessageId,
-            AtomicBoolean cancelled) throws IOException, NoSuitableContextException {
+            AtomicBoolean cancelled, PatientIdRewrite rewrite) throws IOException, NoSuitableContextException {
         int context = contextFor(a, instance);
         String targetTs = a.transferSyntax(context);
         Command rq = Command.of(Command.C_STORE_RQ, true);
@@ -76,12 +85,21 @@ final class InstanceSender {
         rq.put(Command.MoveOriginatorApplicationEntityTitle, moveOriginatorAe);
         rq.put(Command.MoveOriginatorMessageID, moveOriginatorMessageId);
         long length = instance.blobSize() - instance.datasetOffset();
+        String storedTs = instance.transferSyntaxUid();
         try (InputStream data = blobs.get(instance.blobKey(), instance.datasetOffset(), length)) {
-            if (targetTs.equals(instance.transferSyntaxUid())) {
-                a.send(context, rq, data::transferTo);
+            PatientIdRewrite.Prepared rewritten = rewrite == null ? null : prepare(rewrite, data, instance);
+            if (rewritten == null && rewrite != null) {
+                try (InputStream again = blobs.get(instance.blobKey(), instance.datasetOffset(), length)) {
+                    sendData(a, context, rq, again, storedTs, targetTs);
+                }
+            } else if (rewritten == null) {
+                sendData(a, context, rq, data, storedTs, targetTs);
+            } else if (targetTs.equals(storedTs)) {
+                a.send(context, rq, rewritten::writeTo);
             } else {
-                DicomDataset ds = DicomDataset.read(data, instance.transferSyntaxUid());
-                a.send(context, rq, out -> ds.write(out, targetTs));
+                ByteArrayOutputStream copy = new ByteArrayOutputStream();
+                rewritten.writeTo(copy);
+                sendData(a, context, rq, new ByteArrayInputStream(copy.toByteArray()), storedTs, targetTs);
             }
         } catch (MalformedDicomException e) {
             throw new IOException("stored instance " + instance.sopInstanceUid() + " cannot be re-encoded", e);
@@ -101,6 +119,29 @@ final class InstanceSender {
             }
             throw new IOException("unexpected DIMSE command 0x" + Integer.toHexString(field)
                     + " while waiting for a C-STORE-RSP");
+        }
+    }
+
+    /** The data set as stored, or re-encoded in the other little-endian syntax. */
+    private static void sendData(Association a, int context, Command rq, InputStream data, String storedTs,
+            String targetTs) throws IOException, MalformedDicomException {
+        if (targetTs.equals(storedTs)) {
+            a.send(context, rq, data::transferTo);
+        } else {
+            DicomDataset ds = DicomDataset.read(data, storedTs);
+            a.send(context, rq, out -> ds.write(out, targetTs));
+        }
+    }
+
+    /** The rewritten data set; null when its patient elements cannot be rewritten (it is then sent as stored). */
+    private static PatientIdRewrite.Prepared prepare(PatientIdRewrite rewrite, InputStream data,
+            InstanceLocation instance) throws IOException, MalformedDicomException {
+        try {
+            return rewrite.prepare(data, instance.transferSyntaxUid());
+        } catch (PatientIdRewrite.NotRewritableException e) {
+            log.warn("instance {} sent with the patient identity of its source: {}", instance.sopInstanceUid(),
+                    e.getMessage());
+            return null;
         }
     }
 

@@ -2,6 +2,7 @@ package org.imagingnode.bridge.dimse;
 
 import java.util.List;
 
+import org.imagingnode.bridge.dicom.PatientIdRewrite;
 import org.imagingnode.bridge.index.InstanceLocation;
 
 /**
@@ -22,8 +23,11 @@ public interface RemoteRetrieves {
     /**
      * @param instances     the instances fetched, ready to send
      * @param failedSopUids those that could not be fetched (failed sub-operations)
+     * @param reconciled    the patient identity of this node to give them as they are sent (import
+     *                      reconciliation); null to send them with the source's
      */
-    record Fetched(String sourceNode, String patient, List<InstanceLocation> instances, List<String> failedSopUids) {
+    record Fetched(String sourceNode, String patient, List<InstanceLocation> instances, List<String> failedSopUids,
+            PatientIdRewrite reconciled) {
     }
 
     /** A remote retrieve refused as a whole; the message becomes the response's ErrorComment. */

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.MalformedDicomException;
+import org.imagingnode.bridge.dicom.PatientIdRewrite;
 import org.imagingnode.bridge.dimse.association.Association;
 import org.imagingnode.bridge.dimse.association.Command;
 import org.imagingnode.bridge.index.Condition;
@@ -119,6 +120,7 @@ final class RetrieveScp {
         }
         List<String> notFetched = List.of();
         String from = "";
+        PatientIdRewrite reconciled = null;
         if (instances.isEmpty() && remote != null && Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID) != null) {
             String study = Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID);
             try {
@@ -128,7 +130,15 @@ final class RetrieveScp {
                 if (fetched != null) {
                     instances = fetched.instances();
                     notFetched = fetched.failedSopUids();
-                    from = " (remote study, node " + fetched.sourceNode() + ")";
+                    reconciled = fetched.reconciled();
+                    from = " (remote study, node " + fetched.sourceNode()
+                            + (reconciled == null ? "" : ", patient identity reconciled") + ")";
+                    if (reconciled != null && !instances.isEmpty()) {
+                        log.info("{} from {} of remote study {} (node {}): sent under this node's patient identity",
+                                action, ctx.callingAe, study, fetched.sourceNode());
+                        log.debug("remote study {} sent as PatientID {} issuer '{}'", study, reconciled.patientId(),
+                                reconciled.issuer());
+                    }
                 }
             } catch (RemoteRetrieves.Refused e) {
                 log.warn("{} from {} of remote study {} refused: {}", action, ctx.callingAe, study, e.getMessage());
@@ -143,7 +153,7 @@ final class RetrieveScp {
         progress.failed = notFetched.size();
         progress.failedUids.addAll(notFetched);
         if (target == null) {
-            sendAll(a, a, msg, responseField, instances, progress, null);
+            sendAll(a, a, msg, responseField, instances, progress, null, reconciled);
         } else {
             Association destination;
             try {
@@ -156,7 +166,7 @@ final class RetrieveScp {
                 return;
             }
             try {
-                sendAll(a, destination, msg, responseField, instances, progress, ctx.callingAe);
+                sendAll(a, destination, msg, responseField, instances, progress, ctx.callingAe, reconciled);
             } finally {
                 try {
                     destination.release();
@@ -180,7 +190,8 @@ final class RetrieveScp {
     }
 
     private void sendAll(Association requestor, Association target, Association.Message msg, int responseField,
-            List<InstanceLocation> instances, Progress progress, String moveOriginator) throws IOException {
+            List<InstanceLocation> instances, Progress progress, String moveOriginator, PatientIdRewrite reconciled)
+            throws IOException {
         Integer originatorId = moveOriginator == null ? null : msg.command().getInt(Command.MessageID);
         for (InstanceLocation instance : instances) {
             if (progress.cancelled.get() || (target != requestor && requestor.hasPendingInput() && cancelRequested(requestor))) {
@@ -189,7 +200,7 @@ final class RetrieveScp {
             }
             int status;
             try {
-                status = sender.send(target, instance, moveOriginator, originatorId, progress.cancelled);
+                status = sender.send(target, instance, moveOriginator, originatorId, progress.cancelled, reconciled);
             } catch (InstanceSender.NoSuitableContextException e) {
                 log.info("cannot send {}: {}", instance.sopInstanceUid(), e.getMessage());
                 status = Status.UNABLE_TO_PROCESS;

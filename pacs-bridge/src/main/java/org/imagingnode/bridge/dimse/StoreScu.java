@@ -64,7 +64,7 @@ public final class StoreScu {
             for (InstanceLocation instance : instances) {
                 int status;
                 try {
-                    status = sender.send(a, instance, null, null, new AtomicBoolean());
+                    status = sender.send(a, instance, null, null, new AtomicBoolean(), null);
                 } catch (InstanceSender.NoSuitableContextException e) {
                     log.info("cannot send {} to {}: {}", instance.sopInstanceUid(), target.aeTitle(), e.getMessage());
                     status = Status.UNABLE_TO_PROCESS;

@@ -120,6 +120,24 @@ public class PatientSpace {
         return l.stream().findFirst();
     }
 
+    /** A patient of this node, as named by its PatientID and IssuerOfPatientID ('' when absent). */
+    public record LocalPatient(String patientId, String issuer) {
+    }
+
+    /**
+     * The local patient to file a person's studies from other nodes under (import reconciliation): among the
+     * local patients linked to that person, one other than the national identity itself if any, then the
+     * earliest linked, then the smallest PatientID and issuer; empty when none is linked.
+     */
+    public Optional<LocalPatient> reconciliationTarget(NationalId who) {
+        List<LocalPatient> l = jdbc.query("SELECT k.local_patient_id, k.local_issuer FROM patient_link k"
+                + " JOIN national_identity n ON n.pk = k.identity_fk WHERE n.national_id = ? AND n.issuer = ?"
+                + " ORDER BY (k.local_patient_id = n.national_id AND k.local_issuer = n.issuer), k.linked_at,"
+                + " k.local_patient_id, k.local_issuer LIMIT 1",
+                (rs, i) -> new LocalPatient(rs.getString(1), rs.getString(2)), who.id(), who.issuer());
+        return l.stream().findFirst();
+    }
+
     /**
      * Links a local patient to a person. A local patient already linked to someone else is not moved:
      * the claim is recorded as a conflict for reconciliation.

@@ -22,10 +22,14 @@ import org.springframework.util.unit.DataSize;
  * @param authorizationMemory how long the source's yes for one caller and study is remembered before it is
  *                            asked again (default 5 s): a study the patient hides disappears within that time
  * @param cache               the cache of retrieved instances
+ * @param reconcileIdentity   give a remote study sent over DIMSE (C-MOVE, C-GET) the patient identity of this
+ *                            node: its local patient linked to the study's national identity, else the national
+ *                            identity itself; the source's ids go to OtherPatientIDsSequence (default true)
  */
 @ConfigurationProperties("node.sharing.consumer")
 public record ConsumerProperties(Boolean enabled, Duration connectTimeout, Duration responseTimeout, Integer retries,
-        Duration retryDelay, Integer failuresToOpen, Duration downFor, Duration authorizationMemory, Cache cache) {
+        Duration retryDelay, Integer failuresToOpen, Duration downFor, Duration authorizationMemory, Cache cache,
+        Boolean reconcileIdentity) {
     public ConsumerProperties {
         enabled = enabled == null || enabled;
         connectTimeout = positive(connectTimeout, Duration.ofSeconds(5), "connect-timeout");
@@ -42,6 +46,7 @@ public record ConsumerProperties(Boolean enabled, Duration connectTimeout, Durat
         downFor = positive(downFor, Duration.ofSeconds(30), "down-for");
         authorizationMemory = authorizationMemory == null ? Duration.ofSeconds(5) : authorizationMemory;
         cache = cache == null ? new Cache(null, null) : cache;
+        reconcileIdentity = reconcileIdentity == null || reconcileIdentity;
     }
 
     /**
@@ -59,7 +64,7 @@ public record ConsumerProperties(Boolean enabled, Duration connectTimeout, Durat
     }
 
     static ConsumerProperties defaults() {
-        return new ConsumerProperties(null, null, null, null, null, null, null, null, null);
+        return new ConsumerProperties(null, null, null, null, null, null, null, null, null, null);
     }
 
     private static Duration positive(Duration d, Duration dflt, String name) {

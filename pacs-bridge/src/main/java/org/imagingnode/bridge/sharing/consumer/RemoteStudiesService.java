@@ -40,6 +40,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 
+import org.imagingnode.bridge.dicom.PatientIdRewrite;
 import org.imagingnode.bridge.dicom.Uids;
 import org.imagingnode.bridge.dicomweb.DicomWebException;
 import org.imagingnode.bridge.dicomweb.RemoteStudies;
@@ -205,7 +206,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             refs = study.instances(seriesUid, sopInstanceUid);
         } catch (DicomWebException e) {
             if (e.status() == 404) {
-                return new Fetched(null, null, List.of(), List.of()); // nothing to retrieve, as for a local miss
+                return new Fetched(null, null, List.of(), List.of(), null); // nothing to retrieve, as for a local miss
             }
             throw new Refused(e.status() == 403, e.getMessage());
         }
@@ -220,7 +221,27 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 failed.add(ref.sopInstanceUid());
             }
         }
-        return new Fetched(study.sourceNode(), study.patient(), fetched, failed);
+        PatientIdRewrite reconciled = props.reconcileIdentity()
+                ? registry.find(studyUid).map(this::reconciliation).orElse(null)
+                : null;
+        return new Fetched(study.sourceNode(), study.patient(), fetched, failed, reconciled);
+    }
+
+    /**
+     * The identity a remote study takes when sent to a DIMSE peer (the PACS of this node), so that it files the
+     * study with the person's local ones: the local patient linked to the study's national identity, else the
+     * national identity itself. Null (sent as held) when that identity cannot be written as a PatientID.
+     */
+    private PatientIdRewrite reconciliation(RemoteStudyRegistry.RemoteStudy study) {
+        NationalId who = new NationalId(study.nationalId(), study.nationalIssuer());
+        PatientSpace.LocalPatient target = space.reconciliationTarget(who)
+                .orElse(new PatientSpace.LocalPatient(who.id(), who.issuer()));
+        try {
+            return new PatientIdRewrite(target.patientId(), target.issuer());
+        } catch (IllegalArgumentException e) {
+            log.warn("remote study {} sent with its source's patient identity: {}", study.studyUid(), e.getMessage());
+            return null;
+        }
     }
 
     /**

@@ -92,7 +92,7 @@ class RemoteStudiesServiceTest {
         source.start();
         blobs = new FileSystemBlobStore(dir.resolve("blobs"));
         ConsumerProperties props = new ConsumerProperties(true, Duration.ofSeconds(2), Duration.ofSeconds(5), 1,
-                Duration.ofMillis(10), 50, Duration.ofSeconds(30), Duration.ofSeconds(30), null);
+                Duration.ofMillis(10), 50, Duration.ofSeconds(30), Duration.ofSeconds(30), null, null);
         registry = new RemoteStudyRegistry(TestPostgres.get().dataSource());
         registry.remember(new IndexEntry(new IndexEntry.Patient("285017512345678", SpaceProperties.INS_NIR),
                 spec.studyUid, "NODE-A", TestObjects.uid(), sourceBase(), "NODEA", null, List.of("CT"), null, 1,

@@ -66,7 +66,7 @@ class SourceClientTest {
 
     private static SourceClient client(int retries, int failuresToOpen, Duration responseTimeout) {
         ConsumerProperties props = new ConsumerProperties(true, Duration.ofSeconds(2), responseTimeout, retries,
-                Duration.ofMillis(20), failuresToOpen, Duration.ofSeconds(30), null, null);
+                Duration.ofMillis(20), failuresToOpen, Duration.ofSeconds(30), null, null, null);
         return new SourceClient(props, target -> "Bearer node-token-for-" + target);
     }
 
