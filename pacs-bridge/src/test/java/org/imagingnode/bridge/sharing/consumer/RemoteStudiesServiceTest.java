@@ -36,6 +36,8 @@ import org.imagingnode.bridge.ingest.Checksums;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.bridge.sharing.index.IndexEntry;
 import org.imagingnode.bridge.sharing.nodeauth.NodeAuthProperties;
+import org.imagingnode.bridge.space.NationalId;
+import org.imagingnode.bridge.space.PatientSpace;
 import org.imagingnode.bridge.space.PatientSpacePolicy;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.storage.FileSystemBlobStore;
@@ -68,6 +70,8 @@ class RemoteStudiesServiceTest {
     private final ViewerTokenService viewerTokens = new ViewerTokenService(ViewerTokenService.randomSecret(),
             "node-b", Duration.ofMinutes(5), Clock.systemUTC());
     private final PostgresAuditLog audit = new PostgresAuditLog(TestPostgres.get().dataSource());
+    private final PatientSpace space = new PatientSpace(TestPostgres.get().dataSource());
+    private final RetrievalGrants grants = new RetrievalGrants(Clock.systemUTC());
     private TestObjects.Spec spec;
     private byte[] instance;
     private final Map<String, AtomicInteger> asked = new ConcurrentHashMap<>();
@@ -91,21 +95,25 @@ class RemoteStudiesServiceTest {
         });
         source.start();
         blobs = new FileSystemBlobStore(dir.resolve("blobs"));
-        ConsumerProperties props = new ConsumerProperties(true, Duration.ofSeconds(2), Duration.ofSeconds(5), 1,
-                Duration.ofMillis(10), 50, Duration.ofSeconds(30), Duration.ofSeconds(30), null, null);
         registry = new RemoteStudyRegistry(TestPostgres.get().dataSource());
         registry.remember(new IndexEntry(new IndexEntry.Patient("285017512345678", SpaceProperties.INS_NIR),
                 spec.studyUid, "NODE-A", TestObjects.uid(), sourceBase(), "NODEA", null, List.of("CT"), null, 1,
                 Instant.now()));
+        cache = new InstanceCache(blobs, new ConsumerProperties.Cache(DataSize.ofMegabytes(50), Duration.ofDays(1)),
+                Clock.systemUTC());
+        service = service(true);
+    }
+
+    /** The consumer, with its source at this test's HTTP server; reconciling identities or not. */
+    private RemoteStudiesService service(boolean reconcileIdentity) throws IOException {
+        ConsumerProperties props = new ConsumerProperties(true, Duration.ofSeconds(2), Duration.ofSeconds(5), 1,
+                Duration.ofMillis(10), 50, Duration.ofSeconds(30), Duration.ofSeconds(30), null, reconcileIdentity);
         // NODE-A at the test's source; NODE-C trusted for its node tokens but with no DICOMweb base configured
         NodeAuthProperties nodes = new NodeAuthProperties("NODE-B", null, null, Map.of(
                 "NODE-A", new NodeAuthProperties.TrustedNode(null, "https://a.example/node/jwks.json", sourceBase() + "/"),
                 "NODE-C", new NodeAuthProperties.TrustedNode(null, "https://c.example/node/jwks.json", null)));
-        cache = new InstanceCache(blobs, new ConsumerProperties.Cache(DataSize.ofMegabytes(50), Duration.ofDays(1)),
-                Clock.systemUTC());
-        service = new RemoteStudiesService(new SourceClient(props, node -> "Bearer node-token"), registry,
-                new TrustedSources(nodes, audit), cache,
-                new RetrievalGrants(Clock.systemUTC()), new SpoolArea(dir.resolve("spool")), null,
+        return new RemoteStudiesService(new SourceClient(props, node -> "Bearer node-token"), registry,
+                new TrustedSources(nodes, audit), cache, grants, new SpoolArea(dir.resolve("spool")), space,
                 SpaceProperties.defaults(), props, viewerTokens, "NODE-B", () -> new RemoteStudiesService.IndexLocation(
                         "http://127.0.0.1:" + source.getAddress().getPort(), "NODE-B"));
     }
@@ -254,6 +262,29 @@ class RemoteStudiesServiceTest {
         assertThat(fetched.instances()).extracting(InstanceLocation::sopInstanceUid).containsExactly(spec.sopInstanceUid);
         assertThat(fetched.failedSopUids()).isEmpty();
         assertThat(service.fetch(TestObjects.uid(), null, null)).isNull(); // not a remote study: not ours to answer
+    }
+
+    @Test
+    void aDimsePeerGetsTheStudyUnderThisNodesPatientOfThatPersonElseUnderTheNationalIdentity() throws Exception {
+        String ins = Long.toString(200_000_000_000_000L + System.nanoTime() % 99_999_999_999_999L);
+        NationalId who = new NationalId(ins, SpaceProperties.INS_NIR);
+        registry.remember(new IndexEntry(new IndexEntry.Patient(ins, SpaceProperties.INS_NIR), spec.studyUid,
+                "NODE-A", TestObjects.uid(), sourceBase(), "NODEA", null, List.of("CT"), null, 1, Instant.now()));
+        study().instances(null, null); // a professional found it here
+
+        var national = service.fetch(spec.studyUid, null, null).reconciled();
+        assertThat(national.patientId()).isEqualTo(ins);
+        assertThat(national.issuer()).isEqualTo(SpaceProperties.INS_NIR);
+
+        // the national identity itself as a local patient comes after any other; then the earliest linked
+        space.link(ins, SpaceProperties.INS_NIR, who, "api", "test", null);
+        space.link("B-7-" + ins, "SITE-B", who, "api", "test", null);
+        space.link("B-8-" + ins, "SITE-B", who, "api", "test", null);
+        var local = service.fetch(spec.studyUid, null, null).reconciled();
+        assertThat(local.patientId()).isEqualTo("B-7-" + ins);
+        assertThat(local.issuer()).isEqualTo("SITE-B");
+
+        assertThat(service(false).fetch(spec.studyUid, null, null).reconciled()).as("setting off").isNull();
     }
 
     @Test

@@ -40,6 +40,8 @@ import com.pixelmed.dicom.AttributeList;
 import com.pixelmed.dicom.TagFromName;
 
 import org.imagingnode.bridge.NodeApplication;
+import org.imagingnode.bridge.dicom.DicomDataset;
+import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dimse.DimseServer;
 import org.imagingnode.bridge.sharing.index.IndexEntry;
@@ -62,7 +64,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * key, trusting the same professional token issuer (as every DRIM-M node trusts the national identity provider):
  * node A receives a study from a modality (DCMTK storescu) and publishes it to the patient-space index, which node
  * B plays. A professional at B's site, with a real signed token, finds the study by querying B, views it in full
- * through B, has it moved by movescu into a storescp playing B's PACS and fetched by getscu. The patient hides
+ * through B, has it moved by movescu into a storescp playing B's PACS (filed there under B's own patient of that
+ * person: import reconciliation) and fetched by getscu. The patient hides
  * the study on A: it
  * disappears from B. A stops: B says so clearly.
  */
@@ -285,7 +288,7 @@ class SharingNetworkTest {
     /** The same, its two images in one series or in two. */
     private static TestObjects.Spec[] storeAtA(String name, String ins, boolean twoSeries) throws Exception {
         TestObjects.Spec first = new TestObjects.Spec();
-        first.patientId = "A-" + ins.substring(0, 6);
+        first.patientId = "A-" + ins.substring(ins.length() - 9); // the leading digits of two new ids are alike
         first.issuer = "SITE-A";
         first.rows = 64;
         first.columns = 64;
@@ -702,8 +705,112 @@ class SharingNetworkTest {
         assertThat(images(parts(whole))).containsExactly(otherImage);
     }
 
+    /** Has node B move a study into a storescp playing its PACS (movescu); the files the PACS received. */
+    private static List<Path> moveIntoPacs(String study, String dirName) throws Exception {
+        Path pacs = Files.createDirectories(work.resolve(dirName));
+        Process storescp = Dcmtk.start(work.resolve(dirName + "-storescp.log"), "storescp", "-aet", "PACS", "-od",
+                pacs.toString(), Integer.toString(pacsPort));
+        try {
+            waitUntil("storescp to listen", () -> {
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", pacsPort)) {
+                    return true;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            Dcmtk.Result moved = Dcmtk.run(120, "movescu", "-v", "-S", "-aet", "MOVESCU", "-aec", "NODEB", "-aem",
+                    "PACS", "127.0.0.1", Integer.toString(b.dimsePort()), "-k", "QueryRetrieveLevel=STUDY",
+                    "-k", "StudyInstanceUID=" + study);
+            assertThat(moved.ok()).as(moved.output()).isTrue();
+            try (var files = Files.list(pacs)) {
+                return files.toList();
+            }
+        } finally {
+            storescp.destroy();
+            storescp.waitFor();
+        }
+    }
+
+    /**
+     * The received object's patient identity, then its other ones (PatientID^IssuerOfPatientID each); the last
+     * other one, when it is the source's, typed TEXT.
+     */
+    private static List<String> identities(Path received) throws Exception {
+        DicomDataset ds = TestObjects.read(received);
+        List<String> out = new ArrayList<>();
+        out.add(ds.getString(Tag.PatientID) + "^" + ds.getString(Tag.IssuerOfPatientID));
+        for (DicomDataset other : ds.items(Tag.OtherPatientIDsSequence)) {
+            out.add(other.getString(Tag.PatientID) + "^" + other.getString(Tag.IssuerOfPatientID));
+        }
+        List<DicomDataset> others = ds.items(Tag.OtherPatientIDsSequence);
+        if (others.size() > 1) {
+            assertThat(others.get(others.size() - 1).getString(Tag.TypeOfPatientID)).isEqualTo("TEXT");
+        }
+        return out;
+    }
+
     @Test
     @Order(7)
+    void aStudyOfNodeAMovedIntoBsPacsIsFiledUnderBsOwnPatientOfThatPersonElseUnderTheNationalIdentity()
+            throws Exception {
+        // B knows the person as its local patient B-7 (one study of its own naming the national identity)
+        String ins = newIns();
+        TestObjects.Spec own = new TestObjects.Spec();
+        own.patientId = "B-7-" + ins.substring(ins.length() - 9);
+        own.issuer = "SITE-B";
+        own.rows = 32;
+        own.columns = 32;
+        own.otherPatientIds.add(new String[] {ins, INS, null});
+        Path ownFile = TestObjects.write(own, Files.createDirectories(work.resolve("own-at-b")).resolve("1.dcm"));
+        Dcmtk.Result stored = Dcmtk.run(60, "storescu", "-aet", "STORESCU", "-aec", "NODEB", "127.0.0.1",
+                Integer.toString(b.dimsePort()), ownFile.toString());
+        assertThat(stored.ok()).as(stored.output()).isTrue();
+        waitUntil("B to link its patient to the person", () -> b.jdbc().queryForObject(
+                "SELECT count(*) FROM patient_link WHERE local_patient_id = ?", Integer.class, own.patientId) == 1);
+        // A holds a study of its patient A-..., the same person; and one of a person B does not know
+        TestObjects.Spec[] held = storeAtA("reconciled", ins);
+        TestObjects.Spec[] unknown = storeAtA("unknown-at-b");
+        String pro = token(Map.of("professional_id", "RPPS-10007", "profession", "radiologist",
+                "organisation", "FINESS-B"));
+        for (TestObjects.Spec s : new TestObjects.Spec[] {held[0], unknown[0]}) {
+            String byIns = "/dicomweb/studies?PatientID=" + insOf(s) + "&IssuerOfPatientID=" + INS;
+            waitUntil("the study to be found at node B", () -> studyUids(get(b, byIns, pro, null)).contains(s.studyUid));
+        }
+
+        List<String> images = new ArrayList<>();
+        for (Path p : moveIntoPacs(held[0].studyUid, "pacs-reconciled")) {
+            assertThat(identities(p)).as("filed under B's patient, A's and the national ids kept").containsExactly(
+                    own.patientId + "^SITE-B", ins + "^" + INS, held[0].patientId + "^SITE-A");
+            String image = pixelData(p);
+            if (image != null) {
+                images.add(image);
+            }
+        }
+        assertThat(images).containsExactlyInAnyOrder(pixelData(work.resolve("reconciled/1.dcm")),
+                pixelData(work.resolve("reconciled/2.dcm")));
+
+        images.clear();
+        for (Path p : moveIntoPacs(unknown[0].studyUid, "pacs-national")) {
+            assertThat(identities(p)).as("filed under the national identity").containsExactly(
+                    insOf(unknown[0]) + "^" + INS, insOf(unknown[0]) + "^" + INS, unknown[0].patientId + "^SITE-A");
+            String image = pixelData(p);
+            if (image != null) {
+                images.add(image);
+            }
+        }
+        assertThat(images).containsExactlyInAnyOrder(pixelData(work.resolve("unknown-at-b/1.dcm")),
+                pixelData(work.resolve("unknown-at-b/2.dcm")));
+
+        // viewers through B (WADO-RS) still get the study as its source holds it
+        HttpResponse<byte[]> wado = get(b, "/dicomweb/studies/" + held[0].studyUid + "/series/" + held[0].seriesUid
+                + "/instances/" + held[0].sopInstanceUid, pro, "multipart/related; type=\"application/dicom\"");
+        assertThat(wado.statusCode()).as(text(wado)).isEqualTo(200);
+        Path viewed = Files.write(work.resolve("reconciled/viewed.dcm"), parts(wado).get(0));
+        assertThat(identities(viewed)).containsExactly(held[0].patientId + "^SITE-A", ins + "^" + INS);
+    }
+
+    @Test
+    @Order(8)
     void aProfessionalAtNodeBFindsViewsAndImportsAStudyHeldByNodeA() throws Exception {
         // a modality sends a two-image study of a patient known by their national identity to node A
         TestObjects.Spec[] sent = storeAtA("sent");
@@ -776,35 +883,14 @@ class SharingNetworkTest {
                 .isGreaterThan(0);
 
         // moved by movescu into B's PACS
-        Path pacs = Files.createDirectories(work.resolve("pacs"));
-        Process storescp = Dcmtk.start(work.resolve("storescp.log"), "storescp", "-aet", "PACS", "-od",
-                pacs.toString(), Integer.toString(pacsPort));
-        try {
-            waitUntil("storescp to listen", () -> {
-                try (java.net.Socket s = new java.net.Socket("127.0.0.1", pacsPort)) {
-                    return true;
-                } catch (IOException e) {
-                    return false;
-                }
-            });
-            Dcmtk.Result moved = Dcmtk.run(120, "movescu", "-v", "-S", "-aet", "MOVESCU", "-aec", "NODEB", "-aem",
-                    "PACS", "127.0.0.1", Integer.toString(b.dimsePort()), "-k", "QueryRetrieveLevel=STUDY",
-                    "-k", "StudyInstanceUID=" + study);
-            assertThat(moved.ok()).as(moved.output()).isTrue();
-            List<String> received = new ArrayList<>();
-            try (var files = Files.list(pacs)) {
-                for (Path p : files.toList()) {
-                    String image = pixelData(p);
-                    if (image != null) {
-                        received.add(image);
-                    }
-                }
+        List<String> received = new ArrayList<>();
+        for (Path p : moveIntoPacs(study, "pacs")) {
+            String image = pixelData(p);
+            if (image != null) {
+                received.add(image);
             }
-            assertThat(received).containsExactlyInAnyOrder(pixelData(f1), pixelData(f2));
-        } finally {
-            storescp.destroy();
-            storescp.waitFor();
         }
+        assertThat(received).containsExactlyInAnyOrder(pixelData(f1), pixelData(f2));
 
         // and fetched by getscu from B (C-GET on the requestor's own association)
         Path got = Files.createDirectories(work.resolve("getscu"));
