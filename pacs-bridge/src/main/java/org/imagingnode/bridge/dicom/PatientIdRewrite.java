@@ -78,19 +78,20 @@ public final class PatientIdRewrite {
         private final byte[] head;
         private final List<Chunk> chunks;
         private final long cut;
-        private final boolean deflated;
+        private final Inflater inflater;
 
-        private Prepared(InputStream rest, byte[] head, List<Chunk> chunks, long cut, boolean deflated) {
+        /** @param inflater that of a deflated data set, null otherwise */
+        private Prepared(InputStream rest, byte[] head, List<Chunk> chunks, long cut, Inflater inflater) {
             this.rest = rest;
             this.head = head;
             this.chunks = chunks;
             this.cut = cut;
-            this.deflated = deflated;
+            this.inflater = inflater;
         }
 
         /** Writes the rewritten data set (the rest of the stream copied raw). Does not close {@code out}. */
         public void writeTo(OutputStream out) throws IOException {
-            if (!deflated) {
+            if (inflater == null) {
                 write(out);
                 return;
             }
@@ -111,6 +112,7 @@ public final class PatientIdRewrite {
                 d.finish();
             } finally {
                 deflater.end();
+                inflater.end();
             }
         }
 
@@ -149,8 +151,9 @@ public final class PatientIdRewrite {
             throws IOException, MalformedDicomException, NotRewritableException {
         boolean deflated = TransferSyntax.isDeflated(transferSyntaxUid);
         String ts = deflated ? TransferSyntax.EXPLICIT_VR_LE : transferSyntaxUid;
+        Inflater inflater = deflated ? new Inflater(true) : null;
         InputStream source = new BufferedInputStream(
-                deflated ? new InflaterInputStream(dataset, new Inflater(true), 65536) : dataset, 65536);
+                deflated ? new InflaterInputStream(dataset, inflater, 65536) : dataset, 65536);
         CapturingStream capture = new CapturingStream(source);
         List<DatasetLayout.Element> elements = new ArrayList<>();
         long[] cut = {-1};
@@ -175,7 +178,14 @@ public final class PatientIdRewrite {
         }
         byte[] head = capture.captured();
         long end = cut[0] < 0 ? head.length : cut[0];
-        return new Prepared(source, head, chunks(head, elements, end, ts), end, deflated);
+        try {
+            return new Prepared(source, head, chunks(head, elements, end, ts), end, inflater);
+        } catch (NotRewritableException e) {
+            if (inflater != null) {
+                inflater.end();
+            }
+            throw e;
+        }
     }
 
     private List<Chunk> chunks(byte[] head, List<DatasetLayout.Element> elements, long end, String ts)

@@ -181,6 +181,17 @@ class PatientIdRewriteTest {
     }
 
     @Test
+    void refusesAnOtherPatientIdsSequenceThatIsNotEncodedAsASequence() {
+        // (0010,0020) LO "A-1 ", then (0010,1002) as UN of length 0
+        ByteBuffer ds = ByteBuffer.allocate(12 + 12).order(ByteOrder.LITTLE_ENDIAN);
+        ds.putShort((short) 0x0010).putShort((short) 0x0020).put("LO".getBytes()).putShort((short) 4).put("A-1 ".getBytes());
+        ds.putShort((short) 0x0010).putShort((short) 0x1002).put("UN".getBytes()).putShort((short) 0).putInt(0);
+        assertThatThrownBy(() -> new PatientIdRewrite("B-7", "1.2.3.4.NODE-B")
+                .prepare(new ByteArrayInputStream(ds.array()), TransferSyntax.EXPLICIT_VR_LE))
+                .isInstanceOf(PatientIdRewrite.NotRewritableException.class);
+    }
+
+    @Test
     void refusesIdsThatCannotBeWrittenAsTheyAre() {
         assertThatThrownBy(() -> new PatientIdRewrite("B\\7", "x")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new PatientIdRewrite("Bé-7", "x")).isInstanceOf(IllegalArgumentException.class);
