@@ -128,7 +128,9 @@ public class PacsImportController {
             case "cancelling" -> HttpStatus.ACCEPTED;
             default -> HttpStatus.CONFLICT;
         };
-        access.guard().audit(rq, Action.RETRIEVE, null, job.studyInstanceUid(),
+        // the patient's id, so that the request shows in their access history like the job's outcome
+        String patientId = StoredStudy.read(index, job.studyInstanceUid()).map(StoredStudy::patientId).orElse(null);
+        access.guard().audit(rq, Action.RETRIEVE, patientId, job.studyInstanceUid(),
                 status == HttpStatus.CONFLICT ? "failure" : "success",
                 "import into a PACS: cancel requested (job " + job.id() + ", " + job.state() + ")");
         return ResponseEntity.status(status).cacheControl(CacheControl.noStore()).body(json(job));

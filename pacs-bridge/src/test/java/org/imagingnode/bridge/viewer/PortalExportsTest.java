@@ -182,8 +182,8 @@ class PortalExportsTest extends TokensNode {
 
         // the request and the outcome are in the audit trail
         assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND actor = '10011'"
-                + " AND detail LIKE 'import into a PACS: cancel requested (job %, cancelling)'", Integer.class,
-                first.studyUid)).isEqualTo(1);
+                + " AND patient_id = ? AND detail LIKE 'import into a PACS: cancel requested (job %, cancelling)'",
+                Integer.class, first.studyUid, first.patientId)).isEqualTo(1);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND outcome = 'cancelled'"
                 + " AND patient_id = ? AND detail LIKE 'import to " + SITE_PACS + " %cancelled: % sent, 0 with warnings,"
                 + " 0 failed, % not sent'", Integer.class, first.studyUid, first.patientId)).isEqualTo(1);
