@@ -64,8 +64,9 @@ wait_http() { for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$
 # wrk's latency distribution (ms) and requests/s
 wrk_stats() { # url [connections, 4] [accept, DICOM JSON]: 5 s of warm-up (JIT, caches, the database's plans), then 10 s measured
   local c=${2:-4} accept=${3:-application/dicom+json}
-  wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d5s -H "Accept: $accept" "$1" >/dev/null
-  local out; out=$(wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d10s --latency -H "Accept: $accept" "$1")
+  local t=$(( c < 2 ? 1 : 2 )) # wrk threads: at most one per connection
+  wrk -t"$t" -c"$c" -d5s -H "Accept: $accept" "$1" >/dev/null
+  local out; out=$(wrk -t"$t" -c"$c" -d10s --latency -H "Accept: $accept" "$1")
   grep -q 'Non-2xx' <<<"$out" && { echo "wrk: answers other than 2xx from $1" >&2; return 1; }
   local p50 p99 rps
   p50=$(awk '/^ +50%/{print $2}' <<<"$out"); p99=$(awk '/^ +99%/{print $2}' <<<"$out"); rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")

@@ -129,7 +129,7 @@ public class PacsImportController {
             default -> HttpStatus.CONFLICT;
         };
         // the patient's id, so that the request shows in their access history like the job's outcome
-        String patientId = StoredStudy.read(index, job.studyInstanceUid()).map(StoredStudy::patientId).orElse(null);
+        String patientId = StoredStudy.patientIdOf(index, job.studyInstanceUid());
         access.guard().audit(rq, Action.RETRIEVE, patientId, job.studyInstanceUid(),
                 status == HttpStatus.CONFLICT ? "failure" : "success",
                 "import into a PACS: cancel requested (job " + job.id() + ", " + job.state() + ")");
