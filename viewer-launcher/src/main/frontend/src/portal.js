@@ -116,9 +116,11 @@ function importControl(uid, button) {
     try {
       const job = await importStudy(root, uid, select.value, accessToken, (j) => {
         jobId = j.id;
-        cancel.hidden = !['queued', 'sending'].includes(j.state);
+        cancel.hidden = !['queued', 'fetching', 'sending'].includes(j.state);
         progress.dataset.state = j.state;
-        progress.textContent = `${t(`import.${j.state}`)} ${j.completed + j.warning}/${j.total}`
+        // a study of another node is fetched from it first: that count, then the sending's
+        const done = j.state === 'fetching' ? j.fetched : j.completed + j.warning;
+        progress.textContent = `${t(`import.${j.state}`)} ${done}/${j.total}`
           + (j.failed ? ` (${j.failed} ${t('import.failedCount')})` : '');
       });
       // the node's reason for a failure (a cancelled job's state and counts already say it all)

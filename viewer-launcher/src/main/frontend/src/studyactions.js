@@ -46,7 +46,7 @@ export async function importDestinations(root, token) {
   }
 }
 
-const UNDER_WAY = ['queued', 'sending', 'cancelling'];
+const UNDER_WAY = ['queued', 'fetching', 'sending', 'cancelling'];
 
 /** Sends the study to the AE and reports each state of the job to onProgress until it is done. */
 export async function importStudy(root, studyUid, destination, token, onProgress) {

@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import org.imagingnode.bridge.dicom.PatientIdRewrite;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.security.Caller;
 
@@ -56,6 +57,14 @@ public interface RemoteStudies {
 
         /** The instance's bytes, verified and cached on this node. */
         InstanceLocation fetch(Ref instance) throws IOException;
+
+        /**
+         * The patient identity this node gives the study's instances when it sends them to a DICOM peer of its own
+         * (its PACS: C-MOVE, C-GET, the portal's import), so that they are filed with the person's local studies;
+         * null to send them as the source holds them ({@code node.sharing.consumer.reconcile-identity} off, or an
+         * identity that cannot be written as a PatientID).
+         */
+        PatientIdRewrite reconciledIdentity();
 
         /**
          * Streams the source's answer to {@code relativePath} (e.g. {@code /studies/{s}/series?limit=5}), its

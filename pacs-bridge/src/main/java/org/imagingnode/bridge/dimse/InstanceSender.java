@@ -14,6 +14,7 @@ import org.imagingnode.bridge.dicom.TransferSyntax;
 import org.imagingnode.bridge.dimse.association.Association;
 import org.imagingnode.bridge.dimse.association.Command;
 import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.storage.BlobNotFoundException;
 import org.imagingnode.storage.BlobStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,15 +35,18 @@ final class InstanceSender {
         this.blobs = blobs;
     }
 
-    /** Thrown when an instance cannot be sent in any syntax the peer accepted. */
-    static final class NoSuitableContextException extends Exception {
-        NoSuitableContextException(String message) {
+    /**
+     * Thrown when an instance cannot be sent (no syntax the peer accepted, or no longer in the store) before
+     * anything of it went on the association: a failed sub-operation, the association still usable.
+     */
+    static final class NotSentException extends Exception {
+        NotSentException(String message) {
             super(message);
         }
     }
 
     /** The accepted context to send an instance on, preferring its stored syntax. */
-    static int contextFor(Association a, InstanceLocation instance) throws NoSuitableContextException {
+    static int contextFor(Association a, InstanceLocation instance) throws NotSentException {
         int fallback = -1;
         for (var pc : a.accepted().presentationContexts()) {
             if (!pc.accepted() || !instance.sopClassUid().equals(a.abstractSyntax(pc.id()))) {
@@ -56,7 +60,7 @@ final class InstanceSender {
             }
         }
         if (fallback < 0) {
-            throw new NoSuitableContextException("no accepted presentation context for " + instance.sopClassUid()
+            throw new NotSentException("no accepted presentation context for " + instance.sopClassUid()
                     + " in " + instance.transferSyntaxUid());
         }
         return fallback;
@@ -73,7 +77,7 @@ final class InstanceSender {
      * @param rewrite the patient identity to give the instance; null to send it as stored
      */
     int send(Association a, InstanceLocation instance, String moveOriginatorAe, Integer moveOriginatorMessageId,
-            AtomicBoolean cancelled, PatientIdRewrite rewrite) throws IOException, NoSuitableContextException {
+            AtomicBoolean cancelled, PatientIdRewrite rewrite) throws IOException, NotSentException {
         int context = contextFor(a, instance);
         String targetTs = a.transferSyntax(context);
         Command rq = Command.of(Command.C_STORE_RQ, true);
@@ -86,7 +90,14 @@ final class InstanceSender {
         rq.put(Command.MoveOriginatorMessageID, moveOriginatorMessageId);
         long length = instance.blobSize() - instance.datasetOffset();
         String storedTs = instance.transferSyntaxUid();
-        try (InputStream data = blobs.get(instance.blobKey(), instance.datasetOffset(), length)) {
+        InputStream stored;
+        try {
+            stored = blobs.get(instance.blobKey(), instance.datasetOffset(), length);
+        } catch (BlobNotFoundException e) {
+            // removed since it was located (rejected, or a remote instance evicted from the cache)
+            throw new NotSentException("instance " + instance.sopInstanceUid() + " is no longer stored");
+        }
+        try (InputStream data = stored) {
             PatientIdRewrite.Prepared rewritten = rewrite == null ? null : prepare(rewrite, data, instance);
             if (rewritten == null && rewrite != null) {
                 try (InputStream again = blobs.get(instance.blobKey(), instance.datasetOffset(), length)) {

@@ -201,7 +201,7 @@ final class RetrieveScp {
             int status;
             try {
                 status = sender.send(target, instance, moveOriginator, originatorId, progress.cancelled, reconciled);
-            } catch (InstanceSender.NoSuitableContextException e) {
+            } catch (InstanceSender.NotSentException e) {
                 log.info("cannot send {}: {}", instance.sopInstanceUid(), e.getMessage());
                 status = Status.UNABLE_TO_PROCESS;
             }

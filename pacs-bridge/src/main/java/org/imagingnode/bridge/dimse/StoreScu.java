@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.imagingnode.bridge.dicom.Part10;
+import org.imagingnode.bridge.dicom.PatientIdRewrite;
 import org.imagingnode.bridge.dicom.TransferSyntax;
 import org.imagingnode.bridge.dimse.association.Association;
 import org.imagingnode.bridge.dimse.association.AssociationParameters;
@@ -53,9 +54,12 @@ public final class StoreScu {
      * the destination refuses, or cannot take in any syntax it accepted, counts as failed; losing the
      * association is an {@link IOException}. When the listener says stop, the instances not yet sent are left
      * out of the counts ({@link Counts#remaining()}).
+     *
+     * @param identity the patient identity to give every instance as it is sent (a remote study reconciled with
+     *                 this node's patient), or null to send them as stored
      */
-    public Counts send(AeRegistry.RemoteAe target, List<InstanceLocation> instances, Listener listener)
-            throws IOException {
+    public Counts send(AeRegistry.RemoteAe target, List<InstanceLocation> instances, PatientIdRewrite identity,
+            Listener listener) throws IOException {
         Association a = open(target, instances, aeTitle, connectTimeoutMillis);
         int completed = 0;
         int warning = 0;
@@ -64,8 +68,8 @@ public final class StoreScu {
             for (InstanceLocation instance : instances) {
                 int status;
                 try {
-                    status = sender.send(a, instance, null, null, new AtomicBoolean(), null);
-                } catch (InstanceSender.NoSuitableContextException e) {
+                    status = sender.send(a, instance, null, null, new AtomicBoolean(), identity);
+                } catch (InstanceSender.NotSentException e) {
                     log.info("cannot send {} to {}: {}", instance.sopInstanceUid(), target.aeTitle(), e.getMessage());
                     status = Status.UNABLE_TO_PROCESS;
                 }

@@ -52,14 +52,6 @@ public record StoredStudy(String studyInstanceUid, String patientId, String issu
                 List.copyOf(instances), Map.copyOf(rows)));
     }
 
-    /** The PatientID of a stored study, read from its study-level row alone, or null. */
-    public static String patientIdOf(InstanceIndex index, String studyUid) {
-        return index.find(new IndexQuery(QueryLevel.STUDY,
-                List.of(new Condition.SingleValue(IndexAttribute.StudyInstanceUID, studyUid)),
-                Set.of(IndexAttribute.PatientID), 1, 0)).stream().findFirst()
-                .map(r -> text(r, IndexAttribute.PatientID)).orElse(null);
-    }
-
     /** An indexed attribute of an instance in its DICOM string form (DA, TM, IS...), or null. */
     String attribute(String sopInstanceUid, IndexAttribute a) {
         return text(rowsBySopInstance.get(sopInstanceUid), a);

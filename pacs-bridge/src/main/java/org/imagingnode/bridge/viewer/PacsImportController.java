@@ -2,11 +2,15 @@ package org.imagingnode.bridge.viewer;
 
 import java.net.URI;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 import jakarta.servlet.http.HttpServletRequest;
 
+import org.imagingnode.bridge.dicomweb.DicomWebException;
+import org.imagingnode.bridge.dicomweb.RemoteStudies;
 import org.imagingnode.bridge.dimse.AeRegistry;
 import org.imagingnode.bridge.export.ImportDestinations;
 import org.imagingnode.bridge.export.PacsImports;
@@ -34,9 +38,12 @@ import org.springframework.web.bind.annotation.RestController;
  * <li>{@code GET /viewer/imports/destinations}: the AEs this professional may send to
  * ({@code node.pacs-import.destinations}: bound to their organisation or to them);</li>
  * <li>{@code POST /viewer/imports} ({@code {"studyInstanceUID", "destination"}}): 202 and the job, which sends the
- * study by C-STORE in the background; a study the policy hides is 404, a destination not theirs 403;</li>
- * <li>{@code GET /viewer/imports/{id}}: the job's state ({@code queued}, {@code sending}, {@code completed},
- * {@code failed}, {@code cancelling}, {@code cancelled}) and counts, for the professional who asked only;</li>
+ * study by C-STORE in the background; a study the policy hides is 404, a destination not theirs 403. A study held
+ * by another node (found through the patient-space index) is fetched from it first, with the professional's own
+ * credentials, then sent under this node's identity of the patient, as a C-MOVE of it would be;</li>
+ * <li>{@code GET /viewer/imports/{id}}: the job's state ({@code queued}, {@code fetching}, {@code sending},
+ * {@code completed}, {@code failed}, {@code cancelling}, {@code cancelled}) and counts, for the professional who
+ * asked only;</li>
  * <li>{@code POST /viewer/imports/{id}/cancel}: stops it (their own only).</li>
  * </ul>
  * Requests, refusals and outcomes are audited (channel "viewer").
@@ -47,13 +54,16 @@ public class PacsImportController {
     private final InstanceIndex index;
     private final ImportDestinations destinations;
     private final PacsImports imports;
+    /** Studies of other nodes (sharing consumer), or null. */
+    private final RemoteStudies remote;
 
     PacsImportController(ViewerAccess access, InstanceIndex index, ImportDestinations destinations,
-            PacsImports imports) {
+            PacsImports imports, Optional<RemoteStudies> remote) {
         this.access = access;
         this.index = index;
         this.destinations = destinations;
         this.imports = imports;
+        this.remote = remote.orElse(null);
     }
 
     public record ImportRequest(String studyInstanceUID, String destination) {
@@ -76,25 +86,62 @@ public class PacsImportController {
         }
         String studyUid = body.studyInstanceUID().strip();
         ViewerScope.study(null, null, studyUid); // validates the UID
+        String ae = body.destination().strip();
         StoredStudy study = StoredStudy.read(index, studyUid).orElse(null);
         if (study == null) {
+            return startRemote(rq, caller, studyUid, ae);
+        }
+        access.guard().check(rq, Action.RETRIEVE, study.patientId(), study.issuerOfPatientId(), studyUid);
+        AeRegistry.RemoteAe destination = destination(rq, caller, ae, study.patientId(), studyUid);
+        PacsImports.Job job = imports.start(caller, ViewerAccess.CHANNEL, study, destination);
+        return started(rq, job, study.instances().size(), "");
+    }
+
+    /**
+     * The import of a study another node holds, as its source lists it to the caller (asked now, with the caller's
+     * credentials: the source applies the patient's rules); 404 as for an unknown study when it lists nothing.
+     */
+    private ResponseEntity<Map<String, Object>> startRemote(HttpServletRequest rq, Caller caller, String studyUid,
+            String ae) {
+        RemoteStudies.Study study = remote == null ? null : remote.find(studyUid, caller).orElse(null);
+        List<RemoteStudies.Ref> instances = study == null ? List.of() : listed(study);
+        if (instances.isEmpty()) {
             access.guard().audit(caller, ViewerAccess.CHANNEL, Action.RETRIEVE, null, studyUid, "not found",
                     "import into a PACS");
             return ResponseEntity.notFound().build();
         }
-        access.guard().check(rq, Action.RETRIEVE, study.patientId(), study.issuerOfPatientId(), studyUid);
-        String ae = body.destination().strip();
-        AeRegistry.RemoteAe destination = destinations.destination(ae, caller.id(),
-                access.guard().policy().organisationOf(caller)).orElse(null);
-        if (destination == null) {
-            access.guard().audit(rq, Action.RETRIEVE, study.patientId(), studyUid, "denied",
-                    "import into a PACS: destination '" + abbreviate(ae) + "' not allowed for this professional");
-            throw new AccessDeniedException("access denied", true);
+        AeRegistry.RemoteAe destination = destination(rq, caller, ae, study.patient(), studyUid);
+        PacsImports.Job job = imports.start(caller, ViewerAccess.CHANNEL, studyUid, study, instances, destination);
+        return started(rq, job, instances.size(), " (remote study, node " + study.sourceNode() + ")");
+    }
+
+    private static List<RemoteStudies.Ref> listed(RemoteStudies.Study study) {
+        try {
+            return study.instances(null, null);
+        } catch (DicomWebException e) {
+            if (e.status() == 404) {
+                return List.of();
+            }
+            throw e; // the source is unavailable: the caller is told so (ViewerErrors)
         }
-        PacsImports.Job job = imports.start(caller, ViewerAccess.CHANNEL, study, destination);
-        access.guard().audit(rq, Action.RETRIEVE, study.patientId(), studyUid, "success",
-                "import into a PACS requested: " + study.instances().size() + " instances to " + ae + " (job "
-                        + job.id() + ")");
+    }
+
+    /** The AE this professional asked for, when it is one they may send to; refused (and audited) otherwise. */
+    private AeRegistry.RemoteAe destination(HttpServletRequest rq, Caller caller, String ae, String patientId,
+            String studyUid) {
+        return destinations.destination(ae, caller.id(), access.guard().policy().organisationOf(caller))
+                .orElseThrow(() -> {
+                    access.guard().audit(rq, Action.RETRIEVE, patientId, studyUid, "denied", "import into a PACS:"
+                            + " destination '" + abbreviate(ae) + "' not allowed for this professional");
+                    return new AccessDeniedException("access denied", true);
+                });
+    }
+
+    private ResponseEntity<Map<String, Object>> started(HttpServletRequest rq, PacsImports.Job job, int instances,
+            String origin) {
+        access.guard().audit(rq, Action.RETRIEVE, job.patientId(), job.studyInstanceUid(), "success",
+                "import into a PACS requested: " + instances + " instances to " + job.destination() + " (job "
+                        + job.id() + ")" + origin);
         return ResponseEntity.accepted().location(URI.create(rq.getContextPath() + "/viewer/imports/" + job.id()))
                 .cacheControl(CacheControl.noStore()).body(json(job));
     }
@@ -128,9 +175,8 @@ public class PacsImportController {
             case "cancelling" -> HttpStatus.ACCEPTED;
             default -> HttpStatus.CONFLICT;
         };
-        // the patient's id, so that the request shows in their access history like the job's outcome
-        String patientId = StoredStudy.patientIdOf(index, job.studyInstanceUid());
-        access.guard().audit(rq, Action.RETRIEVE, patientId, job.studyInstanceUid(),
+        // the job's patient, so that the request shows in their access history like the job's outcome
+        access.guard().audit(rq, Action.RETRIEVE, job.patientId(), job.studyInstanceUid(),
                 status == HttpStatus.CONFLICT ? "failure" : "success",
                 "import into a PACS: cancel requested (job " + job.id() + ", " + job.state() + ")");
         return ResponseEntity.status(status).cacheControl(CacheControl.noStore()).body(json(job));
@@ -167,6 +213,10 @@ public class PacsImportController {
         m.put("destination", j.destination());
         m.put("state", j.state());
         m.put("total", j.total());
+        if (j.sourceNode() != null) {
+            m.put("sourceNode", j.sourceNode());
+            m.put("fetched", j.fetched());
+        }
         m.put("completed", j.completed());
         m.put("warning", j.warning());
         m.put("failed", j.failed());

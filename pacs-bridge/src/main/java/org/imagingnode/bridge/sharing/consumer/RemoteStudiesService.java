@@ -221,10 +221,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 failed.add(ref.sopInstanceUid());
             }
         }
-        PatientIdRewrite reconciled = props.reconcileIdentity()
-                ? registry.find(studyUid).map(this::reconciliation).orElse(null)
-                : null;
-        return new Fetched(study.sourceNode(), study.patient(), fetched, failed, reconciled);
+        return new Fetched(study.sourceNode(), study.patient(), fetched, failed, study.reconciledIdentity());
     }
 
     /**
@@ -270,6 +267,11 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         @Override
         public String sourceNode() {
             return study.sourceNode();
+        }
+
+        @Override
+        public PatientIdRewrite reconciledIdentity() {
+            return props.reconcileIdentity() ? reconciliation(study) : null;
         }
 
         @Override

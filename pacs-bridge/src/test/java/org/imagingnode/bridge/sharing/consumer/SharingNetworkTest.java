@@ -65,9 +65,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * node A receives a study from a modality (DCMTK storescu) and publishes it to the patient-space index, which node
  * B plays. A professional at B's site, with a real signed token, finds the study by querying B, views it in full
  * through B, has it moved by movescu into a storescp playing B's PACS (filed there under B's own patient of that
- * person: import reconciliation) and fetched by getscu. The patient hides
- * the study on A: it
- * disappears from B. A stops: B says so clearly.
+ * person: import reconciliation), imported there from the portal, and fetched by getscu. The patient hides the
+ * study on A: it disappears from B. A stops: B says so clearly.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the last test stops node A
 class SharingNetworkTest {
@@ -121,6 +120,7 @@ class SharingNetworkTest {
         b = start("NODE-B", httpB, httpA, common, List.of("--node.ae-title=NODEB",
                 "--node.dimse.calling-aes=MOVESCU=retrieve|query, GETSCU=retrieve, STORESCU=store",
                 "--node.dimse.move-destinations=PACS=127.0.0.1:" + pacsPort, "--node.space.organisation=FINESS-B",
+                "--node.pacs-import.destinations=PACS=organisation:FINESS-B",
                 "--node.sharing.retrieve-url=http://127.0.0.1:" + httpB + "/dicomweb",
                 "--node.sharing.manifest.enabled=false"));
     }
@@ -707,21 +707,24 @@ class SharingNetworkTest {
 
     /** Has node B move a study into a storescp playing its PACS (movescu); the files the PACS received. */
     private static List<Path> moveIntoPacs(String study, String dirName) throws Exception {
-        Path pacs = Files.createDirectories(work.resolve(dirName));
-        Process storescp = Dcmtk.start(work.resolve(dirName + "-storescp.log"), "storescp", "-aet", "PACS", "-od",
-                pacs.toString(), Integer.toString(pacsPort));
-        try {
-            waitUntil("storescp to listen", () -> {
-                try (java.net.Socket s = new java.net.Socket("127.0.0.1", pacsPort)) {
-                    return true;
-                } catch (IOException e) {
-                    return false;
-                }
-            });
+        return receivedByPacs(dirName, () -> {
             Dcmtk.Result moved = Dcmtk.run(120, "movescu", "-v", "-S", "-aet", "MOVESCU", "-aec", "NODEB", "-aem",
                     "PACS", "127.0.0.1", Integer.toString(b.dimsePort()), "-k", "QueryRetrieveLevel=STUDY",
                     "-k", "StudyInstanceUID=" + study);
             assertThat(moved.ok()).as(moved.output()).isTrue();
+            return null;
+        });
+    }
+
+    /** The files a storescp playing B's PACS (AE "PACS") received while {@code sending} ran. */
+    private static List<Path> receivedByPacs(String dirName, java.util.concurrent.Callable<Void> sending)
+            throws Exception {
+        Path pacs = Files.createDirectories(work.resolve(dirName));
+        Process storescp = Dcmtk.start(work.resolve(dirName + "-storescp.log"), "storescp", "-aet", "PACS", "-od",
+                pacs.toString(), Integer.toString(pacsPort));
+        try {
+            Dcmtk.awaitListening(pacsPort);
+            sending.call();
             try (var files = Files.list(pacs)) {
                 return files.toList();
             }
@@ -811,6 +814,87 @@ class SharingNetworkTest {
 
     @Test
     @Order(8)
+    void aProfessionalAtNodeBImportsAStudyHeldByNodeAIntoTheirPacsFromThePortal() throws Exception {
+        TestObjects.Spec[] held = storeAtA("portal-import");
+        String study = held[0].studyUid;
+        String ins = insOf(held[0]);
+        String pro = token(Map.of("professional_id", "RPPS-10008", "profession", "radiologist",
+                "organisation", "FINESS-B"));
+        String byIns = "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS;
+        waitUntil("the study to be found at node B", () -> studyUids(get(b, byIns, pro, null)).contains(study));
+
+        // the portal's button: B fetches the study from A with the professional's own token, then sends it
+        List<String> images = new ArrayList<>();
+        for (Path p : receivedByPacs("pacs-portal", () -> {
+            HttpResponse<byte[]> started = importInto(pro, study, "PACS");
+            assertThat(started.statusCode()).as(text(started)).isEqualTo(202);
+            JsonNode job = JSON.readTree(started.body());
+            assertThat(job.path("sourceNode").asText()).isEqualTo("NODE-A");
+            int total = job.path("total").asInt();
+            assertThat(total).isGreaterThanOrEqualTo(2); // the two images, and A's manifest once built
+            JsonNode done = awaitImport(started.headers().firstValue("Location").orElseThrow(), pro);
+            assertThat(done.path("state").asText()).as(done.toString()).isEqualTo("completed");
+            assertThat(done.path("fetched").asInt()).isEqualTo(total);
+            assertThat(done.path("completed").asInt()).isEqualTo(total);
+            assertThat(done.path("failed").asInt()).isZero();
+            return null;
+        })) {
+            // filed under the national identity, as a C-MOVE of it would be (B has no patient of that person)
+            assertThat(identities(p)).containsExactly(ins + "^" + INS, ins + "^" + INS, held[0].patientId + "^SITE-A");
+            String image = pixelData(p);
+            if (image != null) {
+                images.add(image);
+            }
+        }
+        assertThat(images).containsExactlyInAnyOrder(pixelData(work.resolve("portal-import/1.dcm")),
+                pixelData(work.resolve("portal-import/2.dcm")));
+        // A decided and audited each fetch as that professional's; B audited the request and its outcome
+        assertThat(a.jdbc().queryForObject("SELECT count(*) FROM audit_event WHERE channel = 'remote'"
+                + " AND actor = 'RPPS-10008' AND study_uid = ? AND source_address LIKE 'node NODE-B %'",
+                Integer.class, study)).isGreaterThan(0);
+        assertThat(b.jdbc().queryForList("SELECT outcome || ': ' || detail FROM audit_event WHERE actor = 'RPPS-10008'"
+                + " AND study_uid = ? AND detail LIKE 'import%' ORDER BY id", String.class, study)).satisfiesExactly(
+                        requested -> assertThat(requested).matches("success: import into a PACS requested: \\d+"
+                                + " instances to PACS \\(job [-0-9a-f]+\\) \\(remote study, node NODE-A\\)"),
+                        outcome -> assertThat(outcome).matches("success: import to PACS \\(127.0.0.1:\\d+\\)"
+                                + " \\(job [-0-9a-f]+\\): \\d+ sent, 0 with warnings, 0 failed \\(remote study,"
+                                + " node NODE-A\\), patient identity reconciled"));
+
+        // a destination that is not theirs is refused; a study the patient hid at A is not found, as at A
+        String elsewhere = token(Map.of("professional_id", "RPPS-10009", "profession", "radiologist",
+                "organisation", "FINESS-C"));
+        waitUntil("the study to be found at node B", () -> studyUids(get(b, byIns, elsewhere, null)).contains(study));
+        assertThat(importInto(elsewhere, study, "PACS").statusCode()).isEqualTo(403);
+        String patient = token(Map.of("patient_id", ins, "patient_id_issuer", INS));
+        HttpRequest hide = HttpRequest.newBuilder(URI.create(a.url("/api/patient/studies/" + study + "/hidden")))
+                .header("Authorization", patient).PUT(HttpRequest.BodyPublishers.noBody()).build();
+        assertThat(HTTP.send(hide, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(204);
+        assertThat(importInto(pro, study, "PACS").statusCode()).isEqualTo(404);
+    }
+
+    /** The portal's "import into my PACS" of a study, at node B. */
+    private static HttpResponse<byte[]> importInto(String authorization, String study, String destination)
+            throws Exception {
+        String body = JSON.writeValueAsString(Map.of("studyInstanceUID", study, "destination", destination));
+        return HTTP.send(HttpRequest.newBuilder(URI.create(b.url("/viewer/imports"))).timeout(Duration.ofSeconds(60))
+                .header("Authorization", authorization).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** The import job at {@code location} (node B) once it is over. */
+    private static JsonNode awaitImport(String location, String authorization) throws Exception {
+        JsonNode[] job = new JsonNode[1];
+        waitUntil("the import to end", () -> {
+            HttpResponse<byte[]> rs = get(b, location, authorization, null);
+            assertThat(rs.statusCode()).as(text(rs)).isEqualTo(200);
+            job[0] = JSON.readTree(rs.body());
+            return !List.of("queued", "fetching", "sending", "cancelling").contains(job[0].path("state").asText());
+        });
+        return job[0];
+    }
+
+    @Test
+    @Order(9)
     void aProfessionalAtNodeBFindsViewsAndImportsAStudyHeldByNodeA() throws Exception {
         // a modality sends a two-image study of a patient known by their national identity to node A
         TestObjects.Spec[] sent = storeAtA("sent");
@@ -938,5 +1022,8 @@ class SharingNetworkTest {
                 "PACS", "127.0.0.1", Integer.toString(b.dimsePort()), "-k", "QueryRetrieveLevel=STUDY",
                 "-k", "StudyInstanceUID=" + study);
         assertThat(refused.output()).contains("Refused: OutOfResourcesNumberOfMatches");
+        HttpResponse<byte[]> notImported = importInto(pro, study, "PACS");
+        assertThat(notImported.statusCode()).isEqualTo(502);
+        assertThat(text(notImported)).startsWith("node NODE-A is unreachable");
     }
 }
