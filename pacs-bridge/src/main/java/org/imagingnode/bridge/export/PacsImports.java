@@ -284,7 +284,7 @@ public class PacsImports {
             why.add(notFetched + " of " + s.total() + " instances could not be fetched from node " + s.sourceNode());
         }
         if (sent.failed() > 0) {
-            why.add(sent.failed() + " of " + s.total() + " instances refused by " + destination.aeTitle());
+            why.add(sent.failed() + " of " + s.total() + " instances not taken by " + destination.aeTitle());
         }
         return String.join("; ", why);
     }

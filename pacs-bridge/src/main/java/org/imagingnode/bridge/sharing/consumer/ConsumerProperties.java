@@ -22,7 +22,7 @@ import org.springframework.util.unit.DataSize;
  * @param authorizationMemory how long the source's yes for one caller and study is remembered before it is
  *                            asked again (default 5 s): a study the patient hides disappears within that time
  * @param cache               the cache of retrieved instances
- * @param reconcileIdentity   give a remote study sent over DIMSE (C-MOVE, C-GET) the patient identity of this
+ * @param reconcileIdentity   give a remote study sent over DIMSE (C-MOVE, C-GET, portal import) the identity of this
  *                            node: its local patient linked to the study's national identity, else the national
  *                            identity itself; the source's ids go to OtherPatientIDsSequence (default true)
  */
