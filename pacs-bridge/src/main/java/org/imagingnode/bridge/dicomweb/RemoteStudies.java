@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -83,6 +84,22 @@ public interface RemoteStudies {
 
     /** The remote study with that UID, for the caller, if this node knows one. */
     Optional<Study> find(String studyUid, Caller caller);
+
+    /**
+     * What a source lists for the caller ({@code listing}: {@link Study#instances}, {@link Study#instanceAttributes}),
+     * or nothing when it answers 404: a study it does not list for them (hidden, refused) is one this node does not
+     * know. A source that cannot answer still throws.
+     */
+    static <T> List<T> unlessNotFound(Supplier<List<T>> listing) {
+        try {
+            return listing.get();
+        } catch (DicomWebException e) {
+            if (e.status() == 404) {
+                return List.of();
+            }
+            throw e;
+        }
+    }
 
     /** The remote study for the caller, or 404 exactly as for a study this node does not know at all. */
     static Study require(RemoteStudies remote, String studyUid, Caller caller) {

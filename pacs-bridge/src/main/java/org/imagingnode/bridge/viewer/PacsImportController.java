@@ -9,7 +9,6 @@ import java.util.UUID;
 
 import jakarta.servlet.http.HttpServletRequest;
 
-import org.imagingnode.bridge.dicomweb.DicomWebException;
 import org.imagingnode.bridge.dicomweb.RemoteStudies;
 import org.imagingnode.bridge.dimse.AeRegistry;
 import org.imagingnode.bridge.export.ImportDestinations;
@@ -104,7 +103,9 @@ public class PacsImportController {
     private ResponseEntity<Map<String, Object>> startRemote(HttpServletRequest rq, Caller caller, String studyUid,
             String ae) {
         RemoteStudies.Study study = remote == null ? null : remote.find(studyUid, caller).orElse(null);
-        List<RemoteStudies.Ref> instances = study == null ? List.of() : listed(study);
+        // a source that cannot answer is the caller's error to see (ViewerErrors: 502, 503)
+        List<RemoteStudies.Ref> instances = study == null ? List.of()
+                : RemoteStudies.unlessNotFound(() -> study.instances(null, null));
         if (instances.isEmpty()) {
             access.guard().audit(caller, ViewerAccess.CHANNEL, Action.RETRIEVE, null, studyUid, "not found",
                     "import into a PACS");
@@ -113,17 +114,6 @@ public class PacsImportController {
         AeRegistry.RemoteAe destination = destination(rq, caller, ae, study.patient(), studyUid);
         PacsImports.Job job = imports.start(caller, ViewerAccess.CHANNEL, studyUid, study, instances, destination);
         return started(rq, job, instances.size(), " (remote study, node " + study.sourceNode() + ")");
-    }
-
-    private static List<RemoteStudies.Ref> listed(RemoteStudies.Study study) {
-        try {
-            return study.instances(null, null);
-        } catch (DicomWebException e) {
-            if (e.status() == 404) {
-                return List.of();
-            }
-            throw e; // the source is unavailable: the caller is told so (ViewerErrors)
-        }
     }
 
     /** The AE this professional asked for, when it is one they may send to; refused (and audited) otherwise. */

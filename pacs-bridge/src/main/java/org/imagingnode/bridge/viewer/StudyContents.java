@@ -3,12 +3,12 @@ package org.imagingnode.bridge.viewer;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.BiFunction;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -55,53 +55,42 @@ final class StudyContents {
             conditions.add(new Condition.SingleValue(IndexAttribute.SeriesInstanceUID, seriesUid));
         }
         List<IndexRow> rows = index.find(new IndexQuery(QueryLevel.IMAGE, conditions, RETURNED, 0, 0));
-        return rows.isEmpty() ? Optional.empty() : Optional.of(tree(studyUid, rows, IndexRow::get, null));
+        return rows.isEmpty() ? Optional.empty() : Optional.of(tree(studyUid, rows, null));
     }
 
     /** A study held by another node, from its source's QIDO-RS instances (DICOM JSON, at least one). */
     static Contents remote(RemoteStudies.Study study, String studyUid, List<JsonNode> instances) {
-        return tree(studyUid, instances, StudyContents::jsonValue, study);
+        Set<IndexAttribute> read = new HashSet<>(RETURNED);
+        read.addAll(Set.of(IndexAttribute.SeriesInstanceUID, IndexAttribute.SOPInstanceUID));
+        return tree(studyUid, instances.stream().map(i -> IndexRow.fromDicomJson(i, read)).toList(), study);
     }
 
-    /** The patient → study → series → instances tree of a study's instances, each read with {@code value}. */
-    private static <T> Contents tree(String studyUid, List<T> instances, BiFunction<T, IndexAttribute, Object> value,
-            RemoteStudies.Study remote) {
-        T first = instances.get(0);
+    /** The patient → study → series → instances tree of a study's instances. */
+    private static Contents tree(String studyUid, List<IndexRow> instances, RemoteStudies.Study remote) {
+        IndexRow first = instances.get(0);
         Map<String, List<WeasisManifest.Instance>> instancesBySeries = new LinkedHashMap<>();
-        Map<String, T> seriesRow = new LinkedHashMap<>();
-        for (T r : instances) {
-            String se = text(value.apply(r, IndexAttribute.SeriesInstanceUID));
+        Map<String, IndexRow> seriesRow = new LinkedHashMap<>();
+        for (IndexRow r : instances) {
+            String se = text(r.get(IndexAttribute.SeriesInstanceUID));
             seriesRow.putIfAbsent(se, r);
             instancesBySeries.computeIfAbsent(se, k -> new ArrayList<>()).add(new WeasisManifest.Instance(
-                    text(value.apply(r, IndexAttribute.SOPInstanceUID)),
-                    integer(value.apply(r, IndexAttribute.InstanceNumber))));
+                    text(r.get(IndexAttribute.SOPInstanceUID)),
+                    integer(r.get(IndexAttribute.InstanceNumber))));
         }
         List<WeasisManifest.Series> series = new ArrayList<>();
         seriesRow.forEach((uid, r) -> series.add(new WeasisManifest.Series(uid,
-                text(value.apply(r, IndexAttribute.Modality)), integer(value.apply(r, IndexAttribute.SeriesNumber)),
-                text(value.apply(r, IndexAttribute.SeriesDescription)), instancesBySeries.get(uid))));
-        WeasisManifest.Study study = new WeasisManifest.Study(studyUid, date(value.apply(first, IndexAttribute.StudyDate)),
-                text(value.apply(first, IndexAttribute.StudyTime)), text(value.apply(first, IndexAttribute.AccessionNumber)),
-                text(value.apply(first, IndexAttribute.StudyDescription)), series);
-        Owner owner = new Owner(text(value.apply(first, IndexAttribute.PatientID)),
-                text(value.apply(first, IndexAttribute.IssuerOfPatientID)));
+                text(r.get(IndexAttribute.Modality)), integer(r.get(IndexAttribute.SeriesNumber)),
+                text(r.get(IndexAttribute.SeriesDescription)), instancesBySeries.get(uid))));
+        WeasisManifest.Study study = new WeasisManifest.Study(studyUid, date(first.get(IndexAttribute.StudyDate)),
+                text(first.get(IndexAttribute.StudyTime)), text(first.get(IndexAttribute.AccessionNumber)),
+                text(first.get(IndexAttribute.StudyDescription)), series);
+        Owner owner = new Owner(text(first.get(IndexAttribute.PatientID)),
+                text(first.get(IndexAttribute.IssuerOfPatientID)));
         WeasisManifest.Patient patient = new WeasisManifest.Patient(owner.patientId() == null ? "" : owner.patientId(),
-                owner.issuerOfPatientId(), text(value.apply(first, IndexAttribute.PatientName)),
-                date(value.apply(first, IndexAttribute.PatientBirthDate)),
-                text(value.apply(first, IndexAttribute.PatientSex)), List.of(study));
+                owner.issuerOfPatientId(), text(first.get(IndexAttribute.PatientName)),
+                date(first.get(IndexAttribute.PatientBirthDate)),
+                text(first.get(IndexAttribute.PatientSex)), List.of(study));
         return new Contents(owner, patient, remote);
-    }
-
-    /** An attribute's first value in DICOM JSON: text, a number as an Integer, a person name's alphabetic form. */
-    private static Object jsonValue(JsonNode instance, IndexAttribute a) {
-        JsonNode v = instance.path(String.format("%08X", a.tag())).path("Value").path(0);
-        if (v.isNumber()) {
-            return v.intValue();
-        }
-        if (v.isObject()) {
-            v = v.path("Alphabetic");
-        }
-        return v.isTextual() ? v.asText() : null;
     }
 
     /** An IS value: a number as indexed or as DICOM JSON gives it, or its text from a source that sends strings. */

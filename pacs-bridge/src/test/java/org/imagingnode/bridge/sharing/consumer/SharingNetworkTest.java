@@ -48,6 +48,7 @@ import org.imagingnode.bridge.sharing.index.IndexEntry;
 import org.imagingnode.bridge.sharing.nodeauth.NodeTokenIssuer;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.bridge.testing.Dcmtk;
+import org.imagingnode.bridge.testing.Zips;
 import org.imagingnode.bridge.viewer.Weasis;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -65,7 +66,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * node A receives a study from a modality (DCMTK storescu) and publishes it to the patient-space index, which node
  * B plays. A professional at B's site, with a real signed token, finds the study by querying B, views it in full
  * through B, has it moved by movescu into a storescp playing B's PACS (filed there under B's own patient of that
- * person: import reconciliation), imported there from the portal, and fetched by getscu. The patient hides the
+ * person: import reconciliation), imported there from the portal, downloaded (DICOM media, JPEG) and fetched by
+ * getscu. The patient hides the
  * study on A: it disappears from B. A stops: B says so clearly.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the last test stops node A
@@ -872,6 +874,55 @@ class SharingNetworkTest {
         assertThat(importInto(pro, study, "PACS").statusCode()).isEqualTo(404);
     }
 
+    @Test
+    @Order(8)
+    void aPatientAndAProfessionalAtNodeBDownloadAStudyHeldByNodeA() throws Exception {
+        TestObjects.Spec[] held = storeAtA("download");
+        String study = held[0].studyUid;
+        String ins = insOf(held[0]);
+        String pro = token(Map.of("professional_id", "RPPS-10010", "profession", "radiologist",
+                "organisation", "FINESS-B"));
+        String patient = token(Map.of("patient_id", ins, "patient_id_issuer", INS));
+        String byIns = "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS;
+        waitUntil("the study to be found at node B", () -> studyUids(get(b, byIns, pro, null)).contains(study));
+
+        // the patient's DICOM media: A's files, their pixel data byte-identical, and a DICOMDIR naming them
+        HttpResponse<byte[]> media = get(b, "/viewer/downloads/studies/" + study + "/dicom.zip", patient, null);
+        assertThat(media.statusCode()).as(text(media)).isEqualTo(200);
+        Path unzipped = Files.createDirectories(work.resolve("download/media"));
+        List<String> entries = Zips.unzip(new ByteArrayInputStream(media.body()), unzipped);
+        assertThat(entries).contains("DICOMDIR", "README.TXT");
+        List<String> images = new ArrayList<>();
+        for (String e : entries) {
+            if (e.startsWith("DICOM/")) {
+                assertThat(identities(unzipped.resolve(e))).as("as A holds it").startsWith(held[0].patientId
+                        + "^SITE-A");
+                String image = pixelData(unzipped.resolve(e));
+                if (image != null) {
+                    images.add(image);
+                }
+            }
+        }
+        assertThat(images).containsExactlyInAnyOrder(pixelData(work.resolve("download/1.dcm")),
+                pixelData(work.resolve("download/2.dcm")));
+        Dcmtk.Result dicomdir = Dcmtk.run(30, "dcmdump", "-q", unzipped.resolve("DICOMDIR").toString());
+        assertThat(dicomdir.ok()).as(dicomdir.output()).isTrue();
+        assertThat(dicomdir.output()).contains("[" + study + "]", "[" + held[0].sopInstanceUid + "]");
+        // the professional's JPEG images
+        HttpResponse<byte[]> jpegs = get(b, "/viewer/downloads/studies/" + study + "/jpeg.zip", pro, null);
+        assertThat(jpegs.statusCode()).as(text(jpegs)).isEqualTo(200);
+        assertThat(Zips.unzip(new ByteArrayInputStream(jpegs.body()),
+                Files.createDirectories(work.resolve("download/jpeg")))).filteredOn(e -> e.endsWith(".jpg")).hasSize(2);
+        assertThat(b.jdbc().queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND outcome = 'success'"
+                + " AND detail LIKE 'download % (remote study, node NODE-A)'", Integer.class, study)).isEqualTo(2);
+
+        // hidden by the patient at A: not found at B either
+        HttpRequest hide = HttpRequest.newBuilder(URI.create(a.url("/api/patient/studies/" + study + "/hidden")))
+                .header("Authorization", patient).PUT(HttpRequest.BodyPublishers.noBody()).build();
+        assertThat(HTTP.send(hide, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(204);
+        assertThat(get(b, "/viewer/downloads/studies/" + study + "/dicom.zip", pro, null).statusCode()).isEqualTo(404);
+    }
+
     /** The portal's "import into my PACS" of a study, at node B. */
     private static HttpResponse<byte[]> importInto(String authorization, String study, String destination)
             throws Exception {
@@ -1022,6 +1073,9 @@ class SharingNetworkTest {
                 "PACS", "127.0.0.1", Integer.toString(b.dimsePort()), "-k", "QueryRetrieveLevel=STUDY",
                 "-k", "StudyInstanceUID=" + study);
         assertThat(refused.output()).contains("Refused: OutOfResourcesNumberOfMatches");
+        HttpResponse<byte[]> notDownloaded = get(b, "/viewer/downloads/studies/" + study + "/dicom.zip", pro, null);
+        assertThat(notDownloaded.statusCode()).isEqualTo(502);
+        assertThat(text(notDownloaded)).startsWith("node NODE-A is unreachable");
         HttpResponse<byte[]> notImported = importInto(pro, study, "PACS");
         assertThat(notImported.statusCode()).isEqualTo(502);
         assertThat(text(notImported)).startsWith("node NODE-A is unreachable");
