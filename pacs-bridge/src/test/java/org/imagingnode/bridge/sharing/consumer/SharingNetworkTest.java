@@ -820,10 +820,8 @@ class SharingNetworkTest {
         TestObjects.Spec[] held = storeAtA("portal-import");
         String study = held[0].studyUid;
         String ins = insOf(held[0]);
-        String pro = token(Map.of("professional_id", "RPPS-10008", "profession", "radiologist",
-                "organisation", "FINESS-B"));
-        String byIns = "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS;
-        waitUntil("the study to be found at node B", () -> studyUids(get(b, byIns, pro, null)).contains(study));
+        String pro = radiologistAtB("RPPS-10008");
+        awaitListedAtB(ins, pro, study);
 
         // the portal's button: B fetches the study from A with the professional's own token, then sends it
         List<String> images = new ArrayList<>();
@@ -865,7 +863,7 @@ class SharingNetworkTest {
         // a destination that is not theirs is refused; a study the patient hid at A is not found, as at A
         String elsewhere = token(Map.of("professional_id", "RPPS-10009", "profession", "radiologist",
                 "organisation", "FINESS-C"));
-        waitUntil("the study to be found at node B", () -> studyUids(get(b, byIns, elsewhere, null)).contains(study));
+        awaitListedAtB(ins, elsewhere, study);
         assertThat(importInto(elsewhere, study, "PACS").statusCode()).isEqualTo(403);
         String patient = token(Map.of("patient_id", ins, "patient_id_issuer", INS));
         HttpRequest hide = HttpRequest.newBuilder(URI.create(a.url("/api/patient/studies/" + study + "/hidden")))
@@ -880,11 +878,9 @@ class SharingNetworkTest {
         TestObjects.Spec[] held = storeAtA("download");
         String study = held[0].studyUid;
         String ins = insOf(held[0]);
-        String pro = token(Map.of("professional_id", "RPPS-10010", "profession", "radiologist",
-                "organisation", "FINESS-B"));
+        String pro = radiologistAtB("RPPS-10010");
         String patient = token(Map.of("patient_id", ins, "patient_id_issuer", INS));
-        String byIns = "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS;
-        waitUntil("the study to be found at node B", () -> studyUids(get(b, byIns, pro, null)).contains(study));
+        awaitListedAtB(ins, pro, study);
 
         // the patient's DICOM media: A's files, their pixel data byte-identical, and a DICOMDIR naming them
         HttpResponse<byte[]> media = get(b, "/viewer/downloads/studies/" + study + "/dicom.zip", patient, null);
@@ -921,6 +917,18 @@ class SharingNetworkTest {
                 .header("Authorization", patient).PUT(HttpRequest.BodyPublishers.noBody()).build();
         assertThat(HTTP.send(hide, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(204);
         assertThat(get(b, "/viewer/downloads/studies/" + study + "/dicom.zip", pro, null).statusCode()).isEqualTo(404);
+    }
+
+    /** A radiologist of B's site. */
+    private static String radiologistAtB(String rpps) throws Exception {
+        return token(Map.of("professional_id", rpps, "profession", "radiologist", "organisation", "FINESS-B"));
+    }
+
+    /** Waits until B lists the study to this caller among the person's (A published it, B found it in its index). */
+    private static void awaitListedAtB(String ins, String authorization, String study) throws Exception {
+        String byIns = "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS;
+        waitUntil("the study to be listed at node B", () -> studyUids(get(b, byIns, authorization, null))
+                .contains(study));
     }
 
     /** The portal's "import into my PACS" of a study, at node B. */
