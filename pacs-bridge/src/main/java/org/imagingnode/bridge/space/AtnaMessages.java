@@ -31,7 +31,7 @@ public final class AtnaMessages {
             case "store", "store-replace", "store-refused" -> new String[] {"110104", "DICOM Instances Transferred", "C"};
             case "reject" -> new String[] {"110103", "DICOM Instances Accessed", "U"}; // IHE IOCM rejection note
             case "break-glass" -> new String[] {"110113", "Security Alert", "E"};
-            // a consumer refused to send a caller's token to the address an index entry named
+            // an index entry naming an address not its node's: refused by the index, or not followed by a consumer
             case "untrusted-source" -> new String[] {"110113", "Security Alert", "E"};
             default -> new String[] {"110110", "Patient Record", "U"};
         };

@@ -38,6 +38,7 @@ class IndexPublicationTest {
     static Path root;
     static Path sourceKey;
     static Path indexKey;
+    static Path unlocatedKey;
     static int indexPort;
     static SharingNode source;
     static SharingNode index;
@@ -51,6 +52,9 @@ class IndexPublicationTest {
         indexKey = root.resolve("index.jwk");
         Files.writeString(root.resolve("source-public.json"), NodeSigningKey.generatedIn(sourceKey).publicKeys().toString());
         Files.writeString(root.resolve("index-public.json"), NodeSigningKey.generatedIn(indexKey).publicKeys().toString());
+        unlocatedKey = root.resolve("unlocated.jwk");
+        Files.writeString(root.resolve("unlocated-public.json"),
+                NodeSigningKey.generatedIn(unlocatedKey).publicKeys().toString());
         indexPort = Dcmtk.freePort();
     }
 
@@ -116,7 +120,10 @@ class IndexPublicationTest {
                 "node.sharing.auth.node-id", "index-node",
                 "node.sharing.auth.signing-key-file", indexKey.toString(),
                 "node.sharing.auth.trusted-nodes.source-node.public-key-file", root.resolve("source-public.json").toString(),
-                "node.sharing.auth.trusted-nodes.source-node.dicomweb-url", "http://127.0.0.1:1/dicomweb"))
+                "node.sharing.auth.trusted-nodes.source-node.dicomweb-url", "http://127.0.0.1:1/dicomweb",
+                // trusted, but with no DICOMweb base configured here
+                "node.sharing.auth.trusted-nodes.unlocated-node.public-key-file",
+                root.resolve("unlocated-public.json").toString()))
                 .start();
         IndexPublisher publisher = source.bean(IndexPublisher.class);
         await("delivery", () -> publisher.backlog() == 0);
@@ -182,9 +189,7 @@ class IndexPublicationTest {
     @Order(4)
     void only_a_trusted_node_publishes_and_only_its_own_studies() throws Exception {
         String path = "/index/v1/studies/source-node/" + studyUid;
-        String entry = "{\"patient\":{\"id\":\"" + PATIENT.id() + "\",\"issuer\":\"" + INS + "\"},\"studyInstanceUid\":\""
-                + studyUid + "\",\"sourceNode\":\"source-node\",\"manifestSopInstanceUid\":\"1.2.3\",\"retrieveUrl\":"
-                + "\"http://127.0.0.1:1/dicomweb\",\"numberOfInstances\":9,\"updatedAt\":\"2001-01-01T00:00:00Z\"}";
+        String entry = entry("source-node", studyUid, "http://127.0.0.1:1/dicomweb");
         Map<String, String> json = Map.of("Content-Type", "application/json");
         assertThat(index.send("PUT", path, json, entry).statusCode()).isEqualTo(401);
         // a node not trusted by the index
@@ -211,6 +216,63 @@ class IndexPublicationTest {
 
     @Test
     @Order(5)
+    void the_index_refuses_an_entry_naming_another_address_than_the_dicomweb_configured_for_its_node()
+            throws Exception {
+        Map<String, String> json = Map.of("Content-Type", "application/json");
+        String sourceToken = source.bean(NodeTokenIssuer.class).authorizationFor("index-node");
+        String pro = professional("810000000006");
+        String study = TestObjects.uid();
+        String path = "/index/v1/studies/source-node/" + study;
+
+        // the source node, signed with its own key, naming an address the index does not know as its own
+        HttpResponse<String> foreign = index.send("PUT", path, with(json, sourceToken),
+                entry("source-node", study, "https://elsewhere.test/dicomweb"));
+        assertThat(foreign.statusCode()).isEqualTo(403);
+        assertThat(foreign.body()).contains("https://elsewhere.test/dicomweb", "http://127.0.0.1:1/dicomweb",
+                "node.sharing.auth.trusted-nodes.source-node.dicomweb-url");
+        assertThat(entries(pro).toString()).doesNotContain(study);
+        // same host, another port or path: refused too
+        for (String near : List.of("http://127.0.0.1:2/dicomweb", "http://127.0.0.1:1/dicomweb/other")) {
+            assertThat(index.send("PUT", path, with(json, sourceToken), entry("source-node", study, near))
+                    .statusCode()).as(near).isEqualTo(403);
+        }
+        assertThat(entries(pro).toString()).doesNotContain(study);
+
+        // a trusted node for which the index has no DICOMweb base publishes nothing (deny by default)
+        String unlocated = new NodeTokenIssuer("unlocated-node", NodeSigningKey.read(unlocatedKey),
+                Duration.ofMinutes(1), java.time.Clock.systemUTC()).authorizationFor("index-node");
+        HttpResponse<String> unconfigured = index.send("PUT", "/index/v1/studies/unlocated-node/" + study,
+                with(json, unlocated), entry("unlocated-node", study, "http://127.0.0.1:1/dicomweb"));
+        assertThat(unconfigured.statusCode()).isEqualTo(403);
+        assertThat(unconfigured.body()).contains("no DICOMweb base is configured for node unlocated-node",
+                "node.sharing.auth.trusted-nodes.unlocated-node.dicomweb-url");
+        assertThat(entries(pro).toString()).doesNotContain(study);
+
+        // each refusal is a security alert in the index's audit, naming the node, the patient and the address
+        List<Map<String, Object>> alerts = new org.springframework.jdbc.core.JdbcTemplate(
+                index.bean(javax.sql.DataSource.class)).queryForList("SELECT actor, actor_role, channel, outcome,"
+                + " patient_id, detail FROM audit_event WHERE action = 'untrusted-source' AND study_uid = ? ORDER BY id",
+                study);
+        assertThat(alerts).hasSize(4).allSatisfy(a -> {
+            assertThat(a.get("channel")).isEqualTo("index");
+            assertThat(a.get("outcome")).isEqualTo("denied");
+            assertThat(a.get("patient_id")).isEqualTo(PATIENT.cx());
+        });
+        assertThat(alerts).extracting(a -> a.get("actor")).containsExactly("source-node", "source-node", "source-node",
+                "unlocated-node");
+        assertThat(alerts.get(0).get("detail").toString()).contains("https://elsewhere.test/dicomweb",
+                "node.sharing.auth.trusted-nodes.source-node.dicomweb-url");
+
+        // the configured base, compared as the consumers compare it (here: a trailing slash aside), is accepted
+        String same = "http://127.0.0.1:1/dicomweb/";
+        assertThat(index.send("PUT", path, with(json, sourceToken), entry("source-node", study, same))
+                .statusCode()).isEqualTo(204);
+        assertThat(entries(pro).toString()).contains(study);
+        assertThat(index.send("DELETE", path, Map.of("Authorization", sourceToken), null).statusCode()).isEqualTo(204);
+    }
+
+    @Test
+    @Order(6)
     void only_a_professional_may_declare_a_report_validated() throws Exception {
         String path = "/api/sharing/studies/" + studyUid + "/report-validated";
         assertThat(index.send("POST", path, Map.of(), null).statusCode()).isEqualTo(401);
@@ -219,6 +281,13 @@ class IndexPublicationTest {
         // a professional, for a study this node does not hold: as if it did not exist
         assertThat(index.send("POST", path, Map.of("Authorization", professional("810000000005")), null).statusCode())
                 .isEqualTo(404);
+    }
+
+    /** An index entry of the patient, as JSON. */
+    static String entry(String node, String study, String retrieveUrl) {
+        return "{\"patient\":{\"id\":\"" + PATIENT.id() + "\",\"issuer\":\"" + INS + "\"},\"studyInstanceUid\":\""
+                + study + "\",\"sourceNode\":\"" + node + "\",\"manifestSopInstanceUid\":\"1.2.3\",\"retrieveUrl\":\""
+                + retrieveUrl + "\",\"numberOfInstances\":9,\"updatedAt\":\"2001-01-01T00:00:00Z\"}";
     }
 
     static Map<String, String> with(Map<String, String> headers, String authorization) {

@@ -5,9 +5,8 @@ import java.time.Clock;
 
 import javax.sql.DataSource;
 
-import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dimse.SpoolArea;
-import org.imagingnode.bridge.sharing.nodeauth.NodeAuthProperties;
+import org.imagingnode.bridge.sharing.index.TrustedSources;
 import org.imagingnode.bridge.sharing.nodeauth.NodeTokenIssuer;
 import org.imagingnode.bridge.space.PatientSpace;
 import org.imagingnode.bridge.space.SpaceProperties;
@@ -42,14 +41,6 @@ public class ConsumerConfig {
     }
 
     @Bean
-    TrustedSources trustedSources(NodeAuthProperties nodes, AuditLog audit) {
-        TrustedSources sources = new TrustedSources(nodes, audit);
-        log.info("sharing consumer: studies of other nodes are followed only at these DICOMweb bases"
-                + " (node.sharing.auth.trusted-nodes.<id>.dicomweb-url): {}", sources.followed());
-        return sources;
-    }
-
-    @Bean
     InstanceCache remoteInstanceCache(BlobStore blobs, ConsumerProperties props) throws IOException {
         InstanceCache cache = new InstanceCache(blobs, props.cache(), Clock.systemUTC());
         cache.load();
@@ -71,6 +62,8 @@ public class ConsumerConfig {
         log.info("sharing consumer: patients' studies at other nodes are looked up in the index at {} (node {}),"
                 + " retrieved through this node and cached up to {} for {}", indexUrl.isEmpty() ? "this node"
                 : indexUrl, indexNode, props.cache().maxSize(), props.cache().maxAge());
+        log.info("sharing consumer: studies of other nodes are followed only at these DICOMweb bases"
+                + " (node.sharing.auth.trusted-nodes.<id>.dicomweb-url): {}", trusted.followed());
         return new RemoteStudiesService(client, registry, trusted, cache, grants, spool, space, spaceProps, props,
                 viewerTokens, ownNode,
                 () -> new RemoteStudiesService.IndexLocation(indexUrl.isEmpty() ? selfUrl(env) : indexUrl, indexNode));

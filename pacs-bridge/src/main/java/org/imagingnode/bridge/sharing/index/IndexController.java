@@ -2,6 +2,7 @@ package org.imagingnode.bridge.sharing.index;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -62,9 +63,12 @@ class IndexController {
     private final NodeTokenVerifier nodes;
     private final AccessGuard guard;
     private final ObjectMapper json;
+    private final TrustedSources trusted;
 
-    IndexController(PatientIndex index, NodeTokenVerifier nodes, AccessGuard guard, ObjectMapper json) {
+    IndexController(PatientIndex index, NodeTokenVerifier nodes, AccessGuard guard, ObjectMapper json,
+            TrustedSources trusted) {
         this.json = json;
+        this.trusted = trusted;
         this.index = index;
         this.nodes = nodes;
         this.guard = guard;
@@ -89,6 +93,7 @@ class IndexController {
         if (!entry.sourceNode().equals(sourceNode) || !entry.studyInstanceUid().equals(studyUid)) {
             throw bad(node, rq, "index-publish", studyUid, "sourceNode and studyInstanceUid must match the path");
         }
+        refuseForeignAddress(node, entry, rq);
         index.publish(entry, node.nodeId(), rq.getRemoteAddr());
         return ResponseEntity.noContent().build();
     }
@@ -161,6 +166,25 @@ class IndexController {
             throw new IndexApiException(HttpStatus.FORBIDDEN, "a node publishes only its own studies");
         }
         return node;
+    }
+
+    /**
+     * Refuses (403) an entry whose retrieveUrl is not the DICOMweb base this index has configured for its node:
+     * consumers would send their callers' tokens there. A node without a configured base publishes nothing.
+     */
+    private void refuseForeignAddress(AuthenticatedNode node, IndexEntry entry, HttpServletRequest rq) {
+        Optional<String> why = trusted.refusal(node.nodeId(), entry.retrieveUrl());
+        if (why.isEmpty()) {
+            return;
+        }
+        String url = TrustedSources.printable(entry.retrieveUrl());
+        log.warn("index entry of study {} refused: node {} published retrieveUrl {} but {}", entry.studyInstanceUid(),
+                node.nodeId(), url, why.get());
+        trusted.alert(node.nodeId(), "node", entry.patient().nationalId().cx(), entry.studyInstanceUid(),
+                "index entry refused: node " + node.nodeId() + " published " + url + "; " + why.get(),
+                rq.getRemoteAddr());
+        throw new IndexApiException(HttpStatus.FORBIDDEN, "retrieveUrl " + url + " refused: " + why.get()
+                + " on the index");
     }
 
     /** The node a request is forwarded by, when it carries {@value #NODE_AUTHORIZATION}: else null. */

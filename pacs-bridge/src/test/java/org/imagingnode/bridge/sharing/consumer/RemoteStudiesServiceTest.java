@@ -35,6 +35,7 @@ import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.ingest.Checksums;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.bridge.sharing.index.IndexEntry;
+import org.imagingnode.bridge.sharing.index.TrustedSources;
 import org.imagingnode.bridge.sharing.nodeauth.NodeAuthProperties;
 import org.imagingnode.bridge.space.NationalId;
 import org.imagingnode.bridge.space.PatientSpace;

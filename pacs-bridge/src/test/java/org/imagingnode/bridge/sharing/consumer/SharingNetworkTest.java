@@ -45,6 +45,7 @@ import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dimse.DimseServer;
 import org.imagingnode.bridge.sharing.index.IndexEntry;
+import org.imagingnode.bridge.sharing.index.PatientIndex;
 import org.imagingnode.bridge.sharing.nodeauth.NodeTokenIssuer;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.bridge.testing.Dcmtk;
@@ -550,7 +551,7 @@ class SharingNetworkTest {
 
     @Test
     @Order(5)
-    void anIndexEntryNamingAnotherAddressThanTheSourceNodesDicomWebIsNotFollowedAndGetsNoToken() throws Exception {
+    void anIndexEntryNamingAnotherAddressThanTheSourceNodesDicomWebIsRefusedByTheIndexAndNotFollowedByAConsumer() throws Exception {
         try (ForeignServer elsewhere = new ForeignServer()) {
             TestObjects.Spec[] held = storeAtA("trusted");
             String ins = insOf(held[0]);
@@ -562,7 +563,7 @@ class SharingNetworkTest {
                     .contains(held[0].studyUid));
 
             // an entry of node A (signed with A's node token, as a wrong or hostile publication would be) naming an
-            // address that is not A's DICOMweb
+            // address that is not A's DICOMweb: B, as index, refuses it and names A's configured base
             String foreign = elsewhere.dicomWebUrl();
             String elsewhereStudy = TestObjects.uid();
             IndexEntry entry = new IndexEntry(new IndexEntry.Patient(ins, INS), elsewhereStudy, "NODE-A",
@@ -573,9 +574,15 @@ class SharingNetworkTest {
                     .PUT(HttpRequest.BodyPublishers.ofString(JSON.copy().findAndRegisterModules()
                             .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                             .writeValueAsString(entry))).build();
-            assertThat(HTTP.send(publish, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(204);
-            HttpResponse<byte[]> indexed = get(b, "/index/v1/patients/" + INS + "/" + ins + "/studies", pro, null);
-            assertThat(text(indexed)).contains(elsewhereStudy, foreign);
+            HttpResponse<String> refused = HTTP.send(publish, HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(403);
+            assertThat(refused.body()).contains(foreign, a.url("/dicomweb"));
+            String indexPath = "/index/v1/patients/" + INS + "/" + ins + "/studies";
+            assertThat(text(get(b, indexPath, pro, null))).contains(held[0].studyUid).doesNotContain(elsewhereStudy);
+
+            // an index that does not check (another implementation) would hold it: B, as consumer, still refuses it
+            b.context().getBean(PatientIndex.class).publish(entry, "NODE-A", null);
+            assertThat(text(get(b, indexPath, pro, null))).contains(elsewhereStudy, foreign);
 
             // B lists, and opens, the study at A's own address only
             assertThat(studyUids(get(b, byIns, pro, null))).contains(held[0].studyUid).doesNotContain(elsewhereStudy);
@@ -594,9 +601,10 @@ class SharingNetworkTest {
             // refused each time, audited at B as a security alert naming the address and the setting
             assertThat(b.jdbc().queryForList("SELECT actor || ' ' || outcome || ' ' || detail FROM audit_event"
                     + " WHERE action = 'untrusted-source' AND study_uid = ?", String.class, elsewhereStudy))
-                    .hasSizeGreaterThanOrEqualTo(4)
+                    .hasSizeGreaterThanOrEqualTo(5)
                     .allSatisfy(d -> assertThat(d).contains(foreign, "denied",
                             "node.sharing.auth.trusted-nodes.NODE-A.dicomweb-url"))
+                    .anySatisfy(d -> assertThat(d).startsWith("NODE-A denied index entry refused"))
                     .anySatisfy(d -> assertThat(d).startsWith("RPPS-70007 "))
                     .anySatisfy(d -> assertThat(d).startsWith(ins + "^^^&" + INS + "&ISO "));
         }
