@@ -652,8 +652,62 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         boolean narrowed = seriesLevel && onlySeries != null;
         String query = (seriesLevel ? "/series" : "/studies") + "?StudyInstanceUID=" + study
                 + (narrowed ? "&SeriesInstanceUID=" + onlySeries : "") + forwardedQuery(parameters, narrowed);
-        return matchesAt(r.get().sourceNode(), r.get().retrieveUrl(), query, row -> study.equals(text(row, "0020000D"))
-                && (!narrowed || onlySeries.equals(text(row, "0020000E"))), professional.get(), thisBase, warnings);
+        List<Match> rows = matchesAt(r.get().sourceNode(), r.get().retrieveUrl(), query,
+                row -> study.equals(text(row, "0020000D")) && (!narrowed || onlySeries.equals(text(row, "0020000E"))),
+                professional.get(), thisBase, warnings);
+        return seriesLevel || onlySeries == null || rows.isEmpty() ? rows
+                : studyRowOfSeries(rows.get(0), r.get(), onlySeries, professional.get(), warnings);
+    }
+
+    /**
+     * A series token's study row as this node answers it for a local study: the study's series and instance counts,
+     * modalities and SOP classes are those of the token's series only (the source, which sees the professional and
+     * not the token's scope, counted the whole study). They come from the source's row of that series (and, when
+     * the row has SOPClassesInStudy, its instances); a series the source does not list counts 0. No row when the
+     * source cannot tell: the whole study's counts are never shown.
+     */
+    private List<Match> studyRowOfSeries(Match study, RemoteStudyRegistry.RemoteStudy remote, String series,
+            String authorization, List<String> warnings) {
+        Optional<JsonNode> answer = queryAt(remote.sourceNode(), URI.create(remote.retrieveUrl() + "/studies/"
+                + remote.studyUid() + "/series?SeriesInstanceUID=" + series + "&includefield=00080060"
+                + "&includefield=00201209"), authorization, warnings);
+        if (answer.isEmpty()) {
+            return List.of();
+        }
+        JsonNode seriesRow = null;
+        for (JsonNode row : answer.get()) {
+            if (series.equals(text(row, "0020000E"))) {
+                seriesRow = row;
+            }
+        }
+        try {
+            ObjectNode row = (ObjectNode) JSON.readTree(study.json());
+            setValues(row, "00201206", List.of(seriesRow == null ? 0 : 1));
+            setValues(row, "00201208", List.of(seriesRow == null ? 0
+                    : seriesRow.path("00201209").path("Value").path(0).asInt(0)));
+            setValues(row, "00080061", seriesRow == null || text(seriesRow, "00080060") == null ? List.of()
+                    : List.of(text(seriesRow, "00080060")));
+            if (row.has("00080062")) {
+                setValues(row, "00080062", seriesRow == null ? List.of() : new Handle(remote, authorization, series)
+                        .instanceAttributes().stream().map(i -> text(i, "00080016"))
+                        .filter(java.util.Objects::nonNull).distinct().sorted().toList());
+            }
+            return List.of(new Match(study.studyUid(), JSON.writeValueAsBytes(row)));
+        } catch (DicomWebException | IOException e) {
+            warnings.add(warning("studies held by node " + remote.sourceNode() + " are not listed: " + e.getMessage()));
+            return List.of();
+        }
+    }
+
+    /** Sets an attribute's values (none: the attribute without a value), keeping its VR, if the row has it. */
+    private static void setValues(ObjectNode row, String tag, List<?> values) {
+        if (row.get(tag) instanceof ObjectNode attribute) {
+            attribute.remove("Value");
+            if (!values.isEmpty()) {
+                ArrayNode array = attribute.putArray("Value");
+                values.forEach(v -> array.add(JSON.valueToTree(v)));
+            }
+        }
     }
 
     /** Whether the query's key (absent: any value) asks for this UID among its values. */
@@ -669,18 +723,30 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     private List<Match> matchesAt(String sourceNode, String retrieveUrl, String pathAndQuery,
             java.util.function.Predicate<JsonNode> keep, String authorization, String thisBase, List<String> warnings) {
         List<Match> out = new ArrayList<>();
-        URI uri = URI.create(retrieveUrl + pathAndQuery);
-        try {
-            JsonNode answer = client.fetch(sourceNode, uri, authorization, "application/dicom+json",
-                    rs -> JSON.readTree(limited(rs.body(), MAX_QUERY_ANSWER)));
-            for (JsonNode row : answer) {
-                if (!keep.test(row)) {
-                    continue;
-                }
-                String uid = text(row, "0020000D");
-                grants.grant(uid, authorization);
-                out.add(new Match(uid, JSON.writeValueAsBytes(rewriteUrls(row, retrieveUrl, thisBase))));
+        for (JsonNode row : queryAt(sourceNode, URI.create(retrieveUrl + pathAndQuery), authorization, warnings)
+                .orElse(JSON.createArrayNode())) {
+            if (!keep.test(row)) {
+                continue;
             }
+            String uid = text(row, "0020000D");
+            grants.grant(uid, authorization);
+            try {
+                out.add(new Match(uid, JSON.writeValueAsBytes(rewriteUrls(row, retrieveUrl, thisBase))));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e); // a tree read from JSON is written back
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The source's QIDO-RS answer (DICOM JSON) to a query, asked with these credentials; empty when there is none: a
+     * source that cannot be reached is named in a warning, a refusal is logged.
+     */
+    private Optional<JsonNode> queryAt(String sourceNode, URI uri, String authorization, List<String> warnings) {
+        try {
+            return Optional.of(client.fetch(sourceNode, uri, authorization, "application/dicom+json",
+                    rs -> JSON.readTree(limited(rs.body(), MAX_QUERY_ANSWER))));
         } catch (SourceUnavailableException e) {
             warnings.add(warning("studies held by node " + sourceNode + " are not listed: " + e.getMessage()));
         } catch (SourceClient.RefusedException e) {
@@ -688,7 +754,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         } catch (IOException e) {
             warnings.add(warning("studies held by node " + sourceNode + " are not listed: " + e.getMessage()));
         }
-        return out;
+        return Optional.empty();
     }
 
     /** The patient's entries in the index, asked with the caller's own token. */

@@ -288,7 +288,7 @@ class SharingNetworkTest {
         return storeAtA(name, ins, false);
     }
 
-    /** The same, its two images in one series or in two. */
+    /** The same, its two images in one series or in two (a CT one and an MR one). */
     private static TestObjects.Spec[] storeAtA(String name, String ins, boolean twoSeries) throws Exception {
         TestObjects.Spec first = new TestObjects.Spec();
         first.patientId = "A-" + ins.substring(ins.length() - 9); // the leading digits of two new ids are alike
@@ -300,6 +300,8 @@ class SharingNetworkTest {
         if (twoSeries) {
             second.rows = 32;
             second.columns = 32;
+            second.modality = "MR";
+            second.sopClassUid = TestObjects.MR_IMAGE;
         }
         Path sent = Files.createDirectories(work.resolve(name));
         Dcmtk.Result stored = Dcmtk.run(60, "storescu", "-aet", "STORESCU", "-aec", "NODEA", "127.0.0.1",
@@ -694,6 +696,26 @@ class SharingNetworkTest {
         assertThat(studyUids(get(b, "/dicomweb/studies?StudyInstanceUID=" + uid
                 + "&includefield=00081030&includefield=00080061&includefield=00201208", webToken, null)))
                 .containsExactly(uid);
+        // its study row describes what it reaches, that series only, as A answers for a series token of its own
+        String counted = "&includefield=00080061&includefield=00080062&includefield=00201206&includefield=00201208";
+        String studyRow = "/dicomweb/studies?StudyInstanceUID=" + uid + counted;
+        JsonNode remoteRow = JSON.readTree(get(b, studyRow, webToken, null).body()).get(0);
+        assertThat(remoteRow.path("00201206").path("Value").toString()).isEqualTo("[1]");
+        assertThat(remoteRow.path("00201208").path("Value").toString()).isEqualTo("[1]");
+        assertThat(remoteRow.path("00080061").path("Value").toString()).isEqualTo("[\"CT\"]");
+        assertThat(remoteRow.path("00080062").path("Value").toString()).isEqualTo("[\"" + TestObjects.CT_IMAGE + "\"]");
+        HttpResponse<byte[]> localLaunch = get(a, "/viewer/web/studies/" + uid + "/series/" + shown.seriesUid, pro, null);
+        assertThat(localLaunch.statusCode()).as(text(localLaunch)).isEqualTo(200);
+        String localToken = "Bearer " + JSON.readTree(localLaunch.body()).get("viewerUrl").asText()
+                .replaceAll(".*#token=", "");
+        JsonNode localRow = JSON.readTree(get(a, studyRow, localToken, null).body()).get(0);
+        for (String tag : List.of("00201206", "00201208", "00080061", "00080062")) {
+            assertThat(remoteRow.get(tag)).as(tag).isEqualTo(localRow.get(tag));
+        }
+        // the professional's own row counts the whole study (both series, and A's manifest once built)
+        JsonNode wholeRow = JSON.readTree(get(b, byIns + "&StudyInstanceUID=" + uid + counted, pro, null).body()).get(0);
+        assertThat(wholeRow.path("00201206").path("Value").path(0).asInt()).isGreaterThanOrEqualTo(2);
+        assertThat(wholeRow.path("00080061").path("Value").toString()).contains("\"CT\"", "\"MR\"");
         HttpResponse<byte[]> listed = get(b, "/dicomweb/studies/" + uid + "/series?includefield=0008103E"
                 + "&includefield=00200011&includefield=00201209", webToken, null);
         assertThat(JSON.readTree(listed.body())).singleElement().satisfies(se ->
