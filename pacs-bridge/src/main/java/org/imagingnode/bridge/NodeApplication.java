@@ -1,5 +1,7 @@
 package org.imagingnode.bridge;
 
+import java.util.Arrays;
+
 import org.imagingnode.bridge.blobstore.MigrateBlobsCommand;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -11,7 +13,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 public class NodeApplication {
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("migrate-blobs")) {
-            System.exit(MigrateBlobsCommand.main(java.util.Arrays.copyOfRange(args, 1, args.length)));
+            System.exit(MigrateBlobsCommand.main(Arrays.copyOfRange(args, 1, args.length)));
         }
         SpringApplication.run(NodeApplication.class, args);
     }
