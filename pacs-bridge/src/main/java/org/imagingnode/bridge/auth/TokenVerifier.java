@@ -1,20 +1,39 @@
 package org.imagingnode.bridge.auth;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.MalformedURLException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.InvalidKeySpecException;
+import java.security.spec.X509EncodedKeySpec;
 import java.text.ParseException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
+import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
@@ -89,43 +108,43 @@ public final class TokenVerifier {
             JWKSet pub = set.toPublicJWKSet();
             if (pub.getKeys().stream().anyMatch(k -> k.getKeyID() == null)) {
                 // PEM keys have no key id: offer every key, whatever kid the token names
-                java.util.List<JWK> all = pub.getKeys();
+                List<JWK> all = pub.getKeys();
                 return (selector, context) -> all;
             }
             return new ImmutableJWKSet<>(pub);
-        } catch (IOException | ParseException | com.nimbusds.jose.JOSEException e) {
+        } catch (IOException | ParseException | JOSEException e) {
             throw new IllegalArgumentException("node.auth.public-key-file: cannot read keys from " + file + ": "
                     + e.getMessage(), e);
         }
     }
 
     /** PEM "PUBLIC KEY" (RSA or EC) and "CERTIFICATE" blocks as JWKs, without an extra crypto provider. */
-    static java.util.List<JWK> pemKeys(String pem) throws com.nimbusds.jose.JOSEException {
-        java.util.List<JWK> keys = new java.util.ArrayList<>();
-        java.util.regex.Matcher m = java.util.regex.Pattern
+    static List<JWK> pemKeys(String pem) throws JOSEException {
+        List<JWK> keys = new ArrayList<>();
+        Matcher m = Pattern
                 .compile("-----BEGIN ([A-Z ]+)-----([^-]+)-----END \\1-----").matcher(pem);
         while (m.find()) {
-            byte[] der = java.util.Base64.getMimeDecoder().decode(m.group(2).strip());
+            byte[] der = Base64.getMimeDecoder().decode(m.group(2).strip());
             try {
                 if (m.group(1).equals("CERTIFICATE")) {
-                    keys.add(JWK.parse((java.security.cert.X509Certificate) java.security.cert.CertificateFactory
-                            .getInstance("X.509").generateCertificate(new java.io.ByteArrayInputStream(der))));
+                    keys.add(JWK.parse((X509Certificate) CertificateFactory
+                            .getInstance("X.509").generateCertificate(new ByteArrayInputStream(der))));
                 } else if (m.group(1).equals("PUBLIC KEY")) {
-                    java.security.spec.X509EncodedKeySpec spec = new java.security.spec.X509EncodedKeySpec(der);
-                    java.security.PublicKey k;
+                    X509EncodedKeySpec spec = new X509EncodedKeySpec(der);
+                    PublicKey k;
                     try {
-                        k = java.security.KeyFactory.getInstance("RSA").generatePublic(spec);
-                    } catch (java.security.spec.InvalidKeySpecException e) {
-                        k = java.security.KeyFactory.getInstance("EC").generatePublic(spec);
+                        k = KeyFactory.getInstance("RSA").generatePublic(spec);
+                    } catch (InvalidKeySpecException e) {
+                        k = KeyFactory.getInstance("EC").generatePublic(spec);
                     }
-                    keys.add(k instanceof java.security.interfaces.RSAPublicKey rsa
-                            ? new com.nimbusds.jose.jwk.RSAKey.Builder(rsa).build()
-                            : new com.nimbusds.jose.jwk.ECKey.Builder(com.nimbusds.jose.jwk.Curve.forECParameterSpec(
-                                    ((java.security.interfaces.ECPublicKey) k).getParams()),
-                                    (java.security.interfaces.ECPublicKey) k).build());
+                    keys.add(k instanceof RSAPublicKey rsa
+                            ? new RSAKey.Builder(rsa).build()
+                            : new ECKey.Builder(Curve.forECParameterSpec(
+                                    ((ECPublicKey) k).getParams()),
+                                    (ECPublicKey) k).build());
                 }
-            } catch (java.security.GeneralSecurityException e) {
-                throw new com.nimbusds.jose.JOSEException("unreadable PEM " + m.group(1) + ": " + e.getMessage(), e);
+            } catch (GeneralSecurityException e) {
+                throw new JOSEException("unreadable PEM " + m.group(1) + ": " + e.getMessage(), e);
             }
         }
         return keys;

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.nimbusds.jose.jwk.JWKSet;
@@ -51,7 +52,7 @@ class AuthConfigTest {
             assertThat(fetches.get()).isEqualTo(1); // keys cached
             // the dev issuer is not trusted unless enabled
             DevTokenIssuer dev = new DevTokenIssuer("imaging-node", Duration.ofMinutes(5), Clock.systemUTC());
-            assertThatThrownBy(() -> v.verify(dev.issue("x", java.util.Map.of(), null)))
+            assertThatThrownBy(() -> v.verify(dev.issue("x", Map.of(), null)))
                     .isInstanceOf(InvalidTokenException.class);
         } finally {
             idp.stop(0);
