@@ -1,5 +1,7 @@
 package org.imagingnode.bridge.blobstore;
 
+import java.util.Locale;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -12,7 +14,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 @ConfigurationProperties("node.storage")
 public record BlobStoreProperties(String type, Filesystem filesystem, S3 s3) {
     public BlobStoreProperties {
-        type = type == null || type.isBlank() ? "filesystem" : type.strip().toLowerCase(java.util.Locale.ROOT);
+        type = type == null || type.isBlank() ? "filesystem" : type.strip().toLowerCase(Locale.ROOT);
         filesystem = filesystem == null ? new Filesystem(null) : filesystem;
         s3 = s3 == null ? new S3(null, null, null, null, null, null, null) : s3;
     }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -116,7 +117,7 @@ class BlobMigrationTest {
 
     @Test
     void parsesStoreUrisWithCredentialsFromTheEnvironment() {
-        MigrateBlobsCommand cmd = new MigrateBlobsCommand(java.util.Map.of("TO_S3_ACCESS_KEY", "ak",
+        MigrateBlobsCommand cmd = new MigrateBlobsCommand(Map.of("TO_S3_ACCESS_KEY", "ak",
                 "TO_S3_SECRET_KEY", "sk"));
         BlobStoreProperties fs = cmd.parse("file:/var/lib/node/blobs", "FROM");
         assertThat(fs.type()).isEqualTo("filesystem");
