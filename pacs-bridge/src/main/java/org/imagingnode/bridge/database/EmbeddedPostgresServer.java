@@ -3,8 +3,10 @@ package org.imagingnode.bridge.database;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -217,7 +219,7 @@ public final class EmbeddedPostgresServer implements Closeable {
             Files.createFile(tmp); // not a POSIX file system
         }
         try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            channel.write(java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
+            channel.write(ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
             channel.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -279,7 +281,7 @@ public final class EmbeddedPostgresServer implements Closeable {
                     throw new IOException("embedded PostgreSQL data directory " + dir + " is in use by another running node");
                 }
                 lock.release();
-            } catch (java.nio.channels.OverlappingFileLockException e) {
+            } catch (OverlappingFileLockException e) {
                 throw new IOException("embedded PostgreSQL data directory " + dir + " is already in use in this JVM");
             }
         }

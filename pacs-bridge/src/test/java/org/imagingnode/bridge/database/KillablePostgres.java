@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.imagingnode.bridge.testing.Dcmtk;
 
@@ -60,7 +62,7 @@ public final class KillablePostgres implements Closeable {
         for (ProcessHandle p : all) {
             try {
                 p.onExit().get(30, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            } catch (ExecutionException | TimeoutException e) {
                 throw new IOException("PostgreSQL process " + p.pid() + " survived SIGKILL", e);
             }
         }
