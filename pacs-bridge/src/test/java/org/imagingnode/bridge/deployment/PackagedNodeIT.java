@@ -80,7 +80,7 @@ class PackagedNodeIT {
                     status = r.body();
                     break;
                 }
-            } catch (java.io.IOException notYet) {
+            } catch (IOException notYet) {
                 // still starting
             }
             Thread.sleep(500);

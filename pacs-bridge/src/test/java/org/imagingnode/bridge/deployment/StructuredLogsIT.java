@@ -2,6 +2,7 @@ package org.imagingnode.bridge.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -68,7 +70,7 @@ class StructuredLogsIT {
             byte[] stow = concat(part, whole, "\r\n".getBytes(StandardCharsets.US_ASCII),
                     part, "not DICOM\r\n".getBytes(StandardCharsets.US_ASCII),
                     // cut in its pixel data: refused by the ingest pipeline, on one of its worker threads
-                    part, java.util.Arrays.copyOf(whole, whole.length - 50),
+                    part, Arrays.copyOf(whole, whole.length - 50),
                     ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
             HttpResponse<String> stored = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
                     + "/dicomweb/studies")).header("X-Request-Id", "it-stow-42")
@@ -125,13 +127,13 @@ class StructuredLogsIT {
         // no patient name, no pixel data, at any level
         assertThat(all).doesNotContain("Zyxwquorth").doesNotContain("Brunhildegard");
         byte[] pixels = TestObjects.pixelData(file);
-        byte[] sample = java.util.Arrays.copyOfRange(pixels, 0, 24);
+        byte[] sample = Arrays.copyOfRange(pixels, 0, 24);
         assertThat(all).doesNotContain(HexFormat.of().formatHex(sample)).doesNotContain(Base64.getEncoder().encodeToString(sample));
         assertThat(lines).allSatisfy(l -> assertThat(l.path("message").asText().length()).as(l.toString()).isLessThan(2000));
     }
 
     private static byte[] concat(byte[]... parts) throws IOException {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (byte[] p : parts) {
             out.write(p);
         }
