@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.zip.Inflater;
 import java.util.zip.InflaterInputStream;
@@ -103,7 +104,7 @@ public final class DatasetStructure {
             long valueLength;
             if (explicitVr && (tag >>> 16) != 0xFFFE) {
                 vr = new String(new byte[] {(byte) readByte(), (byte) readByte()},
-                        java.nio.charset.StandardCharsets.US_ASCII);
+                        StandardCharsets.US_ASCII);
                 if (LONG_VRS.contains(vr)) {
                     skip(2);
                     valueLength = readUint32();

@@ -1,10 +1,12 @@
 package org.imagingnode.bridge.dicom;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -82,8 +84,8 @@ public final class DicomDataset {
         } catch (IOException e) {
             throw new MalformedDicomException("cannot read data set: " + e.getMessage(), e);
         }
-        DatasetStructure.verify(new java.io.ByteArrayInputStream(bytes), transferSyntaxUid);
-        return read(new java.io.ByteArrayInputStream(bytes), transferSyntaxUid);
+        DatasetStructure.verify(new ByteArrayInputStream(bytes), transferSyntaxUid);
+        return read(new ByteArrayInputStream(bytes), transferSyntaxUid);
     }
 
     /**
@@ -217,7 +219,7 @@ public final class DicomDataset {
         if (vr == null) {
             return "UN";
         }
-        String name = new String(vr, java.nio.charset.StandardCharsets.US_ASCII);
+        String name = new String(vr, StandardCharsets.US_ASCII);
         VRS.put(tag, name);
         return name;
     }

@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Iterator;
+import java.util.List;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.pixelmed.dicom.Attribute;
@@ -45,7 +46,7 @@ public final class DicomJson {
 
     /** Writes {@code dataset} as one JSON object. */
     public static void write(DicomDataset dataset, JsonGenerator json, BulkData bulk) throws IOException {
-        writeList(dataset.attributes(), json, bulk, true, java.util.List.of());
+        writeList(dataset.attributes(), json, bulk, true, List.of());
     }
 
     /**
@@ -53,7 +54,7 @@ public final class DicomJson {
      * parsed one, such as Pixel Data when the data set was read up to it).
      */
     public static void write(DicomDataset dataset, JsonGenerator json, BulkData bulk,
-            java.util.List<TrailingBulkData> trailing) throws IOException {
+            List<TrailingBulkData> trailing) throws IOException {
         writeList(dataset.attributes(), json, bulk, true, trailing);
     }
 
@@ -63,7 +64,7 @@ public final class DicomJson {
     }
 
     private static void writeList(AttributeList list, JsonGenerator json, BulkData bulk, boolean topLevel,
-            java.util.List<TrailingBulkData> trailing) throws IOException {
+            List<TrailingBulkData> trailing) throws IOException {
         json.writeStartObject();
         // AttributeList is a TreeMap on AttributeTag: ascending tag order
         for (Object value : list.values()) {
@@ -106,7 +107,7 @@ public final class DicomJson {
                     json.writeArrayFieldStart("Value");
                     Iterator<SequenceItem> items = sq.iterator();
                     while (items.hasNext()) {
-                        writeList(items.next().getAttributeList(), json, bulk, false, java.util.List.of());
+                        writeList(items.next().getAttributeList(), json, bulk, false, List.of());
                     }
                     json.writeEndArray();
                 }

@@ -4,7 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -71,7 +73,7 @@ public final class MediaDirectory {
         byte[] meta = Part10.header(MEDIA_STORAGE_DIRECTORY_STORAGE, newUid(), TransferSyntax.EXPLICIT_VR_LE);
         int prefaceLength = preface(fileSetId, 0, 0).length;
         long sequenceStart = meta.length + prefaceLength + 12L; // SQ tag, VR, reserved, undefined length
-        java.util.IdentityHashMap<Record, Long> offsets = new java.util.IdentityHashMap<>();
+        IdentityHashMap<Record, Long> offsets = new IdentityHashMap<>();
         long at = sequenceStart;
         for (int i = 0; i < order.size(); i++) {
             offsets.put(order.get(i), at);
@@ -84,7 +86,7 @@ public final class MediaDirectory {
         out.write(preface(fileSetId, roots.isEmpty() ? 0 : offsets.get(roots.get(0)),
                 roots.isEmpty() ? 0 : offsets.get(roots.get(roots.size() - 1))));
         out.write(new byte[] {0x04, 0x00, 0x20, 0x12, 'S', 'Q', 0, 0, -1, -1, -1, -1});
-        Map<Record, Long> next = new java.util.IdentityHashMap<>();
+        Map<Record, Long> next = new IdentityHashMap<>();
         linkSiblings(roots, offsets, next);
         for (Record r : order) {
             linkSiblings(r.children(), offsets, next);
@@ -137,7 +139,7 @@ public final class MediaDirectory {
     /** A fresh UID under the 2.25 root (PS3.5 B.2). */
     private static String newUid() {
         UUID u = UUID.randomUUID();
-        return "2.25." + new BigInteger(1, java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits())
+        return "2.25." + new BigInteger(1, ByteBuffer.allocate(16).putLong(u.getMostSignificantBits())
                 .putLong(u.getLeastSignificantBits()).array());
     }
 }

@@ -5,6 +5,7 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /** The DICOM Part 10 file framing: 128-byte preamble, "DICM", File Meta Information (group 0002). */
 public final class Part10 {
@@ -71,7 +72,7 @@ public final class Part10 {
         if (b.length % 2 == 0) {
             return b;
         }
-        byte[] padded = java.util.Arrays.copyOf(b, b.length + 1);
+        byte[] padded = Arrays.copyOf(b, b.length + 1);
         padded[b.length] = 0;
         return padded;
     }
@@ -81,7 +82,7 @@ public final class Part10 {
         if (b.length % 2 == 0) {
             return b;
         }
-        byte[] padded = java.util.Arrays.copyOf(b, b.length + 1);
+        byte[] padded = Arrays.copyOf(b, b.length + 1);
         padded[b.length] = ' ';
         return padded;
     }

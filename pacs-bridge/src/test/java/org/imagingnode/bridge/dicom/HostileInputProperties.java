@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -57,7 +58,7 @@ class HostileInputProperties {
     @Provide
     Arbitrary<byte[]> truncated() {
         return Arbitraries.integers().between(0, Integer.MAX_VALUE)
-                .map(n -> java.util.Arrays.copyOf(valid, n % valid.length));
+                .map(n -> Arrays.copyOf(valid, n % valid.length));
     }
 
     @Provide

@@ -1,7 +1,19 @@
 package org.imagingnode.bridge.dicom;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.pixelmed.dicom.Attribute;
@@ -9,6 +21,7 @@ import com.pixelmed.dicom.AttributeList;
 import com.pixelmed.dicom.AttributeTag;
 import com.pixelmed.dicom.DicomException;
 import com.pixelmed.dicom.FileMetaInformation;
+import com.pixelmed.dicom.OtherByteAttributeMultipleCompressedFrames;
 import com.pixelmed.dicom.OtherWordAttribute;
 import com.pixelmed.dicom.SequenceAttribute;
 import com.pixelmed.dicom.SpecificCharacterSet;
@@ -68,7 +81,7 @@ public final class TestObjects {
          * OtherPatientIDsSequence items, each {PatientID, IssuerOfPatientID, UniversalEntityID of
          * IssuerOfPatientIDQualifiersSequence}; the last two may be null. Empty: no sequence.
          */
-        public java.util.List<String[]> otherPatientIds = new java.util.ArrayList<>();
+        public List<String[]> otherPatientIds = new ArrayList<>();
 
         public Spec sameStudy() {
             Spec s = new Spec();
@@ -84,7 +97,7 @@ public final class TestObjects {
             s.accession = accession;
             s.studyDescription = studyDescription;
             s.referringPhysician = referringPhysician;
-            s.otherPatientIds = new java.util.ArrayList<>(otherPatientIds);
+            s.otherPatientIds = new ArrayList<>(otherPatientIds);
             return s;
         }
 
@@ -203,8 +216,8 @@ public final class TestObjects {
             if (a == null) {
                 return new byte[0];
             }
-            if (a instanceof com.pixelmed.dicom.OtherByteAttributeMultipleCompressedFrames frames) {
-                java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+            if (a instanceof OtherByteAttributeMultipleCompressedFrames frames) {
+                ByteArrayOutputStream all = new ByteArrayOutputStream();
                 for (byte[] f : frames.getFrames()) {
                     all.writeBytes(f);
                 }
@@ -238,7 +251,7 @@ public final class TestObjects {
      * Writes a C-FIND query identifier as a file DCMTK's findscu can send (UTF-8); {@code keys}
      * maps tags to values ("" for a return key).
      */
-    public static Path writeQuery(Path file, java.util.Map<Integer, String> keys) throws IOException {
+    public static Path writeQuery(Path file, Map<Integer, String> keys) throws IOException {
         try {
             AttributeList list = new AttributeList();
             SpecificCharacterSet cs = new SpecificCharacterSet(new String[] {"ISO_IR 192"});
@@ -276,23 +289,23 @@ public final class TestObjects {
         if (pixelBytes > 0xFFFFFFFEL) {
             throw new IllegalArgumentException("pixel data over 4 GiB cannot have an explicit length");
         }
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
-                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(file,
+                StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long lengthField = ch.size() - frameBytes - 4;
-            java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer header = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             ch.read(header, lengthField - 8);
             if (header.getShort(0) != (short) 0x7FE0 || header.getShort(2) != 0x0010
                     || header.get(4) != 'O' || header.get(5) != 'W') {
                 throw new IOException("Pixel Data is not the last element of " + file);
             }
-            ch.write(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            ch.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
                     .putInt((int) pixelBytes).flip(), lengthField);
             byte[] frame = new byte[(int) frameBytes];
             ch.position(ch.size());
             for (int f = 1; f < frames; f++) {
-                java.util.Arrays.fill(frame, (byte) f);
+                Arrays.fill(frame, (byte) f);
                 frame[0] = (byte) (f >>> 8);
-                ch.write(java.nio.ByteBuffer.wrap(frame));
+                ch.write(ByteBuffer.wrap(frame));
             }
         }
         return file;
@@ -305,7 +318,7 @@ public final class TestObjects {
      * and series. Returns the document's SOP Instance UID.
      */
     public static String writeKeyObjectSelection(Path file, Spec study, String code, String meaning,
-            java.util.List<Spec> referenced) throws IOException {
+            List<Spec> referenced) throws IOException {
         String kos = "1.2.840.10008.5.1.4.1.1.88.59";
         String uid = uid();
         DicomDataset ds = DicomDataset.newUtf8();
@@ -326,10 +339,10 @@ public final class TestObjects {
         title.putString(Tag.CodeValue, code);
         title.putString(Tag.CodingSchemeDesignator, "DCM");
         title.putString(Tag.CodeMeaning, meaning);
-        java.util.Map<String, java.util.Map<String, java.util.List<Spec>>> tree = new java.util.LinkedHashMap<>();
+        Map<String, Map<String, List<Spec>>> tree = new LinkedHashMap<>();
         for (Spec r : referenced) {
-            tree.computeIfAbsent(r.studyUid, k -> new java.util.LinkedHashMap<>())
-                    .computeIfAbsent(r.seriesUid, k -> new java.util.ArrayList<>()).add(r);
+            tree.computeIfAbsent(r.studyUid, k -> new LinkedHashMap<>())
+                    .computeIfAbsent(r.seriesUid, k -> new ArrayList<>()).add(r);
         }
         tree.forEach((studyUid, series) -> {
             DicomDataset evidence = ds.addItem(Tag.CurrentRequestedProcedureEvidenceSequence);
@@ -352,7 +365,7 @@ public final class TestObjects {
             sop.putString(Tag.ReferencedSOPClassUID, r.sopClassUid);
             sop.putString(Tag.ReferencedSOPInstanceUID, r.sopInstanceUid);
         }
-        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+        try (OutputStream out = Files.newOutputStream(file)) {
             out.write(Part10.header(kos, uid, TransferSyntax.EXPLICIT_VR_LE));
             out.write(ds.encode(TransferSyntax.EXPLICIT_VR_LE));
         }
