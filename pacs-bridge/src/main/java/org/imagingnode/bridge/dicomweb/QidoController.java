@@ -2,6 +2,7 @@ package org.imagingnode.bridge.dicomweb;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -9,6 +10,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -32,6 +34,8 @@ import org.imagingnode.bridge.index.QueryLevel;
 import org.imagingnode.bridge.security.AccessGuard;
 import org.imagingnode.bridge.security.Action;
 import org.imagingnode.bridge.security.Caller;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -46,7 +50,7 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 @RequestMapping("${node.dicomweb.base-path:/dicomweb}")
 public class QidoController {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QidoController.class);
+    private static final Logger log = LoggerFactory.getLogger(QidoController.class);
     private static final JsonFactory JSON = new JsonFactory();
     private static final String MORE_MATCHES =
             "299 imaging-node: \"There are more matches than returned; ask for the next ones with offset\"";
@@ -156,7 +160,7 @@ public class QidoController {
             remoteMatches = remote.series(caller, params, base, warnings); // a viewer token's series of a remote study
         }
         guard.audit(caller, channel, Action.QUERY, singlePatient(visible), singleStudy(visible), "success",
-                "QIDO-RS " + level.name().toLowerCase(java.util.Locale.ROOT) + " query: " + visible.size() + " match(es)"
+                "QIDO-RS " + level.name().toLowerCase(Locale.ROOT) + " query: " + visible.size() + " match(es)"
                         + (visible.size() < rows.size() ? ", " + (rows.size() - visible.size()) + " withheld" : "")
                         + (remoteMatches.isEmpty() ? "" : ", " + remoteMatches.size() + " remote"));
         for (String w : warnings) {
@@ -170,7 +174,7 @@ public class QidoController {
                 writeRow(json, r, level, q, base);
             }
             for (RemoteStudies.Match m : remoteMatches) {
-                json.writeRawValue(new String(m.json(), java.nio.charset.StandardCharsets.UTF_8));
+                json.writeRawValue(new String(m.json(), StandardCharsets.UTF_8));
             }
             json.writeEndArray();
         }
@@ -221,7 +225,7 @@ public class QidoController {
             complete = true;
         } finally {
             guard.audit(rq, Action.QUERY, r.patient(), study, complete ? "success" : "failure", "QIDO-RS "
-                    + level.name().toLowerCase(java.util.Locale.ROOT) + " query of a remote study (node "
+                    + level.name().toLowerCase(Locale.ROOT) + " query of a remote study (node "
                     + r.sourceNode() + ")");
         }
     }

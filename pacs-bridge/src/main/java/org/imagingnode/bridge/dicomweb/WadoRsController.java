@@ -6,9 +6,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 import jakarta.servlet.http.HttpServletRequest;
@@ -193,8 +197,8 @@ public class WadoRsController {
                     rs.setContentLengthLong(loc.blobSize());
                     if (loc.sha256() != null && loc.sha256().length() == 64) {
                         // RFC 9530: lets a consumer node check what it caches
-                        rs.setHeader("Content-Digest", "sha-256=:" + java.util.Base64.getEncoder()
-                                .encodeToString(java.util.HexFormat.of().parseHex(loc.sha256())) + ":");
+                        rs.setHeader("Content-Digest", "sha-256=:" + Base64.getEncoder()
+                                .encodeToString(HexFormat.of().parseHex(loc.sha256())) + ":");
                     }
                 }
                 OutputStream out = rs.getOutputStream();
@@ -423,7 +427,7 @@ public class WadoRsController {
                 if (slash <= 0) {
                     continue;
                 }
-                java.util.Map<String, String> p = new java.util.HashMap<>(r.params());
+                Map<String, String> p = new HashMap<>(r.params());
                 part = new MediaRange(type.substring(0, slash), type.substring(slash + 1), p, r.q());
             } else if (r.isWildcard()) {
                 return natural + "; transfer-syntax=" + ts;

@@ -1,6 +1,7 @@
 package org.imagingnode.bridge.dicomweb;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +71,7 @@ public final class Multipart {
     }
 
     /** A STOW-RS body of application/dicom parts; returns {contentType, body}. */
-    public static Object[] dicomBody(List<Path> files) throws java.io.IOException {
+    public static Object[] dicomBody(List<Path> files) throws IOException {
         String boundary = "test-" + UUID.randomUUID();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Path f : files) {
