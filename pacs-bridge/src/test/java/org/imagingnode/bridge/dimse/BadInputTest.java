@@ -7,8 +7,10 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.stream.Stream;
 
 import org.imagingnode.bridge.dicom.Part10;
@@ -78,7 +80,7 @@ class BadInputTest extends NodeIntegrationTest {
     void truncatedDataSetIsRefusedAsCannotUnderstand() throws Exception {
         TestObjects.Spec s = new TestObjects.Spec();
         byte[] whole = dataSet(s);
-        byte[] truncated = java.util.Arrays.copyOf(whole, whole.length / 2);
+        byte[] truncated = Arrays.copyOf(whole, whole.length / 2);
         assertThat(storeAndGetStatus(s, truncated)).isEqualTo(Status.CANNOT_UNDERSTAND);
         assertNothingStoredFor(s);
     }
@@ -106,7 +108,7 @@ class BadInputTest extends NodeIntegrationTest {
     void garbageInsteadOfADataSetIsRefused() throws Exception {
         TestObjects.Spec s = new TestObjects.Spec();
         byte[] garbage = new byte[4096];
-        new java.util.Random(42).nextBytes(garbage);
+        new Random(42).nextBytes(garbage);
         assertThat(storeAndGetStatus(s, garbage)).isEqualTo(Status.CANNOT_UNDERSTAND);
         assertNothingStoredFor(s);
     }

@@ -3,6 +3,7 @@ package org.imagingnode.bridge.dimse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.TestObjects;
@@ -35,7 +36,7 @@ class DicomTlsTest extends NodeIntegrationTest {
     private Dcmtk.Result storeOverTls(String... tlsOptions) throws Exception {
         TestObjects.Spec s = new TestObjects.Spec();
         Path f = TestObjects.write(s, CERTS.path(s.sopInstanceUid + ".dcm"));
-        return Dcmtk.run(60, Dcmtk.args("storescu", java.util.List.of(tlsOptions), "-aet", "STORESCU", "-aec", NODE_AE,
+        return Dcmtk.run(60, Dcmtk.args("storescu", List.of(tlsOptions), "-aet", "STORESCU", "-aec", NODE_AE,
                 "127.0.0.1", Integer.toString(dimse.tlsPort()), f.toString()).toArray(String[]::new));
     }
 
