@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -191,7 +192,7 @@ public final class Command {
         } else {
             String s = value.toString();
             byte[] raw = s.getBytes(StandardCharsets.US_ASCII);
-            bytes = raw.length % 2 == 0 ? raw : java.util.Arrays.copyOf(raw, raw.length + 1);
+            bytes = raw.length % 2 == 0 ? raw : Arrays.copyOf(raw, raw.length + 1);
             if (raw.length % 2 != 0) {
                 bytes[raw.length] = (byte) (tag == AffectedSOPClassUID || tag == RequestedSOPClassUID
                         || tag == AffectedSOPInstanceUID || tag == RequestedSOPInstanceUID ? 0 : ' ');

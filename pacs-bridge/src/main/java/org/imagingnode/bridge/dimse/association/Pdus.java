@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -168,7 +169,7 @@ final class Pdus {
 
     private static byte[] aeField(String ae) {
         byte[] field = new byte[16];
-        java.util.Arrays.fill(field, (byte) ' ');
+        Arrays.fill(field, (byte) ' ');
         byte[] b = ae.getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(b, 0, field, 0, Math.min(16, b.length));
         return field;
