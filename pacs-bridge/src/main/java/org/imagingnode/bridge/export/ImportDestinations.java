@@ -1,7 +1,9 @@
 package org.imagingnode.bridge.export;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,7 +43,7 @@ public final class ImportDestinations {
                 throw new IllegalArgumentException("node.pacs-import.destinations: " + ae
                         + " is not in node.dimse.move-destinations");
             }
-            Set<String> who = new java.util.LinkedHashSet<>();
+            Set<String> who = new LinkedHashSet<>();
             for (String w : entry.substring(eq + 1).split("\\|")) {
                 String s = w.strip();
                 int colon = s.indexOf(':');
@@ -54,7 +56,7 @@ public final class ImportDestinations {
             }
             out.put(ae, Set.copyOf(who));
         }
-        return new ImportDestinations(java.util.Collections.unmodifiableMap(out), registry);
+        return new ImportDestinations(Collections.unmodifiableMap(out), registry);
     }
 
     /** The AEs a professional (their identifier, and their organisation or null) may send to, in configuration order. */
