@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -385,7 +386,7 @@ final class IndexSql {
                 return listExists(a, "LIKE ?", likePattern(pattern), params);
             }
             default -> throw new IllegalArgumentException("wildcard matching is not supported for " + a
-                    + " (" + kind.name().toLowerCase(java.util.Locale.ROOT) + "); use a single value or a range");
+                    + " (" + kind.name().toLowerCase(Locale.ROOT) + "); use a single value or a range");
         }
     }
 

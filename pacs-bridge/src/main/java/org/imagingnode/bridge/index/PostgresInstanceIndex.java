@@ -14,6 +14,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -239,7 +240,7 @@ public class PostgresInstanceIndex implements InstanceIndex {
             ps.setString(++k, OWN_SOURCE_PREFIX);
             return ps;
         }, rs -> {
-            outcomes.put(rs.getString(1), Rejection.Outcome.valueOf(rs.getString(2).toUpperCase(java.util.Locale.ROOT)
+            outcomes.put(rs.getString(1), Rejection.Outcome.valueOf(rs.getString(2).toUpperCase(Locale.ROOT)
                     .replace('-', '_')));
         });
         return outcomes;

@@ -42,6 +42,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
+import org.assertj.core.groups.Tuple;
 import org.imagingnode.bridge.database.TestPostgres;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -146,7 +147,7 @@ class PostgresInstanceIndexFindTest {
         assertThat(rows).allSatisfy(r -> assertThat(r.values()).containsEntry(StudyInstanceUID, S1)
                 .containsEntry(PatientID, P1));
         assertThat(rows).extracting(r -> r.get(Modality), r -> r.get(SeriesNumber))
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("CT", 1), org.assertj.core.groups.Tuple.tuple("SR", 2));
+                .containsExactly(Tuple.tuple("CT", 1), Tuple.tuple("SR", 2));
     }
 
     @Test
