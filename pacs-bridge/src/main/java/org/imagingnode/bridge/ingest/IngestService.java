@@ -11,6 +11,7 @@ import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -22,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -334,8 +336,8 @@ public class IngestService {
         outcomes.values().forEach(o -> counts.merge(o, 1L, Long::sum));
         String detail = "rejection note " + rejection.noteUid() + " (" + rejection.codeValue() + " "
                 + rejection.codeMeaning() + "): " + counts.entrySet().stream()
-                .map(e -> e.getValue() + " " + e.getKey().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '))
-                .collect(java.util.stream.Collectors.joining(", "));
+                .map(e -> e.getValue() + " " + e.getKey().name().toLowerCase(Locale.ROOT).replace('_', ' '))
+                .collect(Collectors.joining(", "));
         audit.record(new AuditEvent(Instant.now(), request.source().actor(), roleOf(request), "reject",
                 request.source().channel(), patientId, rejection.studyUid(), "success", detail,
                 request.source().address()));

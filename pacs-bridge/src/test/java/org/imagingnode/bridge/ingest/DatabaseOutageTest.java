@@ -14,8 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -88,8 +91,8 @@ class DatabaseOutageTest extends NodeIntegrationTest {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** When each storescu association and each STOW-RS request began and ended, for the audit check. */
-    private final List<Instant[]> associations = java.util.Collections.synchronizedList(new ArrayList<>());
-    private final List<Instant[]> stowRequests = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<Instant[]> associations = Collections.synchronizedList(new ArrayList<>());
+    private final List<Instant[]> stowRequests = Collections.synchronizedList(new ArrayList<>());
     private volatile Instant crash;
 
     /** What a client was told about one instance. */
@@ -175,7 +178,7 @@ class DatabaseOutageTest extends NodeIntegrationTest {
         // once the database was back). Rows committed just before the crash may be lost: the audit table commits
         // without waiting for its WAL flush (PostgresAuditLog), so only accesses after the crash are counted.
         String count = "SELECT count(*) FROM audit_event WHERE action = 'store' AND channel = ? AND event_time >= ?";
-        java.time.OffsetDateTime from = crash.atOffset(java.time.ZoneOffset.UTC);
+        OffsetDateTime from = crash.atOffset(ZoneOffset.UTC);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline && jdbc.queryForObject(count, Long.class, "DIMSE", from)
                 < startedAfterCrash(associations)) {
