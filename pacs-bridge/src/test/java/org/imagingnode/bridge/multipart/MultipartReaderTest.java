@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -138,7 +139,7 @@ class MultipartReaderTest {
 
         MultipartReader reader = new MultipartReader(new ByteArrayInputStream(body), ascii(B), HEADER_BYTES, HEADERS);
         InputStream first = reader.next().body();
-        assertThat(first.readNBytes(10)).isEqualTo(java.util.Arrays.copyOf(big, 10));
+        assertThat(first.readNBytes(10)).isEqualTo(Arrays.copyOf(big, 10));
         InputStream second = reader.next().body();
 
         assertThat(first.read()).isEqualTo(-1);
@@ -207,7 +208,7 @@ class MultipartReaderTest {
     void aTruncatedBodyIsMalformedWhereverItIsCut() {
         byte[] whole = body("", List.of(ascii("first part"), ascii("second part")), "");
         for (int cut = 0; cut < whole.length; cut++) {
-            byte[] truncated = java.util.Arrays.copyOf(whole, cut);
+            byte[] truncated = Arrays.copyOf(whole, cut);
             assertThatThrownBy(() -> readAll(new ByteArrayInputStream(truncated))).as("cut at %d", cut)
                     .isInstanceOf(MalformedMultipartException.class);
         }
