@@ -3,6 +3,7 @@ package org.imagingnode.bridge.space;
 import java.io.IOException;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Locale;
 
 import javax.net.ssl.SSLContext;
 import javax.sql.DataSource;
@@ -36,7 +37,7 @@ public class AtnaConfig {
             @Value("${node.audit.syslog.tls-bundle:}") String bundle,
             @Value("${node.audit.syslog.interval:2s}") Duration interval) throws IOException, NoSuchAlgorithmException {
         AtnaExporter.Sender sender;
-        switch (protocol.strip().toLowerCase(java.util.Locale.ROOT)) {
+        switch (protocol.strip().toLowerCase(Locale.ROOT)) {
             case "udp" -> sender = AtnaExporter.udp(host, port > 0 ? port : 514);
             case "tls" -> {
                 SSLContext ctx = bundle.isBlank() ? SSLContext.getDefault() : bundles.getBundle(bundle).createSslContext();

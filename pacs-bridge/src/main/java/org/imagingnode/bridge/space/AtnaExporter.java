@@ -20,6 +20,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.sql.DataSource;
 
@@ -185,7 +186,7 @@ public final class AtnaExporter implements AutoCloseable {
                     if (socket == null || socket.isClosed()) {
                         SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket();
                         s.connect(new InetSocketAddress(host, port), 10_000);
-                        javax.net.ssl.SSLParameters p = s.getSSLParameters();
+                        SSLParameters p = s.getSSLParameters();
                         p.setEndpointIdentificationAlgorithm("HTTPS"); // the repository's name must match its certificate
                         p.setProtocols(MutualTls.PROTOCOLS);
                         s.setSSLParameters(p);

@@ -1,13 +1,15 @@
 package org.imagingnode.bridge.space;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
 import java.util.Optional;
+import java.util.Set;
 
 import jakarta.servlet.http.HttpServletRequest;
 
@@ -136,7 +138,7 @@ public class PatientApiController {
     private List<Map<String, Object>> remoteStudies(HttpServletRequest rq, NationalId who, List<Map<String, Object>> local,
             List<String> warnings) {
         Caller caller = api.caller(rq);
-        java.util.Set<String> known = new java.util.HashSet<>();
+        Set<String> known = new HashSet<>();
         local.forEach(m -> known.add((String) m.get("studyInstanceUID")));
         Map<String, List<String>> query = Map.of("PatientID", List.of(who.id()), "IssuerOfPatientID",
                 List.of(who.issuer()));
@@ -145,7 +147,7 @@ public class PatientApiController {
             JsonNode d;
             try {
                 d = JSON.readTree(match.json());
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 continue;
             }
             String uid = match.studyUid();

@@ -15,6 +15,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 import javax.sql.DataSource;
 
@@ -76,7 +77,7 @@ public class PatientSpace {
 
     private final JdbcTemplate jdbc;
     /** Bumped by every change made through this object: lets the policy's short-lived memory of decisions go stale. */
-    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong generation = new AtomicLong();
 
     public PatientSpace(DataSource dataSource) {
         this.jdbc = new JdbcTemplate(dataSource);

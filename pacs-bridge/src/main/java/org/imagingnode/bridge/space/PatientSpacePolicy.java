@@ -1,7 +1,12 @@
 package org.imagingnode.bridge.space;
 
 import java.text.ParseException;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jwt.SignedJWT;
@@ -59,14 +64,14 @@ public class PatientSpacePolicy implements ConcealingPolicy {
     public static final String VIEWER = "viewer";
     public static final String SHARE_LINK = "share-link";
     public static final String THUMBNAIL_LINK = "thumbnail-link";
-    private static final java.util.regex.Pattern STUDY_THUMBNAIL =
-            java.util.regex.Pattern.compile("/studies/([0-9.]{1,64})/thumbnail");
+    private static final Pattern STUDY_THUMBNAIL =
+            Pattern.compile("/studies/([0-9.]{1,64})/thumbnail");
 
     /** How long a per-study decision is remembered (changes made on this node forget them at once). */
-    private static final long MEMORY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+    private static final long MEMORY_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int MEMORY_SIZE = 5000;
 
-    private final java.util.Map<String, Remembered> memory = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Remembered> memory = new ConcurrentHashMap<>();
     private final PatientSpace space;
     private final TokenVerifier tokens;
     private final ViewerTokenService viewerTokens;
@@ -85,7 +90,7 @@ public class PatientSpacePolicy implements ConcealingPolicy {
     /** A thumbnail link ({@link ThumbnailLinks}) on the thumbnail of the study it was signed for; nothing else. */
     @Override
     public Caller authenticateUrl(String token, String path, String remoteAddress) {
-        java.util.regex.Matcher m = STUDY_THUMBNAIL.matcher(path == null ? "" : path);
+        Matcher m = STUDY_THUMBNAIL.matcher(path == null ? "" : path);
         return m.matches() ? thumbnails.verify(token, m.group(1))
                 .map(subject -> new Caller(subject, THUMBNAIL_LINK, token, remoteAddress))
                 .orElseGet(() -> Caller.anonymous(null, remoteAddress)) : Caller.anonymous(null, remoteAddress);

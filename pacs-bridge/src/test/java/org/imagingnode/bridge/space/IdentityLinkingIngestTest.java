@@ -2,6 +2,10 @@ package org.imagingnode.bridge.space;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,13 +62,13 @@ class IdentityLinkingIngestTest extends NodeIntegrationTest {
 
     @Test
     void without_tokens_mode_there_is_no_dev_token_issuer_and_no_patient_api() throws Exception {
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        HttpClient http = HttpClient.newHttpClient();
         for (String[] call : new String[][] {{"POST", "/dev/tokens"}, {"GET", "/api/patient/studies"},
                 {"POST", "/api/break-glass"}}) {
-            java.net.http.HttpResponse<String> rs = http.send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create("http://127.0.0.1:" + httpPort + call[1])).header("Content-Type", "application/json")
-                    .method(call[0], java.net.http.HttpRequest.BodyPublishers.ofString("{\"subject\":\"x\"}")).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> rs = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + httpPort + call[1])).header("Content-Type", "application/json")
+                    .method(call[0], HttpRequest.BodyPublishers.ofString("{\"subject\":\"x\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(rs.statusCode()).as(call[1]).isEqualTo(404);
             assertThat(rs.body()).doesNotContain("eyJ"); // no JWT handed out
         }

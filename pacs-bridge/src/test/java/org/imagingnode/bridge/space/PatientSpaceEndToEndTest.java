@@ -2,9 +2,13 @@ package org.imagingnode.bridge.space;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URLDecoder;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -210,9 +214,9 @@ class PatientSpaceEndToEndTest extends TokensNode {
         String dr = professionalToken(rpps, "FINESS-OTHER");
         HttpResponse<String> launch = get("/viewer/weasis/studies/" + s1.studyUid, dr);
         assertThat(launch.statusCode()).as(launch.body()).isEqualTo(200);
-        String uri = java.net.URLDecoder.decode(JSON.readTree(launch.body()).get("weasisUri").asText(),
-                java.nio.charset.StandardCharsets.UTF_8);
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Authorization: (Bearer [A-Za-z0-9_.-]+)").matcher(uri);
+        String uri = URLDecoder.decode(JSON.readTree(launch.body()).get("weasisUri").asText(),
+                StandardCharsets.UTF_8);
+        Matcher m = Pattern.compile("Authorization: (Bearer [A-Za-z0-9_.-]+)").matcher(uri);
         assertThat(m.find()).as(uri).isTrue();
         String viewerToken = m.group(1);
         assertThat(studyUids(get("/dicomweb/studies?StudyInstanceUID=" + s1.studyUid, viewerToken)))

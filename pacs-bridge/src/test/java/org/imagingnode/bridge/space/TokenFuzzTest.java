@@ -2,6 +2,8 @@ package org.imagingnode.bridge.space;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -204,20 +206,20 @@ class TokenFuzzTest extends TokensNode {
                 if (t[1].endsWith("/share-links") && !body.contains("lifetimeSeconds")) {
                     continue; // no lifetime asked for: a link with the default lifetime, a valid request
                 }
-                java.net.http.HttpResponse<String> rs = HTTP.send(java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create(url(t[1]))).header("Authorization", t[2])
+                HttpResponse<String> rs = HTTP.send(HttpRequest.newBuilder(
+                        URI.create(url(t[1]))).header("Authorization", t[2])
                         .header("Content-Type", "application/json")
-                        .method(t[0], java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                        .method(t[0], HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.ofString());
                 assertNoLeak(rs, t[1] + " " + body);
                 assertThat(rs.statusCode()).as(t[1] + " " + body).isIn(400, 403, 415);
             }
         }
-        java.net.http.HttpResponse<String> relayed = HTTP.send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create(url("/dev/tokens"))).header("Content-Type", "application/json")
+        HttpResponse<String> relayed = HTTP.send(HttpRequest.newBuilder(
+                URI.create(url("/dev/tokens"))).header("Content-Type", "application/json")
                 .header("X-Forwarded-For", "203.0.113.7")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"subject\":\"x\",\"patientId\":\"1\"}"))
-                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString("{\"subject\":\"x\",\"patientId\":\"1\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(relayed.statusCode()).isEqualTo(404);
         assertThat(relayed.body()).doesNotContain("eyJ");
     }
