@@ -1,12 +1,21 @@
 package org.imagingnode.bridge.testing;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.imagingnode.bridge.dicom.DicomDataset;
+import org.imagingnode.bridge.dicom.TestObjects;
 
 /** Runs DCMTK command-line tools (Debian package dcmtk) as real DICOM peers in tests. */
 public final class Dcmtk {
@@ -59,7 +68,7 @@ public final class Dcmtk {
     }
 
     public static int freePort() throws IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }
@@ -67,7 +76,7 @@ public final class Dcmtk {
     /** Waits (up to 5 s) until something listens on a loopback port, e.g. a storescp just started. */
     public static void awaitListening(int port) throws InterruptedException {
         for (int i = 0; i < 100; i++) {
-            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
                 return;
             } catch (IOException e) {
                 Thread.sleep(50);
@@ -81,20 +90,20 @@ public final class Dcmtk {
      * maps tags to values ("" for a return key). Returns the responses, read with the node's own layer; fails when
      * findscu does.
      */
-    public static List<org.imagingnode.bridge.dicom.DicomDataset> find(Path work, String model, String callingAe,
-            String calledAe, String port, java.util.Map<Integer, String> keys) throws IOException, InterruptedException {
+    public static List<DicomDataset> find(Path work, String model, String callingAe,
+            String calledAe, String port, Map<Integer, String> keys) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(work, "find");
-        Path query = org.imagingnode.bridge.dicom.TestObjects.writeQuery(dir.resolve("query.dcm"),
-                new java.util.LinkedHashMap<>(keys));
+        Path query = TestObjects.writeQuery(dir.resolve("query.dcm"),
+                new LinkedHashMap<>(keys));
         Result r = run(60, "findscu", model, "-aet", callingAe, "-aec", calledAe, "127.0.0.1", port, "-X", "-od",
                 dir.toString(), query.toString());
         if (!r.ok()) {
             throw new AssertionError("findscu failed:\n" + r.output());
         }
-        List<org.imagingnode.bridge.dicom.DicomDataset> out = new ArrayList<>();
-        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+        List<DicomDataset> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
             for (Path p : files.filter(p -> p.getFileName().toString().startsWith("rsp")).sorted().toList()) {
-                out.add(org.imagingnode.bridge.dicom.TestObjects.read(p));
+                out.add(TestObjects.read(p));
             }
         }
         return out;

@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.imagingnode.bridge.dicom.Part10;
@@ -90,7 +92,7 @@ public final class SoakClient {
         for (int t = 0; t < queriers; t++) {
             int seed = t;
             threads.add(new Thread(() -> {
-                java.util.Random random = new java.util.Random(seed);
+                Random random = new Random(seed);
                 while (System.nanoTime() < end) {
                     String patient = patients.isEmpty() ? "nobody" : patients.get(random.nextInt(patients.size()));
                     HttpRequest rq = HttpRequest.newBuilder(URI.create("http://" + host + ":" + httpPort
@@ -121,7 +123,7 @@ public final class SoakClient {
         Collections.sort(sorted);
         double p50 = sorted.isEmpty() ? -1 : sorted.get(sorted.size() / 2) / 1e6;
         double p99 = sorted.isEmpty() ? -1 : sorted.get((int) (sorted.size() * 0.99)) / 1e6;
-        System.out.printf(java.util.Locale.ROOT,
+        System.out.printf(Locale.ROOT,
                 "seconds=%.0f stored=%d store_per_s=%.1f store_errors=%d queries=%d query_per_s=%.1f"
                         + " qido_p50_ms=%.2f qido_p99_ms=%.2f query_errors=%d%n",
                 elapsed, stored.get(), stored.get() / elapsed, storeErrors.get(), sorted.size(),
