@@ -1,7 +1,9 @@
 package org.imagingnode.bridge.viewer;
 
 import java.net.URI;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
@@ -35,7 +37,7 @@ public class WebViewerController {
             @Value("${node.auth.dev-issuer.enabled:false}") boolean devIssuer) {
         this.access = access;
         Map<String, Object> options = new LinkedHashMap<>();
-        String m = mode.strip().toLowerCase(java.util.Locale.ROOT);
+        String m = mode.strip().toLowerCase(Locale.ROOT);
         options.put("mode", m);
         boolean tokensMode = "tokens".equals(m);
         if (tokensMode && props.oidcClientId() != null && !issuer.isBlank()) {
@@ -43,7 +45,7 @@ public class WebViewerController {
                     props.oidcScope()));
         }
         options.put("devLogin", tokensMode && devIssuer);
-        this.loginOptions = java.util.Collections.unmodifiableMap(options);
+        this.loginOptions = Collections.unmodifiableMap(options);
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -95,7 +96,7 @@ class PortalOidcSignInTest extends TokensNode {
                     .start();
             byte[] stdout = p.getInputStream().readAllBytes();
             assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-            String text = new String(stdout, java.nio.charset.StandardCharsets.UTF_8).strip();
+            String text = new String(stdout, StandardCharsets.UTF_8).strip();
             assertThat(p.exitValue()).as(text + Files.readString(log)).isZero();
             r = JSON.readTree(text.substring(text.lastIndexOf('\n') + 1));
         } finally {

@@ -8,8 +8,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 
@@ -139,7 +141,7 @@ class ViewerTokensModeTest extends TokensNode {
         // Weasis's own QIDO-RS request for that -r, with the viewer token: the patient's two studies, no other
         HttpResponse<String> qido = getUrl(Weasis.firstQuery(cmd.get("--url"), cmd.get("-r")), viewer);
         assertThat(qido.statusCode()).as(qido.body()).isEqualTo(200);
-        List<String> listed = new java.util.ArrayList<>();
+        List<String> listed = new ArrayList<>();
         for (JsonNode st : JSON.readTree(qido.body())) {
             listed.add(st.get("0020000D").get("Value").get(0).asText());
         }
@@ -184,7 +186,7 @@ class ViewerTokensModeTest extends TokensNode {
                 + patient.substring("Bearer ".length()), out.toString(), blockedPro)
                 .redirectError(log.toFile()).start();
         byte[] stdout = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         String text = new String(stdout, StandardCharsets.UTF_8).strip();
         assertThat(p.exitValue()).as(text + Files.readString(log)).isEqualTo(0);
         JsonNode r = JSON.readTree(text.substring(text.lastIndexOf('\n') + 1));
@@ -192,7 +194,7 @@ class ViewerTokensModeTest extends TokensNode {
 
         assertThat(r.get("heading").asText()).isEqualTo("Mon imagerie");
         assertThat(r.get("before")).hasSize(2);
-        List<String> listed = new java.util.ArrayList<>();
+        List<String> listed = new ArrayList<>();
         r.get("before").forEach(row -> listed.add(row.get("study").asText()));
         assertThat(listed).containsExactlyInAnyOrder(first.studyUid, second.studyUid);
         assertThat(r.get("before").toString()).contains("Scanner thorax", "IRM cerveau", "MR");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,8 +48,8 @@ public final class Weasis {
             case "patientID" -> {
                 int i = kv[1].indexOf("^^^");
                 String id = i <= 0 ? kv[1] : kv[1].substring(0, i);
-                yield dicomWebBase + "/studies?00100020=" + java.net.URLEncoder.encode(id,
-                        java.nio.charset.StandardCharsets.UTF_8) + (i > 0 ? "&00100021=" + kv[1].substring(i + 3) : "")
+                yield dicomWebBase + "/studies?00100020=" + URLEncoder.encode(id,
+                        StandardCharsets.UTF_8) + (i > 0 ? "&00100021=" + kv[1].substring(i + 3) : "")
                         + STUDY_FIELDS;
             }
             default -> throw new IllegalArgumentException("not a Weasis request: " + request);

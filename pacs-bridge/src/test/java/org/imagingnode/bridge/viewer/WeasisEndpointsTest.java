@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -266,7 +267,7 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
     @Test
     void when_the_access_policy_denies_no_token_is_issued_and_the_refusal_is_audited() {
         WeasisController denying = new WeasisController(
-                new ViewerAccess(new AccessGuard(new DenyAllPolicy(), audit), index, tokens, java.util.Optional.empty()), tokens,
+                new ViewerAccess(new AccessGuard(new DenyAllPolicy(), audit), index, tokens, Optional.empty()), tokens,
                 dicomWebProperties);
         MockHttpServletRequest rq = new MockHttpServletRequest("GET", "/viewer/weasis/studies/" + ct1.studyUid);
         rq.setRemoteAddr("127.0.0.9");

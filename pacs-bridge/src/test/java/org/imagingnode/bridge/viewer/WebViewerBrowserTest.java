@@ -30,6 +30,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.imagingnode.bridge.dicom.Part10;
+import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dicom.TransferSyntax;
 import org.imagingnode.bridge.dicomweb.Multipart;
@@ -318,9 +319,9 @@ class WebViewerBrowserTest extends NodeIntegrationTest {
         Path dcm = work.resolve("jpeg-baseline.dcm");
         Dcmtk.Result wrapped = Dcmtk.run(30, "img2dcm", "-stf", template.toString(), jpeg.toString(), dcm.toString());
         assertThat(wrapped.ok()).as(wrapped.output()).isTrue();
-        assertThat(TestObjects.read(dcm).getString(org.imagingnode.bridge.dicom.Tag.SOPClassUID)).isNotNull();
+        assertThat(TestObjects.read(dcm).getString(Tag.SOPClassUID)).isNotNull();
         store(dcm, "-xy");
-        String series = TestObjects.read(dcm).getString(org.imagingnode.bridge.dicom.Tag.SeriesInstanceUID);
+        String series = TestObjects.read(dcm).getString(Tag.SeriesInstanceUID);
 
         JsonNode r = runBrowser("http://127.0.0.1:" + httpPort + "/viewer/?study=" + study.studyUid + "&series="
                 + series, "codec-jpeg-baseline", "--only-first");
