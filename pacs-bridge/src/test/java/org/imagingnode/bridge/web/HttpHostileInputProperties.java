@@ -2,6 +2,7 @@ package org.imagingnode.bridge.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -143,7 +145,7 @@ class HttpHostileInputProperties {
                 Arbitraries.integers().between(1, 300).map(n -> "Content-Type: application/dicom\r\n".repeat(n)));
         Arbitrary<byte[]> body = Arbitraries.oneOf(
                 Arbitraries.just(dicom),
-                Arbitraries.integers().between(0, dicom.length).map(n -> java.util.Arrays.copyOf(dicom, n)),
+                Arbitraries.integers().between(0, dicom.length).map(n -> Arrays.copyOf(dicom, n)),
                 Arbitraries.bytes().array(byte[].class).ofMaxSize(3000),
                 Arbitraries.just(multipart("inner", List.of(dicom))),
                 Arbitraries.just("{\"00100010\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"X\"}]}}".getBytes(StandardCharsets.UTF_8)));
@@ -185,7 +187,7 @@ class HttpHostileInputProperties {
         }
         byte[] body = out.toByteArray();
         if (!terminated && body.length > 0) { // truncated somewhere
-            body = java.util.Arrays.copyOf(body, Math.floorMod(cut, body.length));
+            body = Arrays.copyOf(body, Math.floorMod(cut, body.length));
         }
         String printable = contentType.chars().allMatch(c -> c >= 0x20 && c < 0x7f) ? contentType : "application/x";
         HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/dicomweb/studies")).header("Content-Type", printable)
@@ -301,7 +303,7 @@ class HttpHostileInputProperties {
         assertThat(declared.statusCode()).as(declared.body()).isEqualTo(413);
         HttpResponse<String> chunked = send(HttpRequest.newBuilder(uri("/api/break-glass"))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))), professional);
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))), professional);
         assertThat(chunked.statusCode()).as(chunked.body()).isEqualTo(400);
         answeredCleanly(chunked, "a 1 MB JSON body without Content-Length");
     }
