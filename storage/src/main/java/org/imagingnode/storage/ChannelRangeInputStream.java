@@ -1,5 +1,6 @@
 package org.imagingnode.storage;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -78,7 +79,7 @@ final class ChannelRangeInputStream extends InputStream {
     public long transferTo(OutputStream out) throws IOException {
         ensureOpen();
         long total = 0;
-        if (out instanceof java.io.FileOutputStream fos) {
+        if (out instanceof FileOutputStream fos) {
             WritableByteChannel target = fos.getChannel();
             while (remaining > 0) {
                 long n = channel.transferTo(position, remaining, target);

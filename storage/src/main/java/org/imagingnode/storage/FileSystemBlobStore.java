@@ -9,6 +9,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
@@ -673,7 +674,7 @@ public final class FileSystemBlobStore implements BlobStore {
                         continue;
                     }
                     entry = level.entries().next();
-                } catch (java.nio.file.DirectoryIteratorException e) {
+                } catch (DirectoryIteratorException e) {
                     throw new UncheckedIOException(e.getCause());
                 }
                 String name = entry.getFileName().toString();

@@ -33,6 +33,8 @@ import java.io.InterruptedIOException;
 import java.io.PushbackInputStream;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
@@ -48,6 +50,7 @@ import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -66,6 +69,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import javax.net.SocketFactory;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import okhttp3.ConnectionPool;
@@ -722,37 +726,37 @@ public final class S3BlobStore implements BlobStore {
      * segment is small then waits for the server's delayed ACK: a 40 ms stall on about one request
      * in ten in the benchmark. (TLS sockets are layered on these, so HTTPS benefits too.)
      */
-    private static final class NoDelaySocketFactory extends javax.net.SocketFactory {
-        private final javax.net.SocketFactory delegate = javax.net.SocketFactory.getDefault();
+    private static final class NoDelaySocketFactory extends SocketFactory {
+        private final SocketFactory delegate = SocketFactory.getDefault();
 
-        private static java.net.Socket noDelay(java.net.Socket socket) throws IOException {
+        private static Socket noDelay(Socket socket) throws IOException {
             socket.setTcpNoDelay(true);
             return socket;
         }
 
         @Override
-        public java.net.Socket createSocket() throws IOException {
+        public Socket createSocket() throws IOException {
             return noDelay(delegate.createSocket());
         }
 
         @Override
-        public java.net.Socket createSocket(String host, int port) throws IOException {
+        public Socket createSocket(String host, int port) throws IOException {
             return noDelay(delegate.createSocket(host, port));
         }
 
         @Override
-        public java.net.Socket createSocket(String host, int port, java.net.InetAddress localHost, int localPort)
+        public Socket createSocket(String host, int port, InetAddress localHost, int localPort)
                 throws IOException {
             return noDelay(delegate.createSocket(host, port, localHost, localPort));
         }
 
         @Override
-        public java.net.Socket createSocket(java.net.InetAddress host, int port) throws IOException {
+        public Socket createSocket(InetAddress host, int port) throws IOException {
             return noDelay(delegate.createSocket(host, port));
         }
 
         @Override
-        public java.net.Socket createSocket(java.net.InetAddress address, int port, java.net.InetAddress localAddress,
+        public Socket createSocket(InetAddress address, int port, InetAddress localAddress,
                                             int localPort) throws IOException {
             return noDelay(delegate.createSocket(address, port, localAddress, localPort));
         }
@@ -917,7 +921,7 @@ public final class S3BlobStore implements BlobStore {
         ensureOpen();
         StatObjectResponse stat = statObject(key, objectName(key)).orElseThrow(() -> new BlobNotFoundException(key));
         String value = stat.userMetadata().get(SHA256_METADATA);
-        return value != null && Sha256.isHex(value) ? Optional.of(value.toLowerCase(java.util.Locale.ROOT))
+        return value != null && Sha256.isHex(value) ? Optional.of(value.toLowerCase(Locale.ROOT))
                 : Optional.empty();
     }
 

@@ -1,6 +1,7 @@
 package org.imagingnode.storage;
 
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
 import org.gaul.s3proxy.AuthenticationType;
@@ -24,7 +25,7 @@ public final class S3ProxyServer implements AutoCloseable {
     private String credential = CREDENTIAL;
 
     public S3ProxyServer(Path dataDirectory) throws Exception {
-        java.nio.file.Files.createDirectories(dataDirectory);
+        Files.createDirectories(dataDirectory);
         Properties properties = new Properties();
         properties.setProperty("jclouds.filesystem.basedir", dataDirectory.toAbsolutePath().toString());
         this.context = ContextBuilder.newBuilder("filesystem-nio2")
