@@ -1,5 +1,6 @@
 package org.imagingnode.bridge.dicom;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -235,6 +236,19 @@ public final class TestObjects {
             return a.getByteValues();
         } catch (DicomException e) {
             throw new IOException(e);
+        }
+    }
+
+    /**
+     * A Part 10 object's data set, without its File Meta Information (which each writer makes its own): what two
+     * copies of an instance must have byte for byte in common.
+     */
+    public static byte[] dataSetOf(byte[] part10) {
+        try {
+            int offset = (int) Part10.skipHeader(new ByteArrayInputStream(part10));
+            return Arrays.copyOfRange(part10, offset, part10.length);
+        } catch (MalformedDicomException e) {
+            throw new IllegalArgumentException(e);
         }
     }
 

@@ -2,7 +2,6 @@ package org.imagingnode.bridge.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -17,7 +16,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +29,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 import org.imagingnode.bridge.database.KillablePostgres;
-import org.imagingnode.bridge.dicom.Part10;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
@@ -152,15 +149,17 @@ class DatabaseOutageTest extends NodeIntegrationTest {
 
         // Every acknowledged instance is retrievable, byte for byte.
         for (Sent a : acknowledged) {
-            assertThat(datasetOf(retrieve(a.spec()))).as("data set of acknowledged " + a.spec().sopInstanceUid)
-                    .isEqualTo(datasetOf(Files.readAllBytes(a.file())));
+            assertThat(TestObjects.dataSetOf(retrieve(a.spec())))
+                    .as("data set of acknowledged " + a.spec().sopInstanceUid)
+                    .isEqualTo(TestObjects.dataSetOf(Files.readAllBytes(a.file())));
         }
         // A refused one is absent, or (the commit reached the database but its answer was lost) complete.
         for (Sent r : refused) {
             byte[] got = retrieve(r.spec());
             if (got != null) {
-                assertThat(datasetOf(got)).as("refused " + r.spec().sopInstanceUid + " (" + r.answer() + ")")
-                        .isEqualTo(datasetOf(Files.readAllBytes(r.file())));
+                assertThat(TestObjects.dataSetOf(got))
+                        .as("refused " + r.spec().sopInstanceUid + " (" + r.answer() + ")")
+                        .isEqualTo(TestObjects.dataSetOf(Files.readAllBytes(r.file())));
             }
         }
 
@@ -286,15 +285,5 @@ class DatabaseOutageTest extends NodeIntegrationTest {
         }
         assertThat(rs.statusCode()).as(new String(rs.body(), StandardCharsets.UTF_8)).isEqualTo(200);
         return rs.body();
-    }
-
-    /** A Part 10 file's data set, without its File Meta Information (which each channel writes its own way). */
-    private static byte[] datasetOf(byte[] part10) {
-        try {
-            int offset = (int) Part10.skipHeader(new ByteArrayInputStream(part10));
-            return Arrays.copyOfRange(part10, offset, part10.length);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

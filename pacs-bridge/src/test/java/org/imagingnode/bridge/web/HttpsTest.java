@@ -2,7 +2,6 @@ package org.imagingnode.bridge.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -14,13 +13,11 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
-import java.util.Arrays;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManagerFactory;
 
-import org.imagingnode.bridge.dicom.Part10;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
@@ -109,7 +106,8 @@ class HttpsTest extends NodeIntegrationTest {
             HttpResponse<byte[]> object = client.send(HttpRequest.newBuilder(URI.create(https(wado()))).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             assertThat(object.statusCode()).isEqualTo(200);
-            assertThat(dataset(object.body())).isEqualTo(dataset(Files.readAllBytes(file)));
+            assertThat(TestObjects.dataSetOf(object.body()))
+                    .isEqualTo(TestObjects.dataSetOf(Files.readAllBytes(file)));
         }
     }
 
@@ -125,7 +123,8 @@ class HttpsTest extends NodeIntegrationTest {
             Dcmtk.Result object = Dcmtk.run(30, "curl", "-sS", "--fail", "--cacert", CERTS.path("node.crt").toString(),
                     "--tlsv" + version, "--tls-max", version, "-o", out.toString(), https(wado()));
             assertThat(object.ok()).as(object.output()).isTrue();
-            assertThat(dataset(Files.readAllBytes(out))).isEqualTo(dataset(Files.readAllBytes(file)));
+            assertThat(TestObjects.dataSetOf(Files.readAllBytes(out)))
+                    .isEqualTo(TestObjects.dataSetOf(Files.readAllBytes(file)));
         }
     }
 
@@ -146,10 +145,5 @@ class HttpsTest extends NodeIntegrationTest {
         RawHttp.Response r = RawHttp.get(httpPort, qido());
         assertThat(r.status()).as(r.toString()).isEqualTo(400);
         assertThat(r.text()).doesNotContain(stored.studyUid).contains("TLS");
-    }
-
-    private static byte[] dataset(byte[] part10) throws Exception {
-        int offset = (int) Part10.skipHeader(new ByteArrayInputStream(part10));
-        return Arrays.copyOfRange(part10, offset, part10.length);
     }
 }

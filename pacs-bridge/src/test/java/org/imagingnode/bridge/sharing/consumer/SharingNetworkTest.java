@@ -69,7 +69,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * through B, has it moved by movescu into a storescp playing B's PACS (filed there under B's own patient of that
  * person: import reconciliation), imported there from the portal, downloaded (DICOM media, JPEG) and fetched by
  * getscu. The patient hides the
- * study on A: it disappears from B. A stops: B says so clearly.
+ * study on A: it disappears from B. A stops: B says so clearly. A third node C, started for one test, uses B's index
+ * and moves A's studies into its PACS as A holds them (identity reconciliation off).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the last test stops node A
 class SharingNetworkTest {
@@ -83,6 +84,9 @@ class SharingNetworkTest {
     private static Node a;
     private static Node b;
     private static int pacsPort;
+    /** Every node of the network by id, with its HTTP port (node C starts only in the test that needs it). */
+    private static final Map<String, Integer> HTTP_PORTS = new LinkedHashMap<>();
+    private static List<String> common;
 
     /** One running node. */
     record Node(String id, int httpPort, ConfigurableApplicationContext context) {
@@ -97,6 +101,10 @@ class SharingNetworkTest {
         JdbcTemplate jdbc() {
             return new JdbcTemplate(context.getBean(javax.sql.DataSource.class));
         }
+
+        String aeTitle() {
+            return context.getEnvironment().getProperty("node.ae-title");
+        }
     }
 
     @BeforeAll
@@ -104,23 +112,25 @@ class SharingNetworkTest {
         work = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "sharing-network");
         idp = new RSAKeyGenerator(2048).keyID("idp-1").generate();
         Path idpKeys = Files.writeString(work.resolve("idp.jwks"), new JWKSet(idp.toPublicJWK()).toString());
-        nodeKey("NODE-A");
-        nodeKey("NODE-B");
-        int httpA = Dcmtk.freePort();
-        int httpB = Dcmtk.freePort();
+        for (String id : List.of("NODE-A", "NODE-B", "NODE-C")) {
+            nodeKey(id);
+            HTTP_PORTS.put(id, Dcmtk.freePort());
+        }
+        int httpA = HTTP_PORTS.get("NODE-A");
+        int httpB = HTTP_PORTS.get("NODE-B");
         pacsPort = Dcmtk.freePort();
-        List<String> common = List.of("--node.security.mode=tokens", "--node.auth.issuer=" + ISSUER,
+        common = List.of("--node.security.mode=tokens", "--node.auth.issuer=" + ISSUER,
                 "--node.auth.public-key-file=" + idpKeys, "--server.address=127.0.0.1", "--node.dimse.port=0",
                 "--node.dimse.bind-address=127.0.0.1", "--node.sharing.consumer.retries=1",
                 "--node.sharing.consumer.retry-delay=50ms", "--node.sharing.consumer.failures-to-open=2",
                 "--node.sharing.consumer.authorization-memory=0s");
-        a = start("NODE-A", httpA, httpB, common, List.of("--node.ae-title=NODEA",
+        a = start("NODE-A", List.of("--node.ae-title=NODEA",
                 "--node.dimse.calling-aes=STORESCU=store", "--node.space.organisation=FINESS-A",
                 "--node.sharing.retrieve-url=http://127.0.0.1:" + httpA + "/dicomweb",
                 "--node.sharing.index-url=http://127.0.0.1:" + httpB, "--node.sharing.index-node-id=NODE-B",
                 "--node.sharing.manifest.quiet-period=1s", "--node.sharing.manifest.poll-interval=500ms",
                 "--node.sharing.publication.poll-interval=500ms", "--node.sharing.publication.retry-initial=500ms"));
-        b = start("NODE-B", httpB, httpA, common, List.of("--node.ae-title=NODEB",
+        b = start("NODE-B", List.of("--node.ae-title=NODEB",
                 "--node.dimse.calling-aes=MOVESCU=retrieve|query, GETSCU=retrieve, STORESCU=store",
                 "--node.dimse.move-destinations=PACS=127.0.0.1:" + pacsPort, "--node.space.organisation=FINESS-B",
                 "--node.pacs-import.destinations=PACS=organisation:FINESS-B",
@@ -135,23 +145,27 @@ class SharingNetworkTest {
         Files.writeString(work.resolve(id + ".public.jwks"), new JWKSet(key.toPublicJWK()).toString());
     }
 
-    /** A node trusting the other one: its node tokens, and its DICOMweb as the only address of its studies. */
-    private static Node start(String id, int httpPort, int otherHttpPort, List<String> common,
-            List<String> specific) throws IOException {
-        String otherId = id.equals("NODE-A") ? "NODE-B" : "NODE-A";
+    /**
+     * A node trusting the others: their node tokens, and their DICOMweb as the only address of their studies.
+     */
+    private static Node start(String id, List<String> specific) throws IOException {
         List<String> args = new ArrayList<>(common);
         args.addAll(specific);
-        args.add("--server.port=" + httpPort);
+        args.add("--server.port=" + HTTP_PORTS.get(id));
         args.add("--node.data-dir=" + Files.createDirectories(work.resolve(id)));
         args.add("--node.sharing.auth.node-id=" + id);
         args.add("--node.sharing.auth.signing-key-file=" + work.resolve(id + ".jwk"));
-        args.add("--node.sharing.auth.trusted-nodes." + otherId + ".public-key-file="
-                + work.resolve(otherId + ".public.jwks"));
-        args.add("--node.sharing.auth.trusted-nodes." + otherId + ".dicomweb-url=http://127.0.0.1:" + otherHttpPort
-                + "/dicomweb");
+        HTTP_PORTS.forEach((other, port) -> {
+            if (!other.equals(id)) {
+                args.add("--node.sharing.auth.trusted-nodes." + other + ".public-key-file="
+                        + work.resolve(other + ".public.jwks"));
+                args.add("--node.sharing.auth.trusted-nodes." + other + ".dicomweb-url=http://127.0.0.1:" + port
+                        + "/dicomweb");
+            }
+        });
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(NodeApplication.class)
                 .run(args.toArray(String[]::new));
-        return new Node(id, httpPort, ctx);
+        return new Node(id, HTTP_PORTS.get(id), ctx);
     }
 
     @AfterAll
@@ -739,21 +753,26 @@ class SharingNetworkTest {
 
     /** Has node B move a study into a storescp playing its PACS (movescu); the files the PACS received. */
     private static List<Path> moveIntoPacs(String study, String dirName) throws Exception {
+        return moveIntoPacs(b, study, dirName);
+    }
+
+    /** Has that node move a study into a storescp playing its PACS (movescu); the files the PACS received. */
+    private static List<Path> moveIntoPacs(Node via, String study, String dirName) throws Exception {
         return receivedByPacs(dirName, () -> {
-            Dcmtk.Result moved = Dcmtk.run(120, "movescu", "-v", "-S", "-aet", "MOVESCU", "-aec", "NODEB", "-aem",
-                    "PACS", "127.0.0.1", Integer.toString(b.dimsePort()), "-k", "QueryRetrieveLevel=STUDY",
+            Dcmtk.Result moved = Dcmtk.run(120, "movescu", "-v", "-S", "-aet", "MOVESCU", "-aec", via.aeTitle(), "-aem",
+                    "PACS", "127.0.0.1", Integer.toString(via.dimsePort()), "-k", "QueryRetrieveLevel=STUDY",
                     "-k", "StudyInstanceUID=" + study);
             assertThat(moved.ok()).as(moved.output()).isTrue();
             return null;
         });
     }
 
-    /** The files a storescp playing B's PACS (AE "PACS") received while {@code sending} ran. */
+    /** The files a storescp playing B's PACS (AE "PACS") received, bit-preserving, while {@code sending} ran. */
     private static List<Path> receivedByPacs(String dirName, java.util.concurrent.Callable<Void> sending)
             throws Exception {
         Path pacs = Files.createDirectories(work.resolve(dirName));
-        Process storescp = Dcmtk.start(work.resolve(dirName + "-storescp.log"), "storescp", "-aet", "PACS", "-od",
-                pacs.toString(), Integer.toString(pacsPort));
+        Process storescp = Dcmtk.start(work.resolve(dirName + "-storescp.log"), "storescp", "+B", "-aet", "PACS",
+                "-od", pacs.toString(), Integer.toString(pacsPort));
         try {
             Dcmtk.awaitListening(pacsPort);
             sending.call();
@@ -842,6 +861,40 @@ class SharingNetworkTest {
         assertThat(wado.statusCode()).as(text(wado)).isEqualTo(200);
         Path viewed = Files.write(work.resolve("reconciled/viewed.dcm"), parts(wado).get(0));
         assertThat(identities(viewed)).containsExactly(held[0].patientId + "^SITE-A", ins + "^" + INS);
+    }
+
+    @Test
+    @Order(7)
+    void withIdentityReconciliationOffANodeMovesAStudyOfNodeAIntoItsPacsAsNodeAHoldsItByteForByte() throws Exception {
+        String pro = radiologistAtB("RPPS-10011");
+        TestObjects.Spec[] held = listedAtB(storeAtA("as-held"), pro);
+        String ins = insOf(held[0]);
+        // node C: B's index, its own PACS (the same storescp), node.sharing.consumer.reconcile-identity=false
+        Node c = start("NODE-C", List.of("--node.ae-title=NODEC", "--node.dimse.calling-aes=MOVESCU=retrieve|query",
+                "--node.dimse.move-destinations=PACS=127.0.0.1:" + pacsPort, "--node.space.organisation=FINESS-C",
+                "--node.sharing.retrieve-url=http://127.0.0.1:" + HTTP_PORTS.get("NODE-C") + "/dicomweb",
+                "--node.sharing.index-url=" + b.url(""), "--node.sharing.index-node-id=NODE-B",
+                "--node.sharing.manifest.enabled=false", "--node.sharing.consumer.reconcile-identity=false"));
+        try {
+            assertThat(studyUids(get(c, "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS, pro,
+                    null))).contains(held[0].studyUid);
+            List<String> received = new ArrayList<>();
+            for (Path p : moveIntoPacs(c, held[0].studyUid, "pacs-as-held")) {
+                DicomDataset ds = TestObjects.read(p);
+                String sop = ds.getString(Tag.SOPInstanceUID);
+                received.add(sop);
+                assertThat(identities(p)).as(sop).containsExactly(held[0].patientId + "^SITE-A", ins + "^" + INS);
+                HttpResponse<byte[]> atA = get(a, "/dicomweb/studies/" + held[0].studyUid + "/series/"
+                        + ds.getString(Tag.SeriesInstanceUID) + "/instances/" + sop, pro,
+                        "application/dicom; transfer-syntax=*");
+                assertThat(atA.statusCode()).as(text(atA)).isEqualTo(200);
+                assertThat(TestObjects.dataSetOf(Files.readAllBytes(p))).as(sop)
+                        .isEqualTo(TestObjects.dataSetOf(atA.body()));
+            }
+            assertThat(received).contains(held[0].sopInstanceUid, held[1].sopInstanceUid);
+        } finally {
+            c.context().close();
+        }
     }
 
     @Test
@@ -959,6 +1012,12 @@ class SharingNetworkTest {
         String byIns = "/dicomweb/studies?PatientID=" + ins + "&IssuerOfPatientID=" + INS;
         waitUntil("the study to be listed at node B", () -> studyUids(get(b, byIns, authorization, null))
                 .contains(study));
+    }
+
+    /** The study, once B lists it to this caller. */
+    private static TestObjects.Spec[] listedAtB(TestObjects.Spec[] study, String authorization) throws Exception {
+        awaitListedAtB(insOf(study[0]), authorization, study[0].studyUid);
+        return study;
     }
 
     /** The portal's "import into my PACS" of a study, at node B. */
