@@ -3,6 +3,7 @@ package org.imagingnode.bridge.sharing.consumer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
@@ -18,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -690,7 +692,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             if (row.has("00080062")) {
                 setValues(row, "00080062", seriesRow == null ? List.of() : new Handle(remote, authorization, series)
                         .instanceAttributes().stream().map(i -> text(i, "00080016"))
-                        .filter(java.util.Objects::nonNull).distinct().sorted().toList());
+                        .filter(Objects::nonNull).distinct().sorted().toList());
             }
             return List.of(new Match(study.studyUid(), JSON.writeValueAsBytes(row)));
         } catch (DicomWebException | IOException e) {
@@ -733,7 +735,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             try {
                 out.add(new Match(uid, JSON.writeValueAsBytes(rewriteUrls(row, retrieveUrl, thisBase))));
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e); // a tree read from JSON is written back
+                throw new UncheckedIOException(e); // a tree read from JSON is written back
             }
         }
         return out;
