@@ -657,8 +657,54 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         List<Match> rows = matchesAt(r.get().sourceNode(), r.get().retrieveUrl(), query,
                 row -> study.equals(text(row, "0020000D")) && (!narrowed || onlySeries.equals(text(row, "0020000E"))),
                 professional.get(), thisBase, warnings);
-        return seriesLevel || onlySeries == null || rows.isEmpty() ? rows
+        List<Match> seen = seriesLevel || onlySeries == null || rows.isEmpty() ? rows
                 : studyRowOfSeries(rows.get(0), r.get(), onlySeries, professional.get(), warnings);
+        return seen.stream().map(m -> countedWithinScope(m, seriesLevel, onlySeries != null)).toList();
+    }
+
+    /**
+     * A row as a viewer token sees it: the counts of what lies beyond the token's scope (the patient's whole record at
+     * the source; the whole study, for a series token) become counts of what it opens, as this node's own rows count
+     * for such a token. A count the row does not give the means to compute is left out rather than passed on.
+     */
+    private static Match countedWithinScope(Match match, boolean seriesRow, boolean seriesToken) {
+        ObjectNode row;
+        try {
+            row = (ObjectNode) JSON.readTree(match.json());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Integer series = seriesToken ? Integer.valueOf(1) : count(row, "00201206");
+        Integer instances = count(row, seriesToken && seriesRow ? "00201209" : "00201208");
+        boolean changed = scope(row, "00201200", 1) | scope(row, "00201202", series)
+                | scope(row, "00201204", instances);
+        if (seriesToken && seriesRow) {
+            changed |= scope(row, "00201206", 1) | scope(row, "00201208", instances);
+        }
+        try {
+            return changed ? new Match(match.studyUid(), JSON.writeValueAsBytes(row)) : match;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** An integer attribute's value in a DICOM JSON row, or null. */
+    private static Integer count(JsonNode row, String tag) {
+        JsonNode v = row.path(tag).path("Value").path(0);
+        return v.isNumber() ? Integer.valueOf(v.intValue()) : null;
+    }
+
+    /** Gives the row's attribute this count (removes it when null), if the row has it; whether it had it. */
+    private static boolean scope(ObjectNode row, String tag, Integer count) {
+        if (!row.has(tag)) {
+            return false;
+        }
+        if (count == null) {
+            row.remove(tag);
+        } else {
+            setValues(row, tag, List.of(count));
+        }
+        return true;
     }
 
     /**

@@ -711,7 +711,8 @@ class SharingNetworkTest {
                 + "&includefield=00081030&includefield=00080061&includefield=00201208", webToken, null)))
                 .containsExactly(uid);
         // its study row describes what it reaches, that series only, as A answers for a series token of its own
-        String counted = "&includefield=00080061&includefield=00080062&includefield=00201206&includefield=00201208";
+        String counted = "&includefield=00080061&includefield=00080062&includefield=00201206&includefield=00201208"
+                + "&includefield=00201200&includefield=00201202&includefield=00201204";
         String studyRow = "/dicomweb/studies?StudyInstanceUID=" + uid + counted;
         JsonNode remoteRow = JSON.readTree(get(b, studyRow, webToken, null).body()).get(0);
         assertThat(remoteRow.path("00201206").path("Value").toString()).isEqualTo("[1]");
@@ -723,8 +724,17 @@ class SharingNetworkTest {
         String localToken = "Bearer " + JSON.readTree(localLaunch.body()).get("viewerUrl").asText()
                 .replaceAll(".*#token=", "");
         JsonNode localRow = JSON.readTree(get(a, studyRow, localToken, null).body()).get(0);
-        for (String tag : List.of("00201206", "00201208", "00080061", "00080062")) {
+        for (String tag : List.of("00201206", "00201208", "00080061", "00080062", "00201200", "00201202", "00201204")) {
             assertThat(remoteRow.get(tag)).as(tag).isEqualTo(localRow.get(tag));
+        }
+        // so does its series row as Weasis asks for it: not the study's counts, nor the patient's record at A
+        String seriesRow = "/dicomweb/series?StudyInstanceUID=" + uid + "&includefield=00201209" + counted;
+        JsonNode remoteSeries = JSON.readTree(get(b, seriesRow, webToken, null).body()).get(0);
+        JsonNode localSeries = JSON.readTree(get(a, seriesRow, localToken, null).body()).get(0);
+        assertThat(List.of(localSeries.path("00201206"), localSeries.path("00201200"), localSeries.path("00201202")))
+                .extracting(n -> n.path("Value").toString()).containsOnly("[1]");
+        for (String tag : List.of("00201209", "00201206", "00201208", "00201200", "00201202", "00201204")) {
+            assertThat(remoteSeries.get(tag)).as(tag).isEqualTo(localSeries.get(tag));
         }
         // the professional's own row counts the whole study (both series, and A's manifest once built)
         JsonNode wholeRow = JSON.readTree(get(b, byIns + "&StudyInstanceUID=" + uid + counted, pro, null).body()).get(0);
