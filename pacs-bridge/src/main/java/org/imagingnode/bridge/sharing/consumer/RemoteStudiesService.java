@@ -1,10 +1,12 @@
 package org.imagingnode.bridge.sharing.consumer;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -12,10 +14,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,9 +32,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionException;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -36,6 +45,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -86,7 +96,7 @@ import org.slf4j.LoggerFactory;
 public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     private static final Logger log = LoggerFactory.getLogger(RemoteStudiesService.class);
     private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
-            .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final JsonFactory JSON_FACTORY = JSON.getFactory();
     private static final int MAX_INDEX_ANSWER = 8 << 20;
     private static final int MAX_QUERY_ANSWER = 32 << 20;
@@ -321,7 +331,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 // what the caller may see of the study or series, all of it: cached instances the source no longer
                 // lists were rejected there since (IHE IOCM) and leave the cache (an empty answer may be a refusal)
                 cache.retainListed(study.studyUid(), seriesUid,
-                        refs.stream().map(Ref::sopInstanceUid).collect(java.util.stream.Collectors.toSet()));
+                        refs.stream().map(Ref::sopInstanceUid).collect(Collectors.toSet()));
             }
             if (refs.isEmpty()) {
                 throw DicomWebException.notFound(sopInstanceUid != null ? "no instance " + sopInstanceUid
@@ -355,7 +365,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         }
 
         @Override
-        public void entrust(String viewerTokenId, java.time.Instant expiresAt) {
+        public void entrust(String viewerTokenId, Instant expiresAt) {
             grants.entrust(viewerTokenId, study.studyUid(), authorization, expiresAt);
         }
 
@@ -497,7 +507,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             if (path.equals(studyPath + "/series")) {
                 StringBuilder narrowed = new StringBuilder(path).append("?SeriesInstanceUID=").append(onlySeries);
                 for (String p : query.split("&")) {
-                    String key = java.net.URLDecoder.decode(p.split("=", 2)[0], StandardCharsets.UTF_8);
+                    String key = URLDecoder.decode(p.split("=", 2)[0], StandardCharsets.UTF_8);
                     if (!p.isEmpty() && !key.equalsIgnoreCase("SeriesInstanceUID") && !key.equalsIgnoreCase("0020000E")) {
                         narrowed.append('&').append(p);
                     }
@@ -561,9 +571,9 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         relearn(who, entries, caller);
         String onlyStudies = value(parameters, "StudyInstanceUID", "0020000D");
         Set<String> wanted = onlyStudies == null ? null
-                : new java.util.HashSet<>(List.of(onlyStudies.split("[,\\\\]")));
+                : new HashSet<>(List.of(onlyStudies.split("[,\\\\]")));
         Map<String, List<IndexEntry>> bySource = new LinkedHashMap<>();
-        Map<String, String> bases = new java.util.HashMap<>();
+        Map<String, String> bases = new HashMap<>();
         for (IndexEntry e : entries) {
             if (usable(e, who) && !ownNode.equals(e.sourceNode()) && !localStudies.contains(e.studyInstanceUid())
                     && (wanted == null || wanted.contains(e.studyInstanceUid()))) {
@@ -578,12 +588,12 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         for (List<IndexEntry> group : bySource.values()) {
             String node = group.get(0).sourceNode();
             group.forEach(registry::remember);
-            Set<String> uids = new java.util.LinkedHashSet<>(group.stream().map(IndexEntry::studyInstanceUid).toList());
+            Set<String> uids = new LinkedHashSet<>(group.stream().map(IndexEntry::studyInstanceUid).toList());
             out.addAll(matchesAt(node, bases.get(node), "/studies?StudyInstanceUID=" + String.join(",", uids)
                     + forwarded, study -> uids.contains(text(study, "0020000D")), caller.authorization(), thisBase,
                     warnings));
         }
-        out.sort(java.util.Comparator.comparing(Match::studyUid)); // a stable order for paging
+        out.sort(Comparator.comparing(Match::studyUid)); // a stable order for paging
         return out;
     }
 
@@ -596,7 +606,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
      * leaves the cache whole (it is fetched again for whoever may still see it).
      */
     private void relearn(NationalId who, List<IndexEntry> entries, Caller caller) {
-        Map<String, IndexEntry> now = new java.util.HashMap<>();
+        Map<String, IndexEntry> now = new HashMap<>();
         entries.stream().filter(e -> usable(e, who)).forEach(e -> now.put(e.studyInstanceUid(), e));
         registry.updatedAt(who).forEach((studyUid, before) -> {
             IndexEntry entry = now.get(studyUid);
@@ -769,7 +779,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
      * accepts, asked with these credentials, URLs pointing at this node.
      */
     private List<Match> matchesAt(String sourceNode, String retrieveUrl, String pathAndQuery,
-            java.util.function.Predicate<JsonNode> keep, String authorization, String thisBase, List<String> warnings) {
+            Predicate<JsonNode> keep, String authorization, String thisBase, List<String> warnings) {
         List<Match> out = new ArrayList<>();
         for (JsonNode row : queryAt(sourceNode, URI.create(retrieveUrl + pathAndQuery), authorization, warnings)
                 .orElse(JSON.createArrayNode())) {
@@ -955,7 +965,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         if (b.length > max) {
             throw new IOException("answer larger than " + (max >> 20) + " MB");
         }
-        return new java.io.ByteArrayInputStream(b);
+        return new ByteArrayInputStream(b);
     }
 
     private static String enc(String s) {
