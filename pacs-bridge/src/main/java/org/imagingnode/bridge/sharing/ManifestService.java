@@ -11,11 +11,13 @@ import java.time.format.DateTimeFormatter;
 import java.time.ZonedDateTime;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import jakarta.annotation.PreDestroy;
 import org.imagingnode.bridge.NodeProperties;
@@ -229,13 +231,13 @@ public class ManifestService {
     private IndexEntry entry(String studyUid, String manifestUid, IndexRow study, NationalId person,
             List<InstanceLocation> instances, Instant at) {
         Set<String> seriesUids = instances.stream().map(InstanceLocation::seriesInstanceUid)
-                .collect(java.util.stream.Collectors.toSet());
+                .collect(Collectors.toSet());
         List<IndexRow> series = index.find(new IndexQuery(QueryLevel.SERIES,
                 List.of(new Condition.SingleValue(IndexAttribute.StudyInstanceUID, studyUid)),
                 Set.of(IndexAttribute.SeriesInstanceUID, IndexAttribute.Modality), 10_000, 0));
         List<String> modalities = series.stream()
                 .filter(r -> seriesUids.contains(String.valueOf(r.get(IndexAttribute.SeriesInstanceUID))))
-                .map(r -> r.get(IndexAttribute.Modality)).filter(java.util.Objects::nonNull).map(Object::toString)
+                .map(r -> r.get(IndexAttribute.Modality)).filter(Objects::nonNull).map(Object::toString)
                 .filter(m -> m.matches("[A-Z0-9_]{1,16}")).distinct().sorted().toList();
         Object date = study.get(IndexAttribute.StudyDate);
         Object description = study.get(IndexAttribute.StudyDescription);

@@ -19,6 +19,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ResponseStatusException;
 
 /**
  * A study's report was validated: its manifest is built (and published) now, without waiting for the quiet
@@ -70,8 +71,7 @@ class ReportValidationController {
         if (!d.allowed()) {
             guard.audit(caller, CHANNEL, Action.STORE, null, null, "denied", ReportValidation.ACTION + ": " + d.reason());
             boolean anonymous = "anonymous".equals(caller.role());
-            throw new org.springframework.web.server.ResponseStatusException(
-                    anonymous ? HttpStatus.UNAUTHORIZED : HttpStatus.FORBIDDEN);
+            throw new ResponseStatusException(anonymous ? HttpStatus.UNAUTHORIZED : HttpStatus.FORBIDDEN);
         }
         return caller;
     }

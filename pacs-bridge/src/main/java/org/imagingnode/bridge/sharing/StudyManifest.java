@@ -7,6 +7,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,7 +96,7 @@ final class StudyManifest {
         ds.putString(Tag.TimezoneOffsetFromUTC, "+0000");
 
         Map<String, List<InstanceLocation>> bySeries = new LinkedHashMap<>();
-        instances.forEach(i -> bySeries.computeIfAbsent(i.seriesInstanceUid(), k -> new java.util.ArrayList<>()).add(i));
+        instances.forEach(i -> bySeries.computeIfAbsent(i.seriesInstanceUid(), k -> new ArrayList<>()).add(i));
         DicomDataset evidence = ds.addItem(Tag.CurrentRequestedProcedureEvidenceSequence);
         evidence.putString(Tag.StudyInstanceUID, studyUid);
         bySeries.forEach((seriesUid, members) -> {

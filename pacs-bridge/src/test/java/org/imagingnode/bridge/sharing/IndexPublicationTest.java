@@ -5,11 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+
+import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.imagingnode.bridge.dicom.TestObjects;
@@ -25,6 +29,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * Publication of a study from a source node to a second node playing patient-space index, over real HTTP on
@@ -177,8 +182,8 @@ class IndexPublicationTest {
         assertThat(index.send("GET", "/index/v1/patients/" + INS + "/bad%5Eid/studies", Map.of("Authorization", pro),
                 null).statusCode()).isEqualTo(400);
 
-        List<Map<String, Object>> audit = new org.springframework.jdbc.core.JdbcTemplate(
-                index.bean(javax.sql.DataSource.class)).queryForList("SELECT actor, channel, outcome, detail"
+        List<Map<String, Object>> audit = new JdbcTemplate(index.bean(DataSource.class))
+                .queryForList("SELECT actor, channel, outcome, detail"
                 + " FROM audit_event WHERE patient_id = ? AND action = 'query' ORDER BY id", PATIENT.cx());
         assertThat(audit).extracting(r -> r.get("actor")).contains("810000000002", "810000000003");
         assertThat(audit).extracting(r -> r.get("channel")).contains("index", "remote");
@@ -195,7 +200,7 @@ class IndexPublicationTest {
         // a node not trusted by the index
         Path strangerKey = root.resolve("stranger.jwk");
         NodeTokenIssuer stranger = new NodeTokenIssuer("source-node", NodeSigningKey.generatedIn(strangerKey),
-                Duration.ofMinutes(1), java.time.Clock.systemUTC());
+                Duration.ofMinutes(1), Clock.systemUTC());
         assertThat(index.send("PUT", path, with(json, stranger.authorizationFor("index-node")), entry).statusCode())
                 .isEqualTo(401);
         // the index node itself is trusted, but may not publish another node's study
@@ -240,7 +245,7 @@ class IndexPublicationTest {
 
         // a trusted node for which the index has no DICOMweb base publishes nothing (deny by default)
         String unlocated = new NodeTokenIssuer("unlocated-node", NodeSigningKey.read(unlocatedKey),
-                Duration.ofMinutes(1), java.time.Clock.systemUTC()).authorizationFor("index-node");
+                Duration.ofMinutes(1), Clock.systemUTC()).authorizationFor("index-node");
         HttpResponse<String> unconfigured = index.send("PUT", "/index/v1/studies/unlocated-node/" + study,
                 with(json, unlocated), entry("unlocated-node", study, "http://127.0.0.1:1/dicomweb"));
         assertThat(unconfigured.statusCode()).isEqualTo(403);
@@ -249,8 +254,8 @@ class IndexPublicationTest {
         assertThat(entries(pro).toString()).doesNotContain(study);
 
         // each refusal is a security alert in the index's audit, naming the node, the patient and the address
-        List<Map<String, Object>> alerts = new org.springframework.jdbc.core.JdbcTemplate(
-                index.bean(javax.sql.DataSource.class)).queryForList("SELECT actor, actor_role, channel, outcome,"
+        List<Map<String, Object>> alerts = new JdbcTemplate(index.bean(DataSource.class))
+                .queryForList("SELECT actor, actor_role, channel, outcome,"
                 + " patient_id, detail FROM audit_event WHERE action = 'untrusted-source' AND study_uid = ? ORDER BY id",
                 study);
         assertThat(alerts).hasSize(4).allSatisfy(a -> {
@@ -291,7 +296,7 @@ class IndexPublicationTest {
     }
 
     static Map<String, String> with(Map<String, String> headers, String authorization) {
-        Map<String, String> m = new java.util.HashMap<>(headers);
+        Map<String, String> m = new HashMap<>(headers);
         m.put("Authorization", authorization);
         return m;
     }
@@ -311,7 +316,7 @@ class IndexPublicationTest {
     }
 
     static int attempts() {
-        Integer n = new org.springframework.jdbc.core.JdbcTemplate(source.bean(javax.sql.DataSource.class))
+        Integer n = new JdbcTemplate(source.bean(DataSource.class))
                 .queryForObject("SELECT coalesce(max(attempts), 0) FROM index_outbox", Integer.class);
         return n == null ? 0 : n;
     }

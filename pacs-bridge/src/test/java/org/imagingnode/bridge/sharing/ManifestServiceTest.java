@@ -3,6 +3,10 @@ package org.imagingnode.bridge.sharing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -15,6 +19,7 @@ import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.ingest.IngestResult;
+import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
 import org.imagingnode.storage.BlobStore;
@@ -139,13 +144,12 @@ class ManifestServiceTest extends NodeIntegrationTest {
         s.issuer = "SITE-M";
         s.accession = "A" + (System.nanoTime() % 1_000_000_000L);
         s.otherPatientIds.add(new String[] {"1" + (System.nanoTime() % 100_000_000_000_000L),
-                org.imagingnode.bridge.space.SpaceProperties.INS_NIR, null});
+                SpaceProperties.INS_NIR, null});
         store(List.of(s));
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        java.net.http.HttpResponse<String> rs = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> rs = http.send(HttpRequest.newBuilder(URI.create(
                 "http://127.0.0.1:" + httpPort + "/api/sharing/report-validated?accessionNumber=" + s.accession))
-                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
         assertThat(rs.body()).contains(StudyManifest.sopInstanceUid(s.studyUid));
         assertThat(manifestValues(s.studyUid, "0008,1155")).contains(s.sopInstanceUid);
@@ -155,12 +159,12 @@ class ManifestServiceTest extends NodeIntegrationTest {
 
         for (String bad : new String[] {"/api/sharing/report-validated?accessionNumber=NOPE-" + System.nanoTime() % 1000,
             "/api/sharing/studies/1.2.3.999999/report-validated"}) {
-            assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + httpPort
-                    + bad)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).as(bad).isEqualTo(404);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + bad))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString())
+                    .statusCode()).as(bad).isEqualTo(404);
         }
-        assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + httpPort
-                + "/api/sharing/studies/not-a-uid/report-validated")).POST(java.net.http.HttpRequest.BodyPublishers
-                .noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(400);
+        assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
+                + "/api/sharing/studies/not-a-uid/report-validated")).POST(HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(400);
     }
 }
