@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,7 +93,7 @@ public class InstanceCache {
         try (Stream<BlobInfo> all = blobs.list(PREFIX)) {
             all.forEach(found::add);
         }
-        found.sort(java.util.Comparator.comparing(BlobInfo::lastModified));
+        found.sort(Comparator.comparing(BlobInfo::lastModified));
         synchronized (this) {
             for (BlobInfo b : found) {
                 String sop = sopOf(b.key());

@@ -1,7 +1,10 @@
 package org.imagingnode.bridge.sharing.consumer;
 
 import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import javax.sql.DataSource;
@@ -57,8 +60,8 @@ public class RemoteStudyRegistry {
      * When the index last said something of each remote study of this person that this node remembers (the
      * {@code updatedAt} of the entry it saw; null when the entry had none).
      */
-    public java.util.Map<String, java.time.Instant> updatedAt(NationalId who) {
-        java.util.Map<String, java.time.Instant> out = new java.util.HashMap<>();
+    public Map<String, Instant> updatedAt(NationalId who) {
+        Map<String, Instant> out = new HashMap<>();
         jdbc.query("SELECT study_uid, index_updated_at FROM remote_study WHERE national_id = ? AND national_issuer = ?",
                 rs -> {
                     Timestamp t = rs.getTimestamp(2);

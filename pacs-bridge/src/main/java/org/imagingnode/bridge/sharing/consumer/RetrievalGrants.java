@@ -4,6 +4,7 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Date;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -90,8 +91,8 @@ public class RetrievalGrants {
             return Optional.empty();
         }
         try {
-            java.util.Date exp = SignedJWT.parse(authorization.substring(7).strip()).getJWTClaimsSet().getExpirationTime();
-            return Optional.ofNullable(exp).map(java.util.Date::toInstant);
+            Date exp = SignedJWT.parse(authorization.substring(7).strip()).getJWTClaimsSet().getExpirationTime();
+            return Optional.ofNullable(exp).map(Date::toInstant);
         } catch (ParseException | RuntimeException e) {
             return Optional.empty();
         }

@@ -8,7 +8,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -149,7 +151,7 @@ public class SourceClient {
         } catch (CircuitBreakerOpenException e) {
             throw new SourceUnavailableException(false, "node " + node + " is unreachable (it failed "
                     + props.failuresToOpen() + " times in a row); it will be tried again after "
-                    + Instant.now().plus(breaker.getRemainingDelay()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+                    + Instant.now().plus(breaker.getRemainingDelay()).truncatedTo(ChronoUnit.SECONDS));
         } catch (FailsafeException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             if (cause instanceof RefusedWrapper w) {
@@ -219,7 +221,7 @@ public class SourceClient {
                 return "";
             }
             byte[] b = body.readNBytes(300);
-            String s = new String(b, java.nio.charset.StandardCharsets.UTF_8).strip();
+            String s = new String(b, StandardCharsets.UTF_8).strip();
             int nl = s.indexOf('\n');
             return (nl >= 0 ? s.substring(0, nl) : s).replaceAll("[\\p{Cntrl}]", " ");
         } catch (IOException e) {

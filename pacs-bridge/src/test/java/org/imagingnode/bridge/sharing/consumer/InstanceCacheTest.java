@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HexFormat;
 
 import org.imagingnode.bridge.dicom.TestObjects;
@@ -177,7 +178,7 @@ class InstanceCacheTest {
     void contentDigestHeadersAreRead() {
         byte[] digest = new byte[32];
         digest[0] = 1;
-        String header = "sha-512=:AAAA:, sha-256=:" + java.util.Base64.getEncoder().encodeToString(digest) + ":";
+        String header = "sha-512=:AAAA:, sha-256=:" + Base64.getEncoder().encodeToString(digest) + ":";
         assertThat(RemoteStudiesService.sha256Of(header)).isEqualTo(HexFormat.of().formatHex(digest));
         assertThat(RemoteStudiesService.sha256Of("sha-256=:AAAA:")).isNull();
         assertThat(RemoteStudiesService.sha256Of(null)).isNull();

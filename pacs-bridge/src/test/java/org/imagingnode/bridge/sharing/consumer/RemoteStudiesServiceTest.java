@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,6 +31,7 @@ import org.imagingnode.bridge.database.TestPostgres;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dicomweb.DicomWebException;
 import org.imagingnode.bridge.dicomweb.RemoteStudies;
+import org.imagingnode.bridge.dimse.RemoteRetrieves;
 import org.imagingnode.bridge.dimse.SpoolArea;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.ingest.Checksums;
@@ -253,7 +255,7 @@ class RemoteStudiesServiceTest {
     @Test
     void aDimsePeerRetrievesOnlyWhatAProfessionalFoundHereRecently() throws Exception {
         assertThatThrownBy(() -> service.fetch(spec.studyUid, null, null))
-                .isInstanceOfSatisfying(org.imagingnode.bridge.dimse.RemoteRetrieves.Refused.class, e -> {
+                .isInstanceOfSatisfying(RemoteRetrieves.Refused.class, e -> {
                     assertThat(e.notAuthorized()).isTrue();
                     assertThat(e.getMessage()).contains("search for it (QIDO-RS or the portal) first");
                 });
@@ -359,12 +361,12 @@ class RemoteStudiesServiceTest {
         int listed = asked("qido");
 
         // gone from the index, still listed by its source: kept
-        service.studies(pro, patientsStudies, java.util.Set.of(), "https://b.example/dicomweb", new ArrayList<>());
+        service.studies(pro, patientsStudies, Set.of(), "https://b.example/dicomweb", new ArrayList<>());
         assertThat(asked("qido")).isEqualTo(listed + 1);
         assertThat(cache.holdsStudy(spec.studyUid)).isTrue();
         // gone, and refused by its source: dropped
         refuse = true;
-        service.studies(pro, patientsStudies, java.util.Set.of(), "https://b.example/dicomweb", new ArrayList<>());
+        service.studies(pro, patientsStudies, Set.of(), "https://b.example/dicomweb", new ArrayList<>());
         assertThat(cache.holdsStudy(spec.studyUid)).isFalse();
     }
 

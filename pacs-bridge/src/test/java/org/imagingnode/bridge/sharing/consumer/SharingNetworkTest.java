@@ -15,14 +15,21 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -37,6 +44,7 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.DicomInputStream;
 import com.pixelmed.dicom.TagFromName;
 
 import org.imagingnode.bridge.NodeApplication;
@@ -44,6 +52,7 @@ import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dimse.DimseServer;
+import org.imagingnode.bridge.ingest.Checksums;
 import org.imagingnode.bridge.sharing.index.IndexEntry;
 import org.imagingnode.bridge.sharing.index.PatientIndex;
 import org.imagingnode.bridge.sharing.nodeauth.NodeTokenIssuer;
@@ -99,7 +108,7 @@ class SharingNetworkTest {
         }
 
         JdbcTemplate jdbc() {
-            return new JdbcTemplate(context.getBean(javax.sql.DataSource.class));
+            return new JdbcTemplate(context.getBean(DataSource.class));
         }
 
         String aeTitle() {
@@ -225,7 +234,7 @@ class SharingNetworkTest {
     /** The pixel data of a Part 10 object (little endian), by its SHA-256, or null when it has none. */
     private static String pixelData(byte[] part10) throws Exception {
         AttributeList list = new AttributeList();
-        try (var in = new com.pixelmed.dicom.DicomInputStream(new ByteArrayInputStream(part10))) {
+        try (var in = new DicomInputStream(new ByteArrayInputStream(part10))) {
             list.read(in);
         }
         return list.get(TagFromName.PixelData) == null ? null : sha(list.get(TagFromName.PixelData).getByteValues(false));
@@ -236,7 +245,7 @@ class SharingNetworkTest {
     }
 
     private static String sha(byte[] b) {
-        return java.util.HexFormat.of().formatHex(org.imagingnode.bridge.ingest.Checksums.sha256().digest(b));
+        return HexFormat.of().formatHex(Checksums.sha256().digest(b));
     }
 
     /** The parts of a multipart/related answer. */
@@ -253,7 +262,7 @@ class SharingNetworkTest {
             if (headersEnd < 0 || next < 0) {
                 break;
             }
-            out.add(java.util.Arrays.copyOfRange(body, headersEnd + 4, next));
+            out.add(Arrays.copyOfRange(body, headersEnd + 4, next));
             at = next + 2;
             if (body.length > at + delimiter.length + 1 && body[at + delimiter.length] == '-') {
                 break;
@@ -279,7 +288,7 @@ class SharingNetworkTest {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
-    private static void waitUntil(String what, java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    private static void waitUntil(String what, Callable<Boolean> condition) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!condition.call()) {
             assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
@@ -467,7 +476,7 @@ class SharingNetworkTest {
         waitUntil("the three studies of A to be listed at node B",
                 () -> studyUids(get(b, byIns, pro, null)).containsAll(remote));
         assertThat(studyUids(get(b, byIns, pro, null))).containsExactlyInAnyOrderElementsOf(
-                java.util.stream.Stream.concat(local.stream(), remote.stream()).toList());
+                Stream.concat(local.stream(), remote.stream()).toList());
 
         // pages of two: the local studies first, then the remote ones, each once, and "more" until the last page
         List<String> paged = new ArrayList<>();
@@ -588,7 +597,7 @@ class SharingNetworkTest {
                     .header("Authorization", a.context().getBean(NodeTokenIssuer.class).authorizationFor("NODE-B"))
                     .header("Content-Type", "application/json")
                     .PUT(HttpRequest.BodyPublishers.ofString(JSON.copy().findAndRegisterModules()
-                            .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                             .writeValueAsString(entry))).build();
             HttpResponse<String> refused = HTTP.send(publish, HttpResponse.BodyHandlers.ofString());
             assertThat(refused.statusCode()).isEqualTo(403);
@@ -778,8 +787,7 @@ class SharingNetworkTest {
     }
 
     /** The files a storescp playing B's PACS (AE "PACS") received, bit-preserving, while {@code sending} ran. */
-    private static List<Path> receivedByPacs(String dirName, java.util.concurrent.Callable<Void> sending)
-            throws Exception {
+    private static List<Path> receivedByPacs(String dirName, Callable<Void> sending) throws Exception {
         Path pacs = Files.createDirectories(work.resolve(dirName));
         Process storescp = Dcmtk.start(work.resolve(dirName + "-storescp.log"), "storescp", "+B", "-aet", "PACS",
                 "-od", pacs.toString(), Integer.toString(pacsPort));

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -81,7 +83,7 @@ class SourceClientTest {
         }
     }
 
-    private static String read(java.net.http.HttpResponse<java.io.InputStream> rs) throws IOException {
+    private static String read(HttpResponse<InputStream> rs) throws IOException {
         return new String(rs.body().readAllBytes(), StandardCharsets.UTF_8);
     }
 
