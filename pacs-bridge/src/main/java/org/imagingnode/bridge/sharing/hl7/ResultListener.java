@@ -3,9 +3,13 @@ package org.imagingnode.bridge.sharing.hl7;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
 
 import ca.uhn.hl7v2.AcknowledgmentCode;
 import ca.uhn.hl7v2.DefaultHapiContext;
@@ -98,9 +102,8 @@ public class ResultListener {
                     "unparseable message", "failure", "AE: " + e.getMessage());
             return outgoing != null ? outgoing : String.join("\r",
                     "MSH|^~\\&|" + NODE_APPLICATION + "||" + field(msh, 2) + "|" + field(msh, 3) + "|"
-                            + java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss").format(
-                                    java.time.LocalDateTime.now()) + "||ACK|" + java.util.UUID.randomUUID()
-                            .toString().substring(0, 20) + "|P|2.5",
+                            + DateTimeFormatter.ofPattern("yyyyMMddHHmmss").format(LocalDateTime.now())
+                            + "||ACK|" + UUID.randomUUID().toString().substring(0, 20) + "|P|2.5",
                     "MSA|AE|" + field(msh, 9) + "|malformed message: not readable as HL7 v2");
         });
         server.startAndWait();
@@ -239,7 +242,7 @@ public class ResultListener {
         if (raw == null || !raw.startsWith("MSH") || raw.length() < 4) {
             return new String[0];
         }
-        return raw.split("[\r\n]", 2)[0].split(java.util.regex.Pattern.quote(raw.substring(3, 4)), -1);
+        return raw.split("[\r\n]", 2)[0].split(Pattern.quote(raw.substring(3, 4)), -1);
     }
 
     /** The first component of a raw field, safe to echo in an acknowledgement (or ""). */

@@ -2,12 +2,14 @@ package org.imagingnode.bridge.sharing.hl7;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
@@ -90,7 +92,7 @@ class ResultListenerTest extends NodeIntegrationTest {
     /** An OBR with OBR-3 (filler order number), OBR-18 (placer field 1) and OBR-25 (result status); null: empty. */
     private static String obr(String fillerOrder, String placerField1, String status) {
         String[] f = new String[26];
-        java.util.Arrays.fill(f, "");
+        Arrays.fill(f, "");
         f[0] = "OBR";
         f[1] = "1";
         f[3] = fillerOrder == null ? "" : fillerOrder;
@@ -193,7 +195,7 @@ class ResultListenerTest extends NodeIntegrationTest {
                     try (Socket socket = new Socket()) {
                         socket.connect(new InetSocketAddress(a, listener.port()), 2000);
                         throw new AssertionError("the HL7 listener answered on " + a);
-                    } catch (java.io.IOException expected) {
+                    } catch (IOException expected) {
                         // refused: not listening there
                     }
                 }
