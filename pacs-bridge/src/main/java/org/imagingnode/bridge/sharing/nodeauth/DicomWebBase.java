@@ -1,6 +1,7 @@
 package org.imagingnode.bridge.sharing.nodeauth;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -22,7 +23,7 @@ public record DicomWebBase(String url, String key) {
         URI u;
         try {
             u = new URI(text.strip());
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             return Optional.empty();
         }
         String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);

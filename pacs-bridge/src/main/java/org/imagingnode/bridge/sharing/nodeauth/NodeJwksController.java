@@ -1,5 +1,6 @@
 package org.imagingnode.bridge.sharing.nodeauth;
 
+import java.time.Duration;
 import java.util.Map;
 
 import org.springframework.http.CacheControl;
@@ -19,7 +20,7 @@ class NodeJwksController {
 
     @GetMapping(path = "/node/jwks.json", produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<Map<String, Object>> jwks() {
-        return ResponseEntity.ok().cacheControl(CacheControl.maxAge(java.time.Duration.ofMinutes(5)))
+        return ResponseEntity.ok().cacheControl(CacheControl.maxAge(Duration.ofMinutes(5)))
                 .body(key.publicKeys().toJSONObject(true));
     }
 }

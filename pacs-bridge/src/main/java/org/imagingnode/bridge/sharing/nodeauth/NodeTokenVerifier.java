@@ -4,6 +4,7 @@ import java.text.ParseException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -35,7 +36,7 @@ public final class NodeTokenVerifier {
     /** @param trusted node id to its public keys (this node's own may be among them) */
     public NodeTokenVerifier(String ownNodeId, Map<String, JWKSource<SecurityContext>> trusted) {
         this.ownNodeId = ownNodeId;
-        this.processors = Map.copyOf(trusted.entrySet().stream().collect(java.util.stream.Collectors.toMap(
+        this.processors = Map.copyOf(trusted.entrySet().stream().collect(Collectors.toMap(
                 Map.Entry::getKey, e -> processor(e.getKey(), e.getValue()))));
     }
 

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Map;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
@@ -30,7 +31,7 @@ class NodeJwksEndpointTest extends NodeIntegrationTest {
         assertThat(rs.body()).doesNotContain("\"d\"");
 
         assertThat(issuer.nodeId()).isEqualTo(NODE_AE); // default node id: the AE title
-        NodeTokenVerifier peer = new NodeTokenVerifier("peer", java.util.Map.of(NODE_AE,
+        NodeTokenVerifier peer = new NodeTokenVerifier("peer", Map.of(NODE_AE,
                 JWKSourceBuilder.create(URI.create(url).toURL()).build()));
         assertThat(peer.verify(issuer.authorizationFor("peer")).nodeId()).isEqualTo(NODE_AE);
     }

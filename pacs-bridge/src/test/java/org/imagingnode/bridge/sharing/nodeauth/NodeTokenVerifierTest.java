@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -128,7 +129,7 @@ class NodeTokenVerifierTest {
         Path file = dir.resolve("a/key.jwk");
         assertThat(NodeSigningKey.generatedIn(file).publicKeys().toString()).isEqualTo(keyA.publicKeys().toString());
         assertThat(NodeSigningKey.read(file).publicKeys().getKeys().get(0).isPrivate()).isFalse();
-        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
         Path pub = dir.resolve("public.jwk");
         Files.writeString(pub, keyA.publicKeys().getKeys().get(0).toJSONString());
         assertThatThrownBy(() -> NodeSigningKey.read(pub)).hasMessageContaining("private");
