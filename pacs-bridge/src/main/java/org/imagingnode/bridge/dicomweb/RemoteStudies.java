@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 
 import jakarta.servlet.http.HttpServletResponse;
@@ -114,7 +115,7 @@ public interface RemoteStudies {
      * pointing at {@code thisBase}), ordered by StudyInstanceUID; studies in {@code localStudies} are left out.
      * Unreachable sources are reported as {@code warnings} (HTTP Warning header values), not errors.
      */
-    List<Match> studies(Caller caller, Map<String, List<String>> parameters, java.util.Set<String> localStudies,
+    List<Match> studies(Caller caller, Map<String, List<String>> parameters, Set<String> localStudies,
             String thisBase, List<String> warnings);
 
     /**
