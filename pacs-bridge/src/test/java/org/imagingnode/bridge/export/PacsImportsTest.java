@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 import jakarta.servlet.http.HttpServletResponse;
@@ -183,8 +184,7 @@ class PacsImportsTest extends TokensNode {
         return awaitState(job.id(), j -> !List.of("queued", "fetching", "sending", "cancelling").contains(j.state()));
     }
 
-    private PacsImports.Job awaitState(UUID id, java.util.function.Predicate<PacsImports.Job> reached)
-            throws Exception {
+    private PacsImports.Job awaitState(UUID id, Predicate<PacsImports.Job> reached) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (true) {
             PacsImports.Job j = imports.find(id, PROFESSIONAL.id()).orElseThrow();
