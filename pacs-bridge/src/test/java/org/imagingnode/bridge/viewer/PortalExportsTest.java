@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -119,7 +123,7 @@ class PortalExportsTest extends TokensNode {
     void a_professional_cancels_an_import_the_node_stops_after_the_instance_in_flight_and_releases_the_association()
             throws Exception {
         TestObjects.Spec first = study("LOC-" + System.nanoTime(), "SITE-A", null);
-        List<TestObjects.Spec> specs = new java.util.ArrayList<>(List.of(first));
+        List<TestObjects.Spec> specs = new ArrayList<>(List.of(first));
         for (int i = 2; i <= 8; i++) {
             TestObjects.Spec s = first.sameSeries();
             s.instanceNumber = i;
@@ -172,7 +176,7 @@ class PortalExportsTest extends TokensNode {
         } finally {
             pacs.destroy();
         }
-        java.util.UUID over = java.util.UUID.randomUUID();
+        UUID over = UUID.randomUUID();
         jdbc.update("INSERT INTO pacs_import (id, requested_by, requested_role, study_uid, destination_ae, state,"
                 + " total, completed) VALUES (?, '10011', 'professional', ?, ?, 'completed', 8, 8)", over,
                 first.studyUid, SITE_PACS);
@@ -225,7 +229,7 @@ class PortalExportsTest extends TokensNode {
                 .statusCode()).isIn(200, 204);
 
         // a job whose node stopped while sending it is reported failed once it has made no progress for 10 min
-        java.util.UUID lost = java.util.UUID.randomUUID();
+        UUID lost = UUID.randomUUID();
         jdbc.update("INSERT INTO pacs_import (id, requested_by, requested_role, study_uid, destination_ae, state,"
                 + " total, completed, updated_at) VALUES (?, '30003', 'professional', ?, 'ELSEWHERE', 'sending', 5, 2,"
                 + " clock_timestamp() - interval '11 minutes')", lost, linked.studyUid);
@@ -291,8 +295,8 @@ class PortalExportsTest extends TokensNode {
                     "login-check.mjs").toString(), url(""), out.toString(), person.id(), linked.patientId,
                     linked.studyUid, "10009", SITE_ORG).redirectError(work.resolve("login.log").toFile()).start();
             byte[] stdout = p.getInputStream().readAllBytes();
-            assertThat(p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            String text = new String(stdout, java.nio.charset.StandardCharsets.UTF_8).strip();
+            assertThat(p.waitFor(180, TimeUnit.SECONDS)).isTrue();
+            String text = new String(stdout, StandardCharsets.UTF_8).strip();
             assertThat(p.exitValue()).as(text + Files.readString(work.resolve("login.log"))).isZero();
             r = JSON.readTree(text.substring(text.lastIndexOf('\n') + 1));
         } finally {
