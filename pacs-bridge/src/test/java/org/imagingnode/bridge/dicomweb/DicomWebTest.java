@@ -26,7 +26,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.imagingnode.bridge.audit.AuditEvent;
 import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.TestObjects;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,8 +46,6 @@ class DicomWebTest extends NodeIntegrationTest {
 
     @Autowired
     AuditLog audit;
-    @Autowired
-    InstanceIndex index;
 
     /** A CT study of three instances with a German name, stored through DIMSE. */
     static TestObjects.Spec ct;

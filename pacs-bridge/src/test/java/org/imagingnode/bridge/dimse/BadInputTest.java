@@ -20,10 +20,8 @@ import org.imagingnode.bridge.dimse.association.Association;
 import org.imagingnode.bridge.dimse.association.AssociationParameters;
 import org.imagingnode.bridge.dimse.association.Command;
 import org.imagingnode.bridge.dimse.association.PresentationContext;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
-import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -36,12 +34,6 @@ class BadInputTest extends NodeIntegrationTest {
 
     @TempDir
     Path work;
-
-    @Autowired
-    InstanceIndex index;
-
-    @Autowired
-    BlobStore blobs;
 
     private Association connect() throws IOException {
         AssociationParameters rq = new AssociationParameters(NODE_AE, "STORESCU",

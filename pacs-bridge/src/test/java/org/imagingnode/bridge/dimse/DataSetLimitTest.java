@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 
 import org.imagingnode.bridge.dicom.TestObjects;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
 import org.junit.jupiter.api.Test;
@@ -25,9 +24,6 @@ class DataSetLimitTest extends NodeIntegrationTest {
 
     @TempDir
     Path work;
-
-    @Autowired
-    InstanceIndex index;
 
     @Test
     void anOversizedDataSetIsRefusedAndASmallOneStillPasses() throws Exception {

@@ -7,7 +7,6 @@ import java.util.List;
 
 import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.TestObjects;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
 import org.imagingnode.bridge.testing.TestCertificates;
@@ -26,9 +25,6 @@ class DicomTlsTest extends NodeIntegrationTest {
         registry.add("node.dimse.tls-port", () -> "0");
         CERTS.registerBundle(registry, "dimse", "client");
     }
-
-    @Autowired
-    InstanceIndex index;
 
     @Autowired
     AuditLog audit;

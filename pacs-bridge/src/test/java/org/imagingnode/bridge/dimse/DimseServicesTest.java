@@ -15,7 +15,6 @@ import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.dicom.TestObjects;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
 import org.imagingnode.storage.BlobInfo;
@@ -30,12 +29,6 @@ class DimseServicesTest extends NodeIntegrationTest {
 
     @TempDir
     static Path work;
-
-    @Autowired
-    InstanceIndex index;
-
-    @Autowired
-    BlobStore blobs;
 
     @Autowired
     AuditLog audit;

@@ -28,17 +28,14 @@ import org.imagingnode.bridge.dicomweb.RemoteStudies;
 import org.imagingnode.bridge.dimse.AeRegistry;
 import org.imagingnode.bridge.index.Condition;
 import org.imagingnode.bridge.index.IndexAttribute;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.bridge.space.PatientSpacePolicy;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.TokensNode;
-import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * The import job itself, when what it sends does not all arrive: a study of another node whose source delivers
@@ -53,15 +50,6 @@ class PacsImportsTest extends TokensNode {
 
     @Autowired
     PacsImports imports;
-
-    @Autowired
-    InstanceIndex index;
-
-    @Autowired
-    BlobStore blobs;
-
-    @Autowired
-    JdbcTemplate jdbc;
 
     @TempDir
     Path work;

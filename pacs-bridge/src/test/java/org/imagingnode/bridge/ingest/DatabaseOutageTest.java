@@ -36,9 +36,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.imagingnode.storage.BlobInfo;
-import org.imagingnode.storage.BlobStore;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -79,12 +77,6 @@ class DatabaseOutageTest extends NodeIntegrationTest {
 
     @Autowired
     OrphanBlobReconciler reconciler;
-
-    @Autowired
-    JdbcTemplate jdbc;
-
-    @Autowired
-    BlobStore blobs;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** When each storescu association and each STOW-RS request began and ended, for the audit check. */

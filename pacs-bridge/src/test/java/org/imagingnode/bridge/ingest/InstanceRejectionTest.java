@@ -35,7 +35,6 @@ import org.imagingnode.bridge.space.PatientSpace;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
-import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -54,10 +53,6 @@ class InstanceRejectionTest extends NodeIntegrationTest {
 
     @TempDir
     Path work;
-    @Autowired
-    InstanceIndex index;
-    @Autowired
-    BlobStore blobs;
     @Autowired
     ManifestService manifests;
     @Autowired

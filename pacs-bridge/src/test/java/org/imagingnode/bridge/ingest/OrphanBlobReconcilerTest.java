@@ -7,10 +7,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 
 import org.imagingnode.bridge.dicom.TestObjects;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
-import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -22,12 +20,6 @@ class OrphanBlobReconcilerTest extends NodeIntegrationTest {
 
     @Autowired
     OrphanBlobReconciler reconciler;
-
-    @Autowired
-    BlobStore blobs;
-
-    @Autowired
-    InstanceIndex index;
 
     private String putBlob(String key) throws Exception {
         blobs.put(key, new ByteArrayInputStream(new byte[] {1, 2, 3}));

@@ -16,13 +16,11 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.imagingnode.bridge.dicom.TestObjects;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.ingest.IngestResult;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
-import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -39,12 +37,6 @@ class ManifestServiceTest extends NodeIntegrationTest {
 
     @Autowired
     ManifestService manifests;
-
-    @Autowired
-    InstanceIndex index;
-
-    @Autowired
-    BlobStore blobs;
 
     @Autowired
     SharingProperties sharing;

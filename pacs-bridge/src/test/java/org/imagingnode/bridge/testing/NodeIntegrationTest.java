@@ -6,10 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.imagingnode.bridge.dimse.DimseServer;
+import org.imagingnode.bridge.index.InstanceIndex;
+import org.imagingnode.storage.BlobStore;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -72,6 +75,15 @@ public abstract class NodeIntegrationTest {
 
     @Autowired
     protected DimseServer dimse;
+
+    @Autowired
+    protected InstanceIndex index;
+
+    @Autowired
+    protected BlobStore blobs;
+
+    @Autowired
+    protected JdbcTemplate jdbc;
 
     @LocalServerPort
     protected int httpPort;

@@ -23,11 +23,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dimse.DimseServer;
+import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.space.NationalId;
 import org.imagingnode.bridge.space.SpaceProperties;
+import org.imagingnode.storage.BlobStore;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -77,6 +80,15 @@ public abstract class TokensNode {
 
     @Autowired
     protected DimseServer dimse;
+
+    @Autowired
+    protected InstanceIndex index;
+
+    @Autowired
+    protected BlobStore blobs;
+
+    @Autowired
+    protected JdbcTemplate jdbc;
 
     @LocalServerPort
     protected int httpPort;

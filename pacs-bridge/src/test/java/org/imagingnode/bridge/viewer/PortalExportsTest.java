@@ -22,17 +22,14 @@ import org.imagingnode.bridge.dicom.Part10;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.index.Condition;
 import org.imagingnode.bridge.index.IndexAttribute;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.space.NationalId;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.TokensNode;
 import org.imagingnode.bridge.testing.Zips;
-import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * The portal's exports under the patient space's rules ({@code node.security.mode=tokens}, real tokens): "import
@@ -41,14 +38,6 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * viewing. Every request, refusal and outcome is audited.
  */
 class PortalExportsTest extends TokensNode {
-    @Autowired
-    InstanceIndex index;
-
-    @Autowired
-    BlobStore blobs;
-
-    @Autowired
-    JdbcTemplate jdbc;
 
     @TempDir
     Path work;

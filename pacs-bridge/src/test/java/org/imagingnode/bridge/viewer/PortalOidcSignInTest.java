@@ -20,7 +20,6 @@ import org.imagingnode.bridge.testing.TokensNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -57,9 +56,6 @@ class PortalOidcSignInTest extends TokensNode {
         // "imaging": the provider's scope for the node as a resource server (its access tokens are then JWTs for it)
         registry.add("node.viewer.oidc-scope", () -> "openid profile imaging");
     }
-
-    @Autowired
-    JdbcTemplate jdbc;
 
     @TempDir
     Path work;

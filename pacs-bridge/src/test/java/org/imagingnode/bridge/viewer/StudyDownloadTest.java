@@ -25,16 +25,13 @@ import javax.imageio.ImageIO;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.index.Condition;
 import org.imagingnode.bridge.index.IndexAttribute;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
 import org.imagingnode.bridge.testing.Zips;
-import org.imagingnode.storage.BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * A study downloaded from the node: as DICOM media in a ZIP (the DICOMDIR read back by DCMTK names every
@@ -44,15 +41,6 @@ import org.springframework.jdbc.core.JdbcTemplate;
 class StudyDownloadTest extends NodeIntegrationTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Pattern FILE_ID = Pattern.compile("DICOM(/[A-Z0-9_]{1,8}){4}");
-
-    @Autowired
-    InstanceIndex index;
-
-    @Autowired
-    BlobStore blobs;
-
-    @Autowired
-    JdbcTemplate jdbc;
 
     @TempDir
     Path work;

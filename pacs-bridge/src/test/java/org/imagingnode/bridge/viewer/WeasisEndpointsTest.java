@@ -25,7 +25,6 @@ import org.imagingnode.bridge.audit.AuditEvent;
 import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dicomweb.DicomWebProperties;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.security.AccessDeniedException;
 import org.imagingnode.bridge.security.AccessGuard;
 import org.imagingnode.bridge.security.DenyAllPolicy;
@@ -56,8 +55,6 @@ class WeasisEndpointsTest extends NodeIntegrationTest {
 
     @Autowired
     ViewerTokenService tokens;
-    @Autowired
-    InstanceIndex index;
     @Autowired
     AuditLog audit;
     @Autowired

@@ -47,8 +47,6 @@ class ResultListenerTest extends NodeIntegrationTest {
     @Autowired
     ResultListener listener;
     @Autowired
-    InstanceIndex index;
-    @Autowired
     DataSource dataSource;
 
     private HapiContext client;
