@@ -5,14 +5,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import org.imagingnode.bridge.dimse.DimseServer;
-import org.imagingnode.bridge.index.InstanceIndex;
-import org.imagingnode.storage.BlobStore;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -23,7 +17,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureObservability // metrics are exported as in production (Spring Boot tests turn them off)
-public abstract class NodeIntegrationTest {
+public abstract class NodeIntegrationTest extends RunningNode {
     public static final String NODE_AE = "TESTNODE";
     /** Port of the storescp that C-MOVE tests use as destination "STORESCP". */
     public static final int STORESCP_PORT;
@@ -71,25 +65,6 @@ public abstract class NodeIntegrationTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    @Autowired
-    protected DimseServer dimse;
-
-    @Autowired
-    protected InstanceIndex index;
-
-    @Autowired
-    protected BlobStore blobs;
-
-    @Autowired
-    protected JdbcTemplate jdbc;
-
-    @LocalServerPort
-    protected int httpPort;
-
-    protected String dimsePort() {
-        return Integer.toString(dimse.port());
     }
 
     protected static Path dataDir() {

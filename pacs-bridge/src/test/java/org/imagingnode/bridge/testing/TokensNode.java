@@ -22,15 +22,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.imagingnode.bridge.dicom.TestObjects;
-import org.imagingnode.bridge.dimse.DimseServer;
-import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.space.NationalId;
 import org.imagingnode.bridge.space.SpaceProperties;
-import org.imagingnode.storage.BlobStore;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -40,7 +34,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * site's organisation {@value #SITE_ORG}. Its own database and data folder; every subclass shares this one node.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-public abstract class TokensNode {
+public abstract class TokensNode extends RunningNode {
     protected static final String NODE_AE = "SPACENODE";
     protected static final String SITE_ORG = "FINESS-750000001";
     protected static final String INS = SpaceProperties.INS_NIR;
@@ -78,21 +72,6 @@ public abstract class TokensNode {
                 + ", ELSEWHERE=professional:30003");
     }
 
-    @Autowired
-    protected DimseServer dimse;
-
-    @Autowired
-    protected InstanceIndex index;
-
-    @Autowired
-    protected BlobStore blobs;
-
-    @Autowired
-    protected JdbcTemplate jdbc;
-
-    @LocalServerPort
-    protected int httpPort;
-
     protected String url(String path) {
         return "http://127.0.0.1:" + httpPort + path;
     }
@@ -101,7 +80,7 @@ public abstract class TokensNode {
     protected void store(TestObjects.Spec... specs) throws Exception {
         Path dir = Files.createTempDirectory("space-objects");
         List<String> cmd = new ArrayList<>(Dcmtk.args("storescu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1",
-                Integer.toString(dimse.port())));
+                dimsePort()));
         for (TestObjects.Spec s : specs) {
             cmd.add(TestObjects.write(s, dir.resolve(s.sopInstanceUid + ".dcm")).toString());
         }
