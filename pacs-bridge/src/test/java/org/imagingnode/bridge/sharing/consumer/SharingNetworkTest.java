@@ -918,11 +918,10 @@ class SharingNetworkTest {
     @Test
     @Order(8)
     void aProfessionalAtNodeBImportsAStudyHeldByNodeAIntoTheirPacsFromThePortal() throws Exception {
-        TestObjects.Spec[] held = storeAtA("portal-import");
+        String pro = radiologistAtB("RPPS-10008");
+        TestObjects.Spec[] held = listedAtB(storeAtA("portal-import"), pro);
         String study = held[0].studyUid;
         String ins = insOf(held[0]);
-        String pro = radiologistAtB("RPPS-10008");
-        awaitListedAtB(ins, pro, study);
 
         // the portal's button: B fetches the study from A with the professional's own token, then sends it
         List<String> images = new ArrayList<>();
@@ -976,12 +975,10 @@ class SharingNetworkTest {
     @Test
     @Order(8)
     void aPatientAndAProfessionalAtNodeBDownloadAStudyHeldByNodeA() throws Exception {
-        TestObjects.Spec[] held = storeAtA("download");
-        String study = held[0].studyUid;
-        String ins = insOf(held[0]);
         String pro = radiologistAtB("RPPS-10010");
-        String patient = token(Map.of("patient_id", ins, "patient_id_issuer", INS));
-        awaitListedAtB(ins, pro, study);
+        TestObjects.Spec[] held = listedAtB(storeAtA("download"), pro);
+        String study = held[0].studyUid;
+        String patient = token(Map.of("patient_id", insOf(held[0]), "patient_id_issuer", INS));
 
         // the patient's DICOM media: A's files, their pixel data byte-identical, and a DICOMDIR naming them
         HttpResponse<byte[]> media = get(b, "/viewer/downloads/studies/" + study + "/dicom.zip", patient, null);
