@@ -160,7 +160,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         if (r.isPresent() && PatientSpacePolicy.VIEWER.equals(caller.role())) {
             return asViewer(caller, r.get());
         }
-        return r.map(s -> new Handle(s, caller.authorization(), null));
+        return r.map(s -> new Handle(s, caller.authorization(), null, lends(caller)));
     }
 
     /**
@@ -186,7 +186,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         }
         String series = t.scope().level() == ViewerScope.Level.SERIES ? t.scope().seriesInstanceUid() : null;
         return grants.authorizationForViewer(t.id(), study.studyUid())
-                .map(professional -> new Handle(study, professional, series));
+                .map(professional -> new Handle(study, professional, series, false));
     }
 
     /**
@@ -203,7 +203,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
         String authorization = grants.authorizationFor(studyUid).orElseThrow(() -> new DicomWebException(403,
                 "study held by node " + r.get().sourceNode() + ": no professional has looked it up through this node"
                         + " recently; search for it (QIDO-RS or the portal) first"));
-        return Optional.of(new Handle(r.get(), authorization, null));
+        return Optional.of(new Handle(r.get(), authorization, null, false));
     }
 
     @Override
@@ -255,18 +255,37 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     }
 
     /**
+     * Whether the caller's credentials may be lent to DIMSE peers once the source allowed them a study: a
+     * professional's only. A patient's token would let the site's PACS retrieve a study the patient hid from the
+     * professionals, or one of theirs the patient blocked; a viewer token's requests go with credentials lent to it.
+     */
+    private static boolean lends(Caller caller) {
+        return "professional".equals(caller.role());
+    }
+
+    /**
      * A remote study, for the holder of one Authorization header; restricted to one of its series when
      * {@code onlySeries} is not null (a series launch): the other series and the study as a whole are 404s.
+     * {@code lends}: what the source allows these credentials is lent to DIMSE peers (see {@link RetrievalGrants}).
      */
     private final class Handle implements Study {
         private final RemoteStudyRegistry.RemoteStudy study;
         private final String authorization;
         private final String onlySeries;
+        private final boolean lends;
 
-        Handle(RemoteStudyRegistry.RemoteStudy study, String authorization, String onlySeries) {
+        Handle(RemoteStudyRegistry.RemoteStudy study, String authorization, String onlySeries, boolean lends) {
             this.study = study;
             this.authorization = authorization;
             this.onlySeries = onlySeries;
+            this.lends = lends;
+        }
+
+        /** The source just allowed these credentials the study. */
+        private void allowed() {
+            if (lends) {
+                grants.grant(study.studyUid(), authorization);
+            }
         }
 
         @Override
@@ -274,7 +293,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             if (onlySeries != null && !onlySeries.equals(seriesUid)) {
                 throw DicomWebException.notFound("no series " + seriesUid + " in study " + study.studyUid());
             }
-            return new Handle(study, authorization, seriesUid);
+            return new Handle(study, authorization, seriesUid, lends);
         }
 
         @Override
@@ -338,7 +357,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                         : seriesUid != null ? "no series " + seriesUid + " in study " + study.studyUid()
                         : "no study " + study.studyUid());
             }
-            grants.grant(study.studyUid(), authorization);
+            allowed();
             if (listings.size() > 20_000) {
                 listings.clear();
             }
@@ -360,7 +379,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             if (all.isEmpty()) {
                 throw DicomWebException.notFound("no study " + study.studyUid());
             }
-            grants.grant(study.studyUid(), authorization);
+            allowed();
             return all;
         }
 
@@ -469,7 +488,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                     throw refused(new SourceClient.RefusedException(rs.statusCode(),
                             new String(message, StandardCharsets.UTF_8).strip()));
                 }
-                grants.grant(study.studyUid(), authorization);
+                allowed();
                 response.setStatus(rs.statusCode());
                 String type = rs.headers().firstValue("Content-Type").orElse("application/octet-stream");
                 response.setContentType(type);
@@ -590,8 +609,8 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             group.forEach(registry::remember);
             Set<String> uids = new LinkedHashSet<>(group.stream().map(IndexEntry::studyInstanceUid).toList());
             out.addAll(matchesAt(node, bases.get(node), "/studies?StudyInstanceUID=" + String.join(",", uids)
-                    + forwarded, study -> uids.contains(text(study, "0020000D")), caller.authorization(), thisBase,
-                    warnings));
+                    + forwarded, study -> uids.contains(text(study, "0020000D")), caller.authorization(),
+                    lends(caller), thisBase, warnings));
         }
         out.sort(Comparator.comparing(Match::studyUid)); // a stable order for paging
         return out;
@@ -614,7 +633,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             if ((entry == null || republished) && cache.holdsStudy(studyUid)) {
                 known(studyUid, caller).ifPresent(study -> {
                     try {
-                        new Handle(study, caller.authorization(), null).list(null, null);
+                        new Handle(study, caller.authorization(), null, lends(caller)).list(null, null);
                     } catch (DicomWebException e) {
                         if (entry == null && e.status() == 404) {
                             cache.retainListed(studyUid, null, Set.of());
@@ -666,7 +685,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 + (narrowed ? "&SeriesInstanceUID=" + onlySeries : "") + forwardedQuery(parameters, narrowed);
         List<Match> rows = matchesAt(r.get().sourceNode(), r.get().retrieveUrl(), query,
                 row -> study.equals(text(row, "0020000D")) && (!narrowed || onlySeries.equals(text(row, "0020000E"))),
-                professional.get(), thisBase, warnings);
+                professional.get(), false, thisBase, warnings);
         List<Match> seen = seriesLevel || onlySeries == null || rows.isEmpty() ? rows
                 : studyRowOfSeries(rows.get(0), r.get(), onlySeries, professional.get(), warnings);
         return seen.stream().map(m -> countedWithinScope(m, seriesLevel, onlySeries != null)).toList();
@@ -746,7 +765,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             setValues(row, "00080061", seriesRow == null || text(seriesRow, "00080060") == null ? List.of()
                     : List.of(text(seriesRow, "00080060")));
             if (row.has("00080062")) {
-                setValues(row, "00080062", seriesRow == null ? List.of() : new Handle(remote, authorization, series)
+                setValues(row, "00080062", seriesRow == null ? List.of() : new Handle(remote, authorization, series, false)
                         .instanceAttributes().stream().map(i -> text(i, "00080016"))
                         .filter(Objects::nonNull).distinct().sorted().toList());
             }
@@ -776,10 +795,11 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
 
     /**
      * The rows of the source's QIDO-RS answer to a query of studies (or series) of these studies that {@code keep}
-     * accepts, asked with these credentials, URLs pointing at this node.
+     * accepts, asked with these credentials (lent to DIMSE peers for the studies listed when {@code lends}), URLs
+     * pointing at this node.
      */
     private List<Match> matchesAt(String sourceNode, String retrieveUrl, String pathAndQuery,
-            Predicate<JsonNode> keep, String authorization, String thisBase, List<String> warnings) {
+            Predicate<JsonNode> keep, String authorization, boolean lends, String thisBase, List<String> warnings) {
         List<Match> out = new ArrayList<>();
         for (JsonNode row : queryAt(sourceNode, URI.create(retrieveUrl + pathAndQuery), authorization, warnings)
                 .orElse(JSON.createArrayNode())) {
@@ -787,7 +807,9 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 continue;
             }
             String uid = text(row, "0020000D");
-            grants.grant(uid, authorization);
+            if (lends) {
+                grants.grant(uid, authorization);
+            }
             try {
                 out.add(new Match(uid, JSON.writeValueAsBytes(rewriteUrls(row, retrieveUrl, thisBase))));
             } catch (IOException e) {

@@ -14,8 +14,9 @@ import com.nimbusds.jwt.SignedJWT;
 /**
  * Who may have a remote study retrieved through this node by a DIMSE peer. A C-MOVE or C-GET carries no user
  * identity, yet the source node decides with a professional's token: the professional who last found the study
- * through this node (QIDO-RS, the patient API, a viewer) lends theirs, while it is valid, to the site's own PACS
- * importing it. Kept in memory only, never written anywhere, and never longer than the token lives (12 hours at
+ * through this node (QIDO-RS, the portal, a viewer launch) lends theirs, while it is valid, to the site's own PACS
+ * importing it. A patient's token is never lent: with it, the site's peers would get what the patient hid from
+ * its professionals. Kept in memory only, never written anywhere, and never longer than the token lives (12 hours at
  * most); a study nobody found here recently cannot be moved (the peer is told to look it up first).
  *
  * <p>The same holds for a viewer token this node issued to a professional for a remote study: the source never

@@ -61,6 +61,7 @@ import org.springframework.util.unit.DataSize;
  */
 class RemoteStudiesServiceTest {
     private static final String PRO = "Bearer professional-token";
+    private static final String PATIENT = "Bearer patient-token";
 
     @TempDir
     Path dir;
@@ -141,7 +142,7 @@ class RemoteStudiesServiceTest {
             String path = x.getRequestURI().getPath();
             String what = path.endsWith("/instances") ? "qido" : path.endsWith("/metadata") ? "metadata" : "instance";
             asked.computeIfAbsent(what, k -> new AtomicInteger()).incrementAndGet();
-            if (refuse || !"Bearer professional-token".equals(x.getRequestHeaders().getFirst("Authorization"))
+            if (refuse || !Set.of(PRO, PATIENT).contains(x.getRequestHeaders().getFirst("Authorization"))
                     || !"Bearer node-token".equals(x.getRequestHeaders().getFirst("X-Node-Authorization"))) {
                 send(x, 404, "text/plain", "no study".getBytes(StandardCharsets.UTF_8), null);
                 return;
@@ -265,6 +266,24 @@ class RemoteStudiesServiceTest {
         assertThat(fetched.instances()).extracting(InstanceLocation::sopInstanceUid).containsExactly(spec.sopInstanceUid);
         assertThat(fetched.failedSopUids()).isEmpty();
         assertThat(service.fetch(TestObjects.uid(), null, null)).isNull(); // not a remote study: not ours to answer
+    }
+
+    @Test
+    void aPatientsOwnTokenIsNeverLentToDimsePeersEvenForAStudyTheSourceShowsThem() throws Exception {
+        Caller patient = new Caller("285017512345678", "patient", PATIENT, "127.0.0.1");
+        RemoteStudies.Study own = service.find(spec.studyUid, patient).orElseThrow();
+        assertThat(own.instances(null, null)).hasSize(1); // the source shows the patient their study
+        assertThat(own.instanceAttributes()).hasSize(1);
+        ViewerToken token = viewerTokens.issue(patient.id(), ViewerScope.study(null, null, spec.studyUid));
+        own.entrust(token.id(), token.expiresAt());
+        Caller viewer = new Caller(patient.id(), PatientSpacePolicy.VIEWER, token.bearer(), "127.0.0.1");
+        assertThat(service.find(spec.studyUid, viewer).orElseThrow().instances(null, null)).hasSize(1);
+
+        // the site's PACS asking for it now would get, as this patient, what they may have hidden from professionals
+        assertThatThrownBy(() -> service.fetch(spec.studyUid, null, null))
+                .isInstanceOfSatisfying(RemoteRetrieves.Refused.class, e -> assertThat(e.notAuthorized()).isTrue());
+        study().instances(null, null); // a professional finds it here: theirs is lent
+        assertThat(service.fetch(spec.studyUid, null, null).instances()).hasSize(1);
     }
 
     @Test
