@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The bookkeeping (which instance, its size, its last use) is in memory, rebuilt from the store's listing at
  * start; with several nodes sharing a store each bounds its own view, and an instance one evicted while another
- * still lists it is simply fetched again.
+ * still lists it is fetched again by the other (see {@link #get}).
  */
 public class InstanceCache {
     private static final Logger log = LoggerFactory.getLogger(InstanceCache.class);
@@ -109,7 +109,11 @@ public class InstanceCache {
                 gone.isEmpty() ? "" : "; " + gone.size() + " evicted (limits)");
     }
 
-    /** The cached instance, if it is there and not too old. */
+    /**
+     * The cached instance, if it is there and not too old. Its blob is looked for each time (a stat, or an S3
+     * HEAD): another node sharing the store may have evicted it, and an instance gone is fetched again rather
+     * than failing every request for it until this node's own bounds drop it.
+     */
     public Optional<InstanceLocation> get(String sopInstanceUid) throws IOException {
         Entry e;
         synchronized (this) {
@@ -131,6 +135,9 @@ public class InstanceCache {
                 return Optional.empty();
             }
             e.location = loc;
+        } else if (blobs.stat(e.key).isEmpty()) {
+            remove(sopInstanceUid, e, "no longer in the store");
+            return Optional.empty();
         }
         return Optional.of(loc);
     }
@@ -206,17 +213,6 @@ public class InstanceCache {
         String prefix = PREFIX + studyUid + "/";
         synchronized (this) {
             return entries.values().stream().anyMatch(e -> e.key.startsWith(prefix));
-        }
-    }
-
-    /** Forgets an instance whose blob turned out to be missing or unreadable, so it is fetched again. */
-    public void invalidate(String sopInstanceUid) {
-        Entry e;
-        synchronized (this) {
-            e = entries.get(sopInstanceUid);
-        }
-        if (e != null) {
-            remove(sopInstanceUid, e, "invalidated");
         }
     }
 

@@ -156,6 +156,19 @@ class InstanceCacheTest {
     }
 
     @Test
+    void anInstanceAnotherNodeSharingTheStoreEvictedIsFetchedAgainNotServedFromAMissingBlob() throws Exception {
+        InstanceCache cache = cache(DataSize.ofMegabytes(10), Duration.ofDays(7));
+        Received r = receive(16);
+        InstanceLocation loc = cache.put(r.declared(), r.file(), r.sha());
+        assertThat(cache.get(r.declared().sopInstanceUid())).contains(loc);
+
+        blobs.delete(loc.blobKey()); // the other node's eviction
+        assertThat(cache.get(r.declared().sopInstanceUid())).isEmpty();
+        assertThat(cache.count()).isZero();
+        assertThat(cache.bytes()).isZero();
+    }
+
+    @Test
     void aRestartedNodeFindsItsCachedInstancesAgain() throws Exception {
         InstanceCache first = cache(DataSize.ofMegabytes(10), Duration.ofDays(7));
         Received r = receive(16);
