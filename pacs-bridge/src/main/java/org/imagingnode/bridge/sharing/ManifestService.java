@@ -127,7 +127,7 @@ public class ManifestService {
                 if (rebuild(studyUid).filter(IngestResult::success).isPresent()) {
                     built++;
                 }
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) { // one study's failure does not hold up the others
                 log.error("manifest of study {} not built: {}", studyUid, e.toString());
             }
         }
@@ -202,7 +202,12 @@ public class ManifestService {
             log.info("manifest of study {} not published: its patient is not linked to a national identity"
                     + " (see /api/site/reconciliation)", studyUid);
         } else {
-            publisher.put(entry(studyUid, manifestUid, row, person, instances, now.toInstant()));
+            try {
+                publisher.put(entry(studyUid, manifestUid, row, person, instances, now.toInstant()));
+            } catch (IllegalArgumentException e) { // e.g. a misconfigured retrieve URL: the manifest stays local
+                log.warn("manifest of study {} not published: its index entry is invalid: {}", studyUid,
+                        e.getMessage());
+            }
         }
         return Optional.of(result);
     }
@@ -244,6 +249,7 @@ public class ManifestService {
         return new IndexEntry(new IndexEntry.Patient(person.id(), person.issuer()), studyUid, tokens.nodeId(),
                 manifestUid, props.retrieveUrl(), aeTitle,
                 date instanceof LocalDate d ? d.format(DateTimeFormatter.BASIC_ISO_DATE) : null, modalities,
-                description == null ? null : description.toString(), instances.size(), at);
+                description == null ? null : IndexEntry.publishableDescription(description.toString()),
+                instances.size(), at);
     }
 }

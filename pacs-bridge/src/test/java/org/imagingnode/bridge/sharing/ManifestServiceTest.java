@@ -18,6 +18,9 @@ import java.util.List;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.ingest.IngestResult;
+import org.imagingnode.bridge.sharing.index.IndexEntry;
+import org.imagingnode.bridge.sharing.index.PatientIndex;
+import org.imagingnode.bridge.space.NationalId;
 import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
@@ -40,6 +43,9 @@ class ManifestServiceTest extends NodeIntegrationTest {
 
     @Autowired
     SharingProperties sharing;
+
+    @Autowired
+    PatientIndex patientIndex;
 
     private List<TestObjects.Spec> storeStudy(int firstSeries, int secondSeries) throws Exception {
         List<TestObjects.Spec> specs = new ArrayList<>();
@@ -158,5 +164,32 @@ class ManifestServiceTest extends NodeIntegrationTest {
         assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
                 + "/api/sharing/studies/not-a-uid/report-validated")).POST(HttpRequest.BodyPublishers.noBody())
                 .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void aStudyDescriptionWithControlCharactersOrOverLongIsPublishedCleanedRatherThanRefused() throws Exception {
+        NationalId person = new NationalId("1" + (System.nanoTime() % 100_000_000_000_000L), SpaceProperties.INS_NIR);
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.rows = 16;
+        s.columns = 16;
+        s.studyDescription = "CT\tThorax\r\nfollow-up " + "x".repeat(2 * IndexEntry.DESCRIPTION_MAX);
+        s.otherPatientIds.add(new String[] {person.id(), person.issuer(), null});
+        store(List.of(s));
+        assertThat(jdbc.queryForObject("SELECT study_description FROM study WHERE study_instance_uid = ?", String.class,
+                s.studyUid)).as("stored as sent").startsWith("CT\tThorax\r\n");
+
+        HttpResponse<String> rs = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + httpPort + "/api/sharing/studies/" + s.studyUid + "/report-validated"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
+
+        for (int i = 0; i < 100 && patientIndex.entries(person).isEmpty(); i++) {
+            Thread.sleep(100); // delivered from the outbox by the publisher's thread
+        }
+        assertThat(patientIndex.entries(person)).singleElement().satisfies(e -> {
+            assertThat(e.studyInstanceUid()).isEqualTo(s.studyUid);
+            assertThat(e.studyDescription()).startsWith("CT Thorax  follow-up xxx")
+                    .hasSize(IndexEntry.DESCRIPTION_MAX);
+        });
     }
 }

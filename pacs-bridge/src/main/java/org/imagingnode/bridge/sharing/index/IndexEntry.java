@@ -20,6 +20,8 @@ import org.imagingnode.bridge.space.NationalId;
 public record IndexEntry(Patient patient, String studyInstanceUid, String sourceNode, String manifestSopInstanceUid,
         String retrieveUrl, String retrieveAeTitle, String studyDate, List<String> modalities,
         String studyDescription, int numberOfInstances, Instant updatedAt) {
+    /** The longest study description an entry may carry. */
+    public static final int DESCRIPTION_MAX = 1024;
 
     /** The patient's national identifier and the OID of its issuer. */
     public record Patient(String id, String issuer) {
@@ -59,7 +61,7 @@ public record IndexEntry(Patient patient, String studyInstanceUid, String source
         if (modalities.size() > 64 || modalities.stream().anyMatch(m -> m == null || !m.matches("[A-Z0-9_]{1,16}"))) {
             throw new IllegalArgumentException("modalities must be DICOM modality codes");
         }
-        if (studyDescription != null && (studyDescription.length() > 1024
+        if (studyDescription != null && (studyDescription.length() > DESCRIPTION_MAX
                 || studyDescription.chars().anyMatch(c -> c < 0x20))) {
             throw new IllegalArgumentException("studyDescription too long or with control characters");
         }
@@ -70,6 +72,23 @@ public record IndexEntry(Patient patient, String studyInstanceUid, String source
             throw new IllegalArgumentException("updatedAt is required");
         }
         return this;
+    }
+
+    /**
+     * A study description read from DICOM, made fit for an entry rather than refused by {@link #validated}: control
+     * characters (TAB, CR, LF, which some senders put in LO values) become spaces, an over-long text is cut to the
+     * limit (never inside a surrogate pair); null when nothing is left.
+     */
+    public static String publishableDescription(String description) {
+        if (description == null) {
+            return null;
+        }
+        String text = description.replaceAll("\\p{Cntrl}", " ").strip();
+        if (text.length() > DESCRIPTION_MAX) {
+            int end = Character.isHighSurrogate(text.charAt(DESCRIPTION_MAX - 1)) ? DESCRIPTION_MAX - 1 : DESCRIPTION_MAX;
+            text = text.substring(0, end).strip();
+        }
+        return text.isEmpty() ? null : text;
     }
 
     /** The study date as a date, or null. */
