@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import org.imagingnode.bridge.dicom.DicomDataset;
+import org.imagingnode.bridge.dicom.SopClasses;
 import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.index.IndexAttribute;
 import org.imagingnode.bridge.index.IndexRow;
@@ -120,7 +121,7 @@ final class StudyManifest {
         for (InstanceLocation i : instances) {
             DicomDataset item = ds.addItem(Tag.ContentSequence);
             item.putString(Tag.RelationshipType, "CONTAINS");
-            item.putString(Tag.ValueType, isImage(i.sopClassUid()) ? "IMAGE" : "COMPOSITE");
+            item.putString(Tag.ValueType, valueType(i.sopClassUid()));
             DicomDataset sop = item.addItem(Tag.ReferencedSOPSequence);
             sop.putString(Tag.ReferencedSOPClassUID, i.sopClassUid());
             sop.putString(Tag.ReferencedSOPInstanceUID, i.sopInstanceUid());
@@ -134,15 +135,12 @@ final class StudyManifest {
         item.putString(Tag.CodeMeaning, meaning);
     }
 
-    /** Structured reports, presentation states, documents and waveforms are referenced as COMPOSITE. */
-    private static boolean isImage(String sopClass) {
-        for (String root : new String[] {"1.2.840.10008.5.1.4.1.1.88.", "1.2.840.10008.5.1.4.1.1.11.",
-            "1.2.840.10008.5.1.4.1.1.104.", "1.2.840.10008.5.1.4.1.1.9.", "1.2.840.10008.5.1.4.1.1.66"}) {
-            if (sopClass.startsWith(root)) {
-                return false;
-            }
+    /** How TID 2010 references an instance of the class (rows IMAGE, WAVEFORM, COMPOSITE for any other). */
+    private static String valueType(String sopClass) {
+        if (SopClasses.isImageStorage(sopClass)) {
+            return "IMAGE";
         }
-        return true;
+        return SopClasses.isWaveformStorage(sopClass) ? "WAVEFORM" : "COMPOSITE";
     }
 
     private static String text(IndexRow row, IndexAttribute attribute) {
