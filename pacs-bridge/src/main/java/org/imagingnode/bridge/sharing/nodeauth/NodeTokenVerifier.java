@@ -2,6 +2,7 @@ package org.imagingnode.bridge.sharing.nodeauth;
 
 import java.text.ParseException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -88,7 +89,15 @@ public final class NodeTokenVerifier {
         } catch (Exception e) { // ParseException, BadJOSEException, JOSEException, runtime surprises
             throw new InvalidNodeTokenException("invalid node token from " + issuer + ": " + e.getMessage(), e);
         }
-        Duration life = Duration.between(c.getIssueTime().toInstant(), c.getExpirationTime().toInstant());
+        // the claims verifier checks exp and nbf, not iat: a token "issued" in the future would outlive the cap
+        Instant issued = c.getIssueTime().toInstant();
+        if (issued.isAfter(Instant.now().plusSeconds(CLOCK_SKEW_SECONDS))) {
+            throw new InvalidNodeTokenException("node token from " + issuer + " issued in the future (" + issued + ")");
+        }
+        Duration life = Duration.between(issued, c.getExpirationTime().toInstant());
+        if (life.isNegative()) {
+            throw new InvalidNodeTokenException("node token from " + issuer + " expires before it is issued");
+        }
         if (life.compareTo(NodeAuthProperties.MAX_LIFETIME) > 0) {
             throw new InvalidNodeTokenException("node token from " + issuer + " lives longer than "
                     + NodeAuthProperties.MAX_LIFETIME);

@@ -112,6 +112,16 @@ class NodeTokenVerifierTest {
                 claims().expirationTime(new Date(now + Duration.ofHours(1).toMillis())).build());
         assertThatThrownBy(() -> b.verify(longLived)).isInstanceOf(InvalidNodeTokenException.class)
                 .hasMessageContaining("longer");
+        // issued a year ahead for a lifetime within the cap: valid for a year otherwise
+        Date ahead = new Date(now + Duration.ofDays(365).toMillis());
+        String fromTheFuture = sign(keyA, new JOSEObjectType(NodeTokenIssuer.TYPE), claims().issueTime(ahead)
+                .expirationTime(new Date(ahead.getTime() + 60_000)).build());
+        assertThatThrownBy(() -> b.verify(fromTheFuture)).isInstanceOf(InvalidNodeTokenException.class)
+                .hasMessageContaining("future");
+        String issuedLaterThanItExpires = sign(keyA, new JOSEObjectType(NodeTokenIssuer.TYPE), claims()
+                .issueTime(new Date(now + 20_000)).expirationTime(new Date(now + 10_000)).build());
+        assertThatThrownBy(() -> b.verify(issuedLaterThanItExpires)).isInstanceOf(InvalidNodeTokenException.class)
+                .hasMessageContaining("before it is issued");
         for (String junk : new String[] {null, "", "Bearer ", "Bearer abc.def.ghi", "x".repeat(9000)}) {
             assertThatThrownBy(() -> b.verify(junk)).as(String.valueOf(junk)).isInstanceOf(InvalidNodeTokenException.class);
         }
