@@ -153,7 +153,10 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
 
     @Override
     public Optional<Study> find(String studyUid, Caller caller) {
-        if (caller.authorization() == null || "anonymous".equals(caller.role())) {
+        // a source decides with a professional's or a patient's token; this node's own credentials (viewer tokens,
+        // share and thumbnail links) are never sent out, and a viewer token is forwarded as what it was lent
+        if (caller.authorization() == null || !Set.of(PatientSpacePolicy.PROFESSIONAL, PatientSpacePolicy.PATIENT,
+                PatientSpacePolicy.VIEWER).contains(caller.role())) {
             return Optional.empty();
         }
         Optional<RemoteStudyRegistry.RemoteStudy> r = known(studyUid, caller);

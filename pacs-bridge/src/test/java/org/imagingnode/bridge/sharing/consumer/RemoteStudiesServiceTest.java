@@ -269,6 +269,14 @@ class RemoteStudiesServiceTest {
     }
 
     @Test
+    void thisNodesOwnLinkSecretsAreNeverSentToASource() {
+        for (String role : List.of(PatientSpacePolicy.SHARE_LINK, PatientSpacePolicy.THUMBNAIL_LINK, "anonymous")) {
+            assertThat(service.find(spec.studyUid, new Caller("link", role, "Bearer sl.secret", "127.0.0.1")))
+                    .as(role).isEmpty();
+        }
+    }
+
+    @Test
     void aPatientsOwnTokenIsNeverLentToDimsePeersEvenForAStudyTheSourceShowsThem() throws Exception {
         Caller patient = new Caller("285017512345678", "patient", PATIENT, "127.0.0.1");
         RemoteStudies.Study own = service.find(spec.studyUid, patient).orElseThrow();
