@@ -3,9 +3,11 @@ package org.imagingnode.bridge.dicomweb;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.imagingnode.bridge.security.AccessDeniedException;
+import org.imagingnode.bridge.web.CutOffResponses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.HttpMediaTypeNotAcceptableException;
@@ -16,61 +18,68 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /**
  * Errors of the DICOMweb and WADO-URI handlers as plain-text messages a person can read, with the
- * status PS3.18 asks for. Written directly, so no content negotiation can turn them into a 406.
+ * status PS3.18 asks for. Written directly, so no content negotiation can turn them into a 406. A response
+ * already committed (a retrieve streaming its parts) is cut off instead: never ended as if complete.
  */
 @RestControllerAdvice(basePackageClasses = DicomWebErrors.class)
 public class DicomWebErrors {
     private static final Logger log = LoggerFactory.getLogger(DicomWebErrors.class);
 
     @ExceptionHandler(DicomWebException.class)
-    public void dicomWeb(DicomWebException e, HttpServletResponse response) throws IOException {
-        write(response, e.status(), e.getMessage());
+    public void dicomWeb(DicomWebException e, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        write(request, response, e, e.status(), e.getMessage());
     }
 
     @ExceptionHandler(AccessDeniedException.class)
-    public void denied(AccessDeniedException e, HttpServletResponse response) throws IOException {
+    public void denied(AccessDeniedException e, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
         if (!e.authenticated()) {
             response.setHeader("WWW-Authenticate", "Bearer realm=\"imaging-node\"");
         }
-        write(response, e.authenticated() ? 403 : 401, e.authenticated() ? "access denied" : "authentication required");
+        write(request, response, e, e.authenticated() ? 403 : 401,
+                e.authenticated() ? "access denied" : "authentication required");
     }
 
     @ExceptionHandler(IllegalArgumentException.class)
-    public void badRequest(IllegalArgumentException e, HttpServletResponse response) throws IOException {
-        write(response, 400, e.getMessage());
+    public void badRequest(IllegalArgumentException e, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        write(request, response, e, 400, e.getMessage());
     }
 
     @ExceptionHandler(MissingServletRequestParameterException.class)
-    public void missing(MissingServletRequestParameterException e, HttpServletResponse response) throws IOException {
-        write(response, 400, "missing parameter " + e.getParameterName());
+    public void missing(MissingServletRequestParameterException e, HttpServletRequest request,
+            HttpServletResponse response) throws IOException {
+        write(request, response, e, 400, "missing parameter " + e.getParameterName());
     }
 
     @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
-    public void method(HttpRequestMethodNotSupportedException e, HttpServletResponse response) throws IOException {
+    public void method(HttpRequestMethodNotSupportedException e, HttpServletRequest request,
+            HttpServletResponse response) throws IOException {
         if (e.getSupportedMethods() != null) {
             response.setHeader("Allow", String.join(", ", e.getSupportedMethods()));
         }
-        write(response, 405, "method " + e.getMethod() + " not supported here");
+        write(request, response, e, 405, "method " + e.getMethod() + " not supported here");
     }
 
     @ExceptionHandler(HttpMediaTypeNotAcceptableException.class)
-    public void notAcceptable(HttpMediaTypeNotAcceptableException e, HttpServletResponse response) throws IOException {
-        write(response, 406, e.getMessage());
+    public void notAcceptable(HttpMediaTypeNotAcceptableException e, HttpServletRequest request,
+            HttpServletResponse response) throws IOException {
+        write(request, response, e, 406, e.getMessage());
     }
 
     @ExceptionHandler(IOException.class)
-    public void io(IOException e, HttpServletResponse response) throws IOException {
-        // mostly a client that went away mid-stream; nothing useful can be sent then
+    public void io(IOException e, HttpServletRequest request, HttpServletResponse response) throws IOException {
         log.debug("I/O error in a DICOMweb response: {}", e.toString());
-        if (!response.isCommitted()) {
-            write(response, 500, "storage read error");
-        }
+        write(request, response, e, 500, "storage read error");
     }
 
     private static final int MAX_MESSAGE = 300;
 
-    static void write(HttpServletResponse response, int status, String message) throws IOException {
-        if (response.isCommitted()) {
+    /** The error as a status and message; a response already committed is cut off instead. */
+    private static void write(HttpServletRequest request, HttpServletResponse response, Exception e, int status,
+            String message) throws IOException {
+        if (CutOffResponses.afterCommit(request, response, e)) {
             return;
         }
         response.resetBuffer();

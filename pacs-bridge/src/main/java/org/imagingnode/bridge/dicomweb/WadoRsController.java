@@ -28,6 +28,7 @@ import org.imagingnode.bridge.dicom.TransferSyntax;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.security.AccessGuard;
 import org.imagingnode.bridge.security.Action;
+import org.imagingnode.bridge.web.CutOffResponses;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -186,6 +187,7 @@ public class WadoRsController {
         }
         String what = sop != null ? "instance" : series != null ? "series" : "study";
         boolean complete = false;
+        int sent = 0;
         try {
             InstanceLocation first = instances.get(0).get(); // a remote source that fails now still gets a clean error
             rs.setStatus(200);
@@ -216,10 +218,16 @@ public class WadoRsController {
                     mp.startPart("application/dicom; transfer-syntax=" + t, asStored ? loc.blobSize() : -1, null);
                     writeObject(loc, t, mp.body(), mp);
                     mp.endPart();
+                    sent++;
                 }
                 mp.close();
             }
             complete = true;
+        } catch (IOException | RuntimeException e) {
+            if (!CutOffResponses.afterCommit(rq, rs, e, "WADO-RS " + what + " retrieve of study " + study
+                    + target.from() + ", " + sent + " of " + instances.size() + " instance(s) sent")) {
+                throw e; // still time for an error status
+            }
         } finally {
             guard.audit(rq, Action.RETRIEVE, target.patient(), study, complete ? "success" : "failure",
                     "WADO-RS " + what + " retrieve, " + instances.size() + " instance(s)" + target.from()

@@ -18,6 +18,7 @@ import org.imagingnode.bridge.export.StoredStudy;
 import org.imagingnode.bridge.index.InstanceIndex;
 import org.imagingnode.bridge.security.Action;
 import org.imagingnode.bridge.security.Caller;
+import org.imagingnode.bridge.web.CutOffResponses;
 import org.imagingnode.storage.BlobStore;
 import org.imagingnode.viewer.ViewerScope;
 import org.slf4j.Logger;
@@ -126,11 +127,11 @@ public class StudyDownloadController {
             access.guard().audit(rq, Action.RETRIEVE, patient, studyUid, "success",
                     "download " + what + ": " + detail + origin);
         } catch (IOException | RuntimeException e) {
-            // most often the browser went away; the response is already started, so it is only cut short
-            log.info("download of study {} ({}) stopped: {}", studyUid, what, e.toString());
             access.guard().audit(rq, Action.RETRIEVE, patient, studyUid, "failure",
                     "download " + what + " interrupted: " + e.getClass().getSimpleName() + origin);
-            throw e;
+            if (!CutOffResponses.afterCommit(rq, rs, e)) { // never a zip ended as if it held the whole study
+                throw e;
+            }
         }
     }
 

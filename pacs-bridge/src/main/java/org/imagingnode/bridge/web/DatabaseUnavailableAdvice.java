@@ -3,6 +3,7 @@ package org.imagingnode.bridge.web;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.slf4j.Logger;
@@ -31,11 +32,11 @@ public class DatabaseUnavailableAdvice {
 
     @ExceptionHandler({DataAccessResourceFailureException.class, TransientDataAccessException.class,
             RecoverableDataAccessException.class})
-    public void unavailable(Exception e, HttpServletResponse response) throws IOException {
-        log.warn("database unavailable: {}", e.getMessage());
-        if (response.isCommitted()) {
+    public void unavailable(Exception e, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (CutOffResponses.afterCommit(request, response, e)) {
             return;
         }
+        log.warn("database unavailable: {}", e.getMessage());
         response.resetBuffer();
         response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
         response.setHeader("Retry-After", Long.toString(RETRY_AFTER_SECONDS));

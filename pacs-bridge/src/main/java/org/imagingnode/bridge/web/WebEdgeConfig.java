@@ -16,7 +16,7 @@ import org.springframework.core.Ordered;
 /**
  * The HTTP edge shared by every route: the request id first (so that even refusals carry one),
  * then the input checks, then (registered elsewhere) CORS, limits and access control; and Tomcat's
- * own refusals in plain text.
+ * own refusals in plain text; responses that fail after commit cut off.
  */
 @Configuration(proxyBeanMethods = false)
 public class WebEdgeConfig {
@@ -26,6 +26,12 @@ public class WebEdgeConfig {
     @Bean
     WebServerFactoryCustomizer<TomcatServletWebServerFactory> requestIds() {
         return factory -> factory.addEngineValves(new RequestIdValve());
+    }
+
+    /** Responses that fail after they are committed end as failed transfers ({@link CutOffResponses}). */
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> cutOffResponses() {
+        return factory -> factory.addContextValves(new CutOffValve());
     }
 
     @Bean

@@ -1,6 +1,7 @@
 package org.imagingnode.bridge.dicomweb;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -261,6 +262,43 @@ class DicomWebTest extends NodeIntegrationTest {
         Path single = work.resolve("single.dcm");
         Files.write(single, one.body());
         assertThat(TestObjects.pixelData(single)).isEqualTo(TestObjects.pixelData(ctFiles.get(0)));
+    }
+
+    /**
+     * A retrieve that fails once its 200 and first parts are on the wire (here the third object is gone from the
+     * blob store) reaches the client as a broken transfer, never as a well-formed answer lacking part of the study;
+     * the same loss found before anything is sent is an error status. Either way the access is audited as failed.
+     */
+    @Test
+    void aRetrieveThatFailsAfterItsFirstPartsIsCutOffNotEndedAsComplete() throws Exception {
+        TestObjects.Spec first = new TestObjects.Spec();
+        TestObjects.Spec s = first;
+        List<Path> files = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            s.rows = 256; // 128 KiB each: the first part alone commits the response
+            s.columns = 256;
+            files.add(TestObjects.write(s, work.resolve("cut" + i + ".dcm")));
+            if (i < 2) {
+                s = s.sameSeries();
+            }
+        }
+        TestObjects.Spec third = s;
+        Dcmtk.Result stored = storescu(files);
+        assertThat(stored.ok()).as(stored.output()).isTrue();
+        assertThat(blobs.delete(index.findInstance(third.sopInstanceUid).orElseThrow().blobKey())).isTrue();
+
+        assertThatThrownBy(() -> get(study(first), "multipart/related; type=\"application/dicom\""))
+                .isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> get(study(first) + "/series/" + first.seriesUid, null))
+                .isInstanceOf(IOException.class);
+        HttpResponse<byte[]> alone = get(instance(third), "application/dicom");
+        assertThat(alone.statusCode()).isEqualTo(500);
+        assertThat(text(alone)).isEqualTo("storage read error");
+
+        assertThat(audit.forStudy(first.studyUid, 10)).filteredOn(e -> "failure".equals(e.outcome()))
+                .extracting(AuditEvent::detail).hasSize(3)
+                .anySatisfy(d -> assertThat(d).startsWith("WADO-RS study retrieve, 3 instance(s)").endsWith("interrupted"))
+                .anySatisfy(d -> assertThat(d).startsWith("WADO-RS series retrieve, 3 instance(s)"));
     }
 
     @Test
