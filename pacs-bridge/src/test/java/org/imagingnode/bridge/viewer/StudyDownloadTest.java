@@ -1,8 +1,10 @@
 package org.imagingnode.bridge.viewer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -170,6 +172,35 @@ class StudyDownloadTest extends NodeIntegrationTest {
             }
         }
         assertThat(audited(ct.studyUid, "download JPEG zip: %")).isEqualTo(1);
+    }
+
+    /** An object lost from the store once the archive is streaming: the download fails, never a zip lacking it. */
+    @Test
+    void a_zip_that_cannot_be_finished_ends_as_a_failed_download_not_as_a_shorter_archive() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        List<Path> files = new ArrayList<>();
+        List<TestObjects.Spec> specs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            s.rows = 256; // 128 KiB each: the first file alone commits the response
+            s.columns = 256;
+            specs.add(s);
+            files.add(TestObjects.write(s, work.resolve("lost" + i + ".dcm")));
+            s = s.sameSeries();
+        }
+        storescu(files);
+        String study = specs.get(0).studyUid;
+        assertThat(blobs.delete(index.findInstance(specs.get(2).sopInstanceUid).orElseThrow().blobKey())).isTrue();
+
+        HttpResponse<InputStream> rs = get("/viewer/downloads/studies/" + study + "/dicom.zip");
+        assertThat(rs.statusCode()).isEqualTo(200);
+        assertThatThrownBy(() -> {
+            try (InputStream body = rs.body()) {
+                body.readAllBytes();
+            }
+        }).isInstanceOf(IOException.class);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE study_uid = ? AND outcome = 'failure'"
+                + " AND detail LIKE 'download DICOM zip with DICOMDIR interrupted: %'", Integer.class, study))
+                .isEqualTo(1);
     }
 
     @Test
