@@ -67,9 +67,15 @@ public interface InstanceIndex {
     /**
      * Studies whose instances (other than those received from {@code derivedSource}, e.g. their
      * manifest, and other than rejection notes) or rejections last changed before {@code quietSince}
-     * and after the newest instance from {@code derivedSource}: the studies whose derived object is
-     * missing or out of date. A study with nothing left but rejection notes is listed only while it
+     * and after the newest instance from {@code derivedSource}, or that hold an instance no derived object
+     * was built from ({@link #markSeenByDerived}): the studies whose derived object is missing or out of date. A study with nothing left but rejection notes is listed only while it
      * still has a derived object (to be withdrawn).
      */
     List<String> studiesChangedSinceDerived(String derivedSource, Instant quietSince, int limit);
+
+    /**
+     * A derived object built from these instances was stored: they no longer make their study due. An instance
+     * committed while the object was being built was not among them, so its study stays due.
+     */
+    void markSeenByDerived(Collection<String> sopInstanceUids);
 }

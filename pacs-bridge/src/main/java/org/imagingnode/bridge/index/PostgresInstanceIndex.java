@@ -198,7 +198,9 @@ public class PostgresInstanceIndex implements InstanceIndex {
 
     /**
      * Shareable instances: neither derived (from the source given) nor rejection notes. A study's last change is
-     * the later of its newest shareable instance and its newest rejection.
+     * the later of its newest shareable instance and its newest rejection. A study is due once quiet when it
+     * changed after its derived object or holds a shareable instance no build of it has seen ({@code
+     * awaits_derived}, V63: race-free where the times are not). One pass over the instances, as before.
      */
     private static final String CHANGED_SINCE_DERIVED = "SELECT st.study_instance_uid FROM study st"
             + " JOIN series se ON se.study_fk = st.pk JOIN instance i ON i.series_fk = se.pk"
@@ -207,15 +209,30 @@ public class PostgresInstanceIndex implements InstanceIndex {
             + "   GROUP BY r.study_instance_uid) rj ON rj.study_instance_uid = st.study_instance_uid"
             + " GROUP BY st.pk, st.study_instance_uid, rj.at"
             + " HAVING greatest(max(i.received_at) FILTER (WHERE i.source_ae IS DISTINCT FROM ? AND n.pk IS NULL), rj.at) < ?"
-            + " AND greatest(max(i.received_at) FILTER (WHERE i.source_ae IS DISTINCT FROM ? AND n.pk IS NULL), rj.at)"
-            + " > coalesce(max(i.received_at) FILTER (WHERE i.source_ae = ?), '-infinity')"
+            + " AND (greatest(max(i.received_at) FILTER (WHERE i.source_ae IS DISTINCT FROM ? AND n.pk IS NULL), rj.at)"
+            + "   > coalesce(max(i.received_at) FILTER (WHERE i.source_ae = ?), '-infinity')"
+            + "   OR bool_or(i.awaits_derived AND i.source_ae IS DISTINCT FROM ? AND n.pk IS NULL))"
             + " AND bool_or((i.source_ae IS DISTINCT FROM ? AND n.pk IS NULL) OR i.source_ae = ?)"
             + " ORDER BY st.pk LIMIT ?";
 
     @Override
     public List<String> studiesChangedSinceDerived(String derivedSource, Instant quietSince, int limit) {
         return jdbc.query(CHANGED_SINCE_DERIVED, (rs, n) -> rs.getString(1), derivedSource,
-                Timestamp.from(quietSince), derivedSource, derivedSource, derivedSource, derivedSource, limit);
+                Timestamp.from(quietSince), derivedSource, derivedSource, derivedSource, derivedSource, derivedSource,
+                limit);
+    }
+
+    @Override
+    public void markSeenByDerived(Collection<String> sopInstanceUids) {
+        if (sopInstanceUids.isEmpty()) {
+            return;
+        }
+        jdbc.update(con -> {
+            PreparedStatement ps = con.prepareStatement(
+                    "UPDATE instance SET awaits_derived = false WHERE sop_instance_uid = ANY(?) AND awaits_derived");
+            ps.setArray(1, con.createArrayOf("text", sopInstanceUids.toArray()));
+            return ps;
+        });
     }
 
     private static final String REJECT = "SELECT sop_instance_uid, outcome FROM index_reject_instances("

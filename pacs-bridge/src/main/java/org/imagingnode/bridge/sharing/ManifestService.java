@@ -197,6 +197,7 @@ public class ManifestService {
             log.error("manifest of study {} not stored: {}", studyUid, result.message());
             return Optional.of(result);
         }
+        index.markSeenByDerived(instances.stream().map(InstanceLocation::sopInstanceUid).toList());
         log.info("manifest of study {} built: {} instances referenced", studyUid, instances.size());
         if (person == null) {
             log.info("manifest of study {} not published: its patient is not linked to a national identity"

@@ -14,8 +14,16 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.dicom.TransferSyntax;
+import org.imagingnode.bridge.index.IndexedInstance;
 import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.ingest.IngestResult;
 import org.imagingnode.bridge.sharing.index.IndexEntry;
@@ -25,6 +33,7 @@ import org.imagingnode.bridge.space.SpaceProperties;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -125,6 +134,55 @@ class ManifestServiceTest extends NodeIntegrationTest {
         assertThat(manifests.rebuild(study)).get().extracting(IngestResult::outcome)
                 .isEqualTo(IngestResult.Outcome.REPLACED);
         assertThat(manifestValues(study, "0008,1155")).hasSize(6).contains(added.sopInstanceUid);
+    }
+
+    /**
+     * An instance whose transaction began before the manifest was built and committed after it (ingest commits once
+     * the blob is durable) was not referenced: its study is due again, although its received_at is older than the
+     * manifest.
+     */
+    @Test
+    @Timeout(120)
+    void anInstanceCommittedWhileTheManifestWasBuiltMakesTheStudyDueAgain() throws Exception {
+        List<TestObjects.Spec> specs = storeStudy(2, 0);
+        String study = specs.get(0).studyUid;
+        TestObjects.Spec late = specs.get(1).sameSeries();
+        Path file = TestObjects.write(late, work.resolve("late.dcm"));
+        String key = "test/" + late.sopInstanceUid;
+        long size = Files.size(file);
+        blobs.putFile(key, file);
+        IndexedInstance row = new IndexedInstance(late.patientId, late.issuer, null, null, null, study, null, null,
+                null, null, null, null, late.seriesUid, null, null, null, null, late.sopInstanceUid, late.sopClassUid,
+                null, null, null, null, TransferSyntax.EXPLICIT_VR_LE, null, key, size, null, 0, "STORESCU");
+        CountDownLatch inserted = new CountDownLatch(1);
+        CompletableFuture<Void> durable = new CompletableFuture<>() {
+            @Override
+            public Void join() {
+                inserted.countDown(); // the row is written, uncommitted: ingest waits here for the blob flush
+                return super.join();
+            }
+        };
+        ExecutorService ingest = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> upsert = ingest.submit(() -> index.upsert(row, durable));
+            assertThat(inserted.await(30, TimeUnit.SECONDS)).isTrue();
+
+            assertThat(manifests.rebuild(study)).get().extracting(IngestResult::success).isEqualTo(true);
+            assertThat(manifestValues(study, "0008,1155")).as("built without the uncommitted instance").hasSize(4)
+                    .doesNotContain(late.sopInstanceUid);
+
+            durable.complete(null);
+            upsert.get(30, TimeUnit.SECONDS);
+        } finally {
+            ingest.shutdownNow();
+        }
+        assertThat(index.studiesChangedSinceDerived(ManifestService.SOURCE, Instant.now().plusSeconds(1), 100_000))
+                .as("due: it holds an instance its manifest does not reference").contains(study);
+
+        manifests.rebuild(study);
+        assertThat(manifestValues(study, "0008,1155")).hasSize(6).contains(late.sopInstanceUid);
+        assertThat(index.studiesChangedSinceDerived(ManifestService.SOURCE, Instant.now().plusSeconds(1), 100_000))
+                .doesNotContain(study);
     }
 
     @Test
