@@ -37,7 +37,11 @@ import org.slf4j.LoggerFactory;
  * in a spool file, checked (byte count and SHA-256 against what the source declared, a Part 10 header naming the
  * expected instance, a data set whose structure walks to its end), and written to the blob store, whose puts
  * are atomic (a reader sees the whole blob or none). The key carries the checksum's prefix
- * ({@code remote-cache/<study>/<series>/<sop>.<sha16>}).
+ * ({@code remote-cache/<source node>/<study>/<series>/<sop>.<sha16>}).
+ *
+ * <p>Each source node has its own part of the cache, and an instance is found there only under the study it was
+ * fetched for: what one node sent is never served as another node's, nor under another study, whatever SOP
+ * Instance UIDs a node's answers name.
  *
  * <p>The bookkeeping (which instance, its size, its last use) is in memory, rebuilt from the store's listing at
  * start; with several nodes sharing a store each bounds its own view, and an instance one evicted while another
@@ -47,15 +51,24 @@ public class InstanceCache {
     private static final Logger log = LoggerFactory.getLogger(InstanceCache.class);
     static final String PREFIX = "remote-cache/";
 
+    /** Which cached instance: an instance of a study, as one source node sent it. */
+    public record Key(String sourceNode, String studyUid, String sopInstanceUid) {
+    }
+
     /** One cached instance: where it is, when it was fetched; its location is read from its header on first use. */
     private static final class Entry {
         final String key;
+        final String studyUid;
+        final String sopInstanceUid;
         final long size;
         final Instant storedAt;
         volatile InstanceLocation location;
 
-        Entry(String key, long size, Instant storedAt, InstanceLocation location) {
+        Entry(String key, String studyUid, String sopInstanceUid, long size, Instant storedAt,
+                InstanceLocation location) {
             this.key = key;
+            this.studyUid = studyUid;
+            this.sopInstanceUid = sopInstanceUid;
             this.size = size;
             this.storedAt = storedAt;
             this.location = location;
@@ -63,8 +76,11 @@ public class InstanceCache {
     }
 
     /** What a source said about an instance it sent: checked before the instance is kept. */
-    public record Declared(String studyUid, String seriesUid, String sopInstanceUid, long contentLength,
-            String sha256Hex) {
+    public record Declared(String sourceNode, String studyUid, String seriesUid, String sopInstanceUid,
+            long contentLength, String sha256Hex) {
+        public Key key() {
+            return new Key(sourceNode, studyUid, sopInstanceUid);
+        }
     }
 
     /** The received bytes are not the instance that was asked for, or not all of it. */
@@ -77,7 +93,7 @@ public class InstanceCache {
     private final BlobStore blobs;
     private final ConsumerProperties.Cache limits;
     private final Clock clock;
-    /** By SOP Instance UID, in access order (eldest first). */
+    /** By blob key folder and SOP Instance UID ({@link #id}), in access order (eldest first). */
     private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(256, 0.75f, true);
     private long bytes;
 
@@ -94,19 +110,24 @@ public class InstanceCache {
             all.forEach(found::add);
         }
         found.sort(Comparator.comparing(BlobInfo::lastModified));
+        List<String> foreign = new ArrayList<>();
         synchronized (this) {
             for (BlobInfo b : found) {
-                String sop = sopOf(b.key());
-                if (sop == null) {
+                String[] parts = partsOf(b.key());
+                if (parts == null) {
+                    foreign.add(b.key()); // not one of this cache's keys (an earlier layout): a cache, so dropped
                     continue;
                 }
-                Entry old = entries.put(sop, new Entry(b.key(), b.size(), b.lastModified(), null));
+                Entry old = entries.put(parts[0] + "/" + parts[1] + "/" + parts[3],
+                        new Entry(b.key(), parts[1], parts[3], b.size(), b.lastModified(), null));
                 bytes += b.size() - (old == null ? 0 : old.size);
             }
         }
+        foreign.forEach(this::deleteBlob);
         List<String> gone = evict(null);
-        log.info("remote instance cache: {} instance(s), {} MB, in {}{}", count(), bytes() >> 20, blobs.describe(),
-                gone.isEmpty() ? "" : "; " + gone.size() + " evicted (limits)");
+        log.info("remote instance cache: {} instance(s), {} MB, in {}{}{}", count(), bytes() >> 20, blobs.describe(),
+                gone.isEmpty() ? "" : "; " + gone.size() + " evicted (limits)",
+                foreign.isEmpty() ? "" : "; " + foreign.size() + " of another key layout deleted");
     }
 
     /**
@@ -114,16 +135,17 @@ public class InstanceCache {
      * HEAD): another node sharing the store may have evicted it, and an instance gone is fetched again rather
      * than failing every request for it until this node's own bounds drop it.
      */
-    public Optional<InstanceLocation> get(String sopInstanceUid) throws IOException {
+    public Optional<InstanceLocation> get(Key key) throws IOException {
+        String id = id(key);
         Entry e;
         synchronized (this) {
-            e = entries.get(sopInstanceUid);
+            e = entries.get(id);
         }
         if (e == null) {
             return Optional.empty();
         }
         if (e.storedAt.isBefore(clock.instant().minus(limits.maxAge()))) {
-            remove(sopInstanceUid, e, "older than " + limits.maxAge());
+            remove(id, e, "older than " + limits.maxAge());
             return Optional.empty();
         }
         InstanceLocation loc = e.location;
@@ -131,12 +153,12 @@ public class InstanceCache {
             try {
                 loc = readLocation(e);
             } catch (BlobNotFoundException | MalformedDicomException gone) {
-                remove(sopInstanceUid, e, "unreadable: " + gone.getMessage());
+                remove(id, e, "unreadable: " + gone.getMessage());
                 return Optional.empty();
             }
             e.location = loc;
         } else if (blobs.stat(e.key).isEmpty()) {
-            remove(sopInstanceUid, e, "no longer in the store");
+            remove(id, e, "no longer in the store");
             return Optional.empty();
         }
         return Optional.of(loc);
@@ -169,24 +191,26 @@ public class InstanceCache {
             if (!declared.sopInstanceUid().equals(meta.sopInstanceUid())) {
                 throw new RejectedException("the object received is not the instance asked for");
             }
-            String key = PREFIX + declared.studyUid() + "/" + declared.seriesUid() + "/" + declared.sopInstanceUid()
-                    + "." + sha256Hex.substring(0, 16);
+            String key = PREFIX + nodeFolder(declared.sourceNode()) + "/" + declared.studyUid() + "/" + declared.seriesUid()
+                    + "/" + declared.sopInstanceUid() + "." + sha256Hex.substring(0, 16);
             blobs.putFile(key, file, sha256Hex);
             loc = new InstanceLocation(declared.studyUid(), declared.seriesUid(), declared.sopInstanceUid(),
                     meta.sopClassUid(), meta.transferSyntaxUid(), key, size, sha256Hex, meta.datasetOffset());
         } finally {
             Files.deleteIfExists(file);
         }
-        Entry added = new Entry(loc.blobKey(), loc.blobSize(), clock.instant(), loc);
+        Entry added = new Entry(loc.blobKey(), loc.studyInstanceUid(), loc.sopInstanceUid(), loc.blobSize(),
+                clock.instant(), loc);
+        String id = id(declared.key());
         Entry replaced;
         synchronized (this) {
-            replaced = entries.put(loc.sopInstanceUid(), added);
+            replaced = entries.put(id, added);
             bytes += added.size - (replaced == null ? 0 : replaced.size);
         }
         if (replaced != null && !replaced.key.equals(added.key)) {
             deleteBlob(replaced.key);
         }
-        evict(loc.sopInstanceUid());
+        evict(id);
         return loc;
     }
 
@@ -194,25 +218,25 @@ public class InstanceCache {
      * Drops the cached instances of a study (or of one series of it, {@code seriesUid} not null) that its source no
      * longer lists: rejected there (IHE IOCM), they are neither served nor kept here. Returns their SOP UIDs.
      */
-    public List<String> retainListed(String studyUid, String seriesUid, Set<String> listed) {
-        String prefix = PREFIX + studyUid + "/" + (seriesUid == null ? "" : seriesUid + "/");
+    public List<String> retainListed(String sourceNode, String studyUid, String seriesUid, Set<String> listed) {
+        String prefix = PREFIX + nodeFolder(sourceNode) + "/" + studyUid + "/"
+                + (seriesUid == null ? "" : seriesUid + "/");
         Map<String, Entry> unlisted = new LinkedHashMap<>();
         synchronized (this) {
-            entries.forEach((sop, e) -> {
-                if (e.key.startsWith(prefix) && !listed.contains(sop)) {
-                    unlisted.put(sop, e);
+            entries.forEach((id, e) -> {
+                if (e.key.startsWith(prefix) && !listed.contains(e.sopInstanceUid)) {
+                    unlisted.put(id, e);
                 }
             });
         }
-        unlisted.forEach((sop, e) -> remove(sop, e, "no longer listed by its source"));
-        return List.copyOf(unlisted.keySet());
+        unlisted.forEach((id, e) -> remove(id, e, "no longer listed by its source"));
+        return unlisted.values().stream().map(e -> e.sopInstanceUid).toList();
     }
 
     /** Whether any instance of the study is cached. */
     public boolean holdsStudy(String studyUid) {
-        String prefix = PREFIX + studyUid + "/";
         synchronized (this) {
-            return entries.values().stream().anyMatch(e -> e.key.startsWith(prefix));
+            return entries.values().stream().anyMatch(e -> e.studyUid.equals(studyUid));
         }
     }
 
@@ -253,14 +277,14 @@ public class InstanceCache {
         return gone;
     }
 
-    private void remove(String sop, Entry e, String why) {
+    private void remove(String id, Entry e, String why) {
         synchronized (this) {
-            if (!entries.remove(sop, e)) {
+            if (!entries.remove(id, e)) {
                 return;
             }
             bytes -= e.size;
         }
-        log.info("remote instance cache: {} dropped ({})", sop, why);
+        log.info("remote instance cache: {} dropped ({})", e.key, why);
         deleteBlob(e.key);
     }
 
@@ -279,21 +303,37 @@ public class InstanceCache {
             meta = FileMeta.read(in).meta();
         }
         String sha = blobs.recordedSha256(e.key).orElse(null);
-        return new InstanceLocation(parts[0], parts[1], meta.sopInstanceUid(), meta.sopClassUid(),
+        return new InstanceLocation(parts[1], parts[2], meta.sopInstanceUid(), meta.sopClassUid(),
                 meta.transferSyntaxUid(), e.key, e.size, sha, meta.datasetOffset());
     }
 
-    /** The SOP Instance UID of a cache key, or null for a key this cache did not make. */
-    static String sopOf(String key) {
+    /** Where an instance is in {@link #entries}: its node's folder, its study, its SOP Instance UID. */
+    private static String id(Key key) {
+        return nodeFolder(key.sourceNode()) + "/" + key.studyUid() + "/" + key.sopInstanceUid();
+    }
+
+    /** A source node's folder in the blob keys: node ids may hold ':', which keys may not (the mapping is one to one). */
+    private static String nodeFolder(String sourceNode) {
+        return sourceNode.replace("_", "__").replace(":", "_-");
+    }
+
+    /**
+     * A blob key this cache made, as {node folder, study, series, SOP Instance UID}; null for any other key (one of
+     * an earlier layout, without the node's folder, among them).
+     */
+    static String[] partsOf(String key) {
         if (!key.startsWith(PREFIX)) {
             return null;
         }
         String[] parts = key.substring(PREFIX.length()).split("/");
-        if (parts.length != 3) {
+        if (parts.length != 4) {
             return null;
         }
-        int dot = parts[2].lastIndexOf('.');
-        String sop = dot > 0 ? parts[2].substring(0, dot) : null;
-        return sop != null && Uids.isValid(sop) && Uids.isValid(parts[0]) && Uids.isValid(parts[1]) ? sop : null;
+        int dot = parts[3].lastIndexOf('.');
+        String sop = dot > 0 ? parts[3].substring(0, dot) : null;
+        if (sop == null || !Uids.isValid(sop) || !Uids.isValid(parts[1]) || !Uids.isValid(parts[2])) {
+            return null;
+        }
+        return new String[] {parts[0], parts[1], parts[2], sop};
     }
 }

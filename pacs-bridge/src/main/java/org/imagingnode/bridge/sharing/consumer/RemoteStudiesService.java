@@ -122,7 +122,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     private final ViewerTokenService viewerTokens;
     private final String ownNode;
     private final Supplier<IndexLocation> index;
-    private final Map<String, CompletableFuture<InstanceLocation>> inFlight = new ConcurrentHashMap<>();
+    private final Map<InstanceCache.Key, CompletableFuture<InstanceLocation>> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Listing> listings = new ConcurrentHashMap<>();
 
     /** Where the patient-space index is: a DICOMweb-independent base URL and the node id it answers as. */
@@ -352,7 +352,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             if (sopInstanceUid == null && !refs.isEmpty()) {
                 // what the caller may see of the study or series, all of it: cached instances the source no longer
                 // lists were rejected there since (IHE IOCM) and leave the cache (an empty answer may be a refusal)
-                cache.retainListed(study.studyUid(), seriesUid,
+                cache.retainListed(study.sourceNode(), study.studyUid(), seriesUid,
                         refs.stream().map(Ref::sopInstanceUid).collect(Collectors.toSet()));
             }
             if (refs.isEmpty()) {
@@ -417,13 +417,14 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
 
         @Override
         public InstanceLocation fetch(Ref instance) throws IOException {
-            Optional<InstanceLocation> cached = cache.get(instance.sopInstanceUid());
+            InstanceCache.Key key = new InstanceCache.Key(study.sourceNode(), study.studyUid(), instance.sopInstanceUid());
+            Optional<InstanceLocation> cached = cache.get(key);
             if (cached.isPresent()) {
                 return cached.get();
             }
             // one download per instance, however many requests want it at once
             CompletableFuture<InstanceLocation> mine = new CompletableFuture<>();
-            CompletableFuture<InstanceLocation> running = inFlight.putIfAbsent(instance.sopInstanceUid(), mine);
+            CompletableFuture<InstanceLocation> running = inFlight.putIfAbsent(key, mine);
             if (running != null) {
                 try {
                     return running.join();
@@ -439,7 +440,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 mine.completeExceptionally(e);
                 throw e;
             } finally {
-                inFlight.remove(instance.sopInstanceUid(), mine);
+                inFlight.remove(key, mine);
             }
         }
 
@@ -475,7 +476,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
             }
             long length = rs.headers().firstValueAsLong("Content-Length").orElse(-1);
             String declaredSha = sha256Of(rs.headers().firstValue("Content-Digest").orElse(null));
-            return cache.put(new InstanceCache.Declared(study.studyUid(), instance.seriesUid(),
+            return cache.put(new InstanceCache.Declared(study.sourceNode(), study.studyUid(), instance.seriesUid(),
                     instance.sopInstanceUid(), length, declaredSha), file, HexFormat.of().formatHex(sha.digest()));
         }
 
@@ -639,7 +640,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                         new Handle(study, caller.authorization(), null, lends(caller)).list(null, null);
                     } catch (DicomWebException e) {
                         if (entry == null && e.status() == 404) {
-                            cache.retainListed(studyUid, null, Set.of());
+                            cache.retainListed(study.sourceNode(), studyUid, null, Set.of());
                         }
                     }
                     if (republished) {

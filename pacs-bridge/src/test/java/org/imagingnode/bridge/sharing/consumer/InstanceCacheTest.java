@@ -61,8 +61,8 @@ class InstanceCacheTest {
         Path file = TestObjects.write(s, dir.resolve(s.sopInstanceUid + ".spool"));
         byte[] bytes = Files.readAllBytes(file);
         String sha = HexFormat.of().formatHex(Checksums.sha256().digest(bytes));
-        return new Received(file, new InstanceCache.Declared(s.studyUid, s.seriesUid, s.sopInstanceUid, bytes.length,
-                sha), sha, bytes);
+        return new Received(file, new InstanceCache.Declared("NODE-A", s.studyUid, s.seriesUid, s.sopInstanceUid,
+                bytes.length, sha), sha, bytes);
     }
 
     @Test
@@ -72,13 +72,13 @@ class InstanceCacheTest {
         InstanceLocation loc = cache.put(r.declared(), r.file(), r.sha());
 
         assertThat(r.file()).doesNotExist();
-        assertThat(loc.blobKey()).startsWith("remote-cache/" + r.declared().studyUid() + "/");
+        assertThat(loc.blobKey()).startsWith("remote-cache/NODE-A/" + r.declared().studyUid() + "/");
         assertThat(loc.transferSyntaxUid()).isEqualTo("1.2.840.10008.1.2.1");
         assertThat(loc.sopClassUid()).isEqualTo(TestObjects.CT_IMAGE);
         try (InputStream in = blobs.get(loc.blobKey())) {
             assertThat(in.readAllBytes()).isEqualTo(r.bytes());
         }
-        assertThat(cache.get(r.declared().sopInstanceUid())).contains(loc);
+        assertThat(cache.get(r.declared().key())).contains(loc);
         assertThat(cache.bytes()).isEqualTo(r.bytes().length);
     }
 
@@ -100,21 +100,21 @@ class InstanceCacheTest {
         Received cut = receive(32);
         byte[] truncated = Arrays.copyOf(cut.bytes(), cut.bytes().length - 100);
         Files.write(cut.file(), truncated);
-        InstanceCache.Declared vague = new InstanceCache.Declared(cut.declared().studyUid(), cut.declared().seriesUid(),
-                cut.declared().sopInstanceUid(), -1, null);
+        InstanceCache.Declared vague = new InstanceCache.Declared("NODE-A", cut.declared().studyUid(),
+                cut.declared().seriesUid(), cut.declared().sopInstanceUid(), -1, null);
         String truncatedSha = HexFormat.of().formatHex(Checksums.sha256().digest(truncated));
         assertThatThrownBy(() -> cache.put(vague, cut.file(), truncatedSha))
                 .isInstanceOf(InstanceCache.RejectedException.class).hasMessageContaining("not a whole DICOM object");
 
         Received other = receive(32);
-        InstanceCache.Declared wrongInstance = new InstanceCache.Declared(other.declared().studyUid(),
+        InstanceCache.Declared wrongInstance = new InstanceCache.Declared("NODE-A", other.declared().studyUid(),
                 other.declared().seriesUid(), TestObjects.uid(), other.bytes().length, other.sha());
         assertThatThrownBy(() -> cache.put(wrongInstance, other.file(), other.sha()))
                 .isInstanceOf(InstanceCache.RejectedException.class).hasMessageContaining("not the instance");
 
         for (Received r : new Received[] {shorter, garbled, cut, other}) {
             assertThat(r.file()).doesNotExist();
-            assertThat(cache.get(r.declared().sopInstanceUid())).isEmpty();
+            assertThat(cache.get(r.declared().key())).isEmpty();
         }
         try (var listed = blobs.list(InstanceCache.PREFIX)) {
             assertThat(listed).isEmpty();
@@ -131,15 +131,15 @@ class InstanceCacheTest {
         InstanceCache cache = cache(DataSize.ofBytes(2 * each + each / 2), Duration.ofDays(1));
         InstanceLocation la = cache.put(a.declared(), a.file(), a.sha());
         InstanceLocation lb = cache.put(b.declared(), b.file(), b.sha());
-        assertThat(cache.get(a.declared().sopInstanceUid())).isPresent(); // a is now more recent than b
+        assertThat(cache.get(a.declared().key())).isPresent(); // a is now more recent than b
 
         cache.put(c.declared(), c.file(), c.sha());
 
-        assertThat(cache.get(b.declared().sopInstanceUid())).isEmpty();
+        assertThat(cache.get(b.declared().key())).isEmpty();
         assertThat(blobs.stat(lb.blobKey())).isEmpty();
-        assertThat(cache.get(a.declared().sopInstanceUid())).isPresent();
+        assertThat(cache.get(a.declared().key())).isPresent();
         assertThat(blobs.stat(la.blobKey())).isPresent();
-        assertThat(cache.get(c.declared().sopInstanceUid())).isPresent();
+        assertThat(cache.get(c.declared().key())).isPresent();
         assertThat(cache.bytes()).isLessThanOrEqualTo(2 * each + each / 2);
     }
 
@@ -149,10 +149,59 @@ class InstanceCacheTest {
         Received r = receive(16);
         InstanceLocation loc = cache.put(r.declared(), r.file(), r.sha());
         clock.add(Duration.ofMinutes(59));
-        assertThat(cache.get(r.declared().sopInstanceUid())).isPresent();
+        assertThat(cache.get(r.declared().key())).isPresent();
         clock.add(Duration.ofMinutes(2));
-        assertThat(cache.get(r.declared().sopInstanceUid())).isEmpty();
+        assertThat(cache.get(r.declared().key())).isEmpty();
         assertThat(blobs.stat(loc.blobKey())).isEmpty();
+    }
+
+    @Test
+    void whatOneNodeSentIsNeverServedAsAnotherNodesNorUnderAnotherStudy() throws Exception {
+        InstanceCache cache = cache(DataSize.ofMegabytes(10), Duration.ofDays(7));
+        Received fromA = receive(16);
+        InstanceCache.Declared a = fromA.declared();
+        InstanceLocation atA = cache.put(a, fromA.file(), fromA.sha());
+
+        // node C answers with the same SOP Instance UID: under C's own study, or even under A's study UID
+        String studyOfC = TestObjects.uid();
+        assertThat(cache.get(new InstanceCache.Key("NODE-C", studyOfC, a.sopInstanceUid()))).isEmpty();
+        assertThat(cache.get(new InstanceCache.Key("NODE-C", a.studyUid(), a.sopInstanceUid()))).isEmpty();
+        assertThat(cache.get(new InstanceCache.Key("NODE-A", studyOfC, a.sopInstanceUid()))).isEmpty();
+        Path sentByC = dir.resolve("from-c.spool");
+        Files.write(sentByC, fromA.bytes());
+        InstanceLocation atC = cache.put(new InstanceCache.Declared("NODE-C", a.studyUid(), a.seriesUid(),
+                a.sopInstanceUid(), fromA.bytes().length, fromA.sha()), sentByC, fromA.sha());
+        assertThat(atC.blobKey()).isNotEqualTo(atA.blobKey());
+        assertThat(cache.get(a.key())).contains(atA); // A's is still A's
+        assertThat(cache.count()).isEqualTo(2);
+
+        // node ids may hold ':' and '_', blob keys not ':': each still has a folder of its own
+        Received odd = receive(16);
+        InstanceCache.Declared d = odd.declared();
+        InstanceLocation colon = cache.put(new InstanceCache.Declared("site:7", d.studyUid(), d.seriesUid(),
+                d.sopInstanceUid(), odd.bytes().length, odd.sha()), odd.file(), odd.sha());
+        assertThat(cache.get(new InstanceCache.Key("site_-7", d.studyUid(), d.sopInstanceUid()))).isEmpty();
+        assertThat(cache.get(new InstanceCache.Key("site:7", d.studyUid(), d.sopInstanceUid()))).contains(colon);
+
+        // a restart finds each where it was
+        InstanceCache again = cache(DataSize.ofMegabytes(10), Duration.ofDays(7));
+        clock.setInstant(Instant.now());
+        again.load();
+        assertThat(again.get(a.key()).orElseThrow().blobKey()).isEqualTo(atA.blobKey());
+        assertThat(again.get(new InstanceCache.Key("NODE-C", a.studyUid(), a.sopInstanceUid())).orElseThrow()
+                .blobKey()).isEqualTo(atC.blobKey());
+    }
+
+    @Test
+    void keysOfAnEarlierLayoutAreDroppedAtStart() throws Exception {
+        Received r = receive(16);
+        String old = InstanceCache.PREFIX + r.declared().studyUid() + "/" + r.declared().seriesUid() + "/"
+                + r.declared().sopInstanceUid() + "." + r.sha().substring(0, 16);
+        blobs.putFile(old, r.file(), r.sha());
+        InstanceCache cache = cache(DataSize.ofMegabytes(10), Duration.ofDays(7));
+        cache.load();
+        assertThat(cache.count()).isZero();
+        assertThat(blobs.stat(old)).isEmpty();
     }
 
     @Test
@@ -160,10 +209,10 @@ class InstanceCacheTest {
         InstanceCache cache = cache(DataSize.ofMegabytes(10), Duration.ofDays(7));
         Received r = receive(16);
         InstanceLocation loc = cache.put(r.declared(), r.file(), r.sha());
-        assertThat(cache.get(r.declared().sopInstanceUid())).contains(loc);
+        assertThat(cache.get(r.declared().key())).contains(loc);
 
         blobs.delete(loc.blobKey()); // the other node's eviction
-        assertThat(cache.get(r.declared().sopInstanceUid())).isEmpty();
+        assertThat(cache.get(r.declared().key())).isEmpty();
         assertThat(cache.count()).isZero();
         assertThat(cache.bytes()).isZero();
     }
@@ -179,7 +228,7 @@ class InstanceCacheTest {
         second.load();
 
         assertThat(second.count()).isEqualTo(1);
-        InstanceLocation again = second.get(r.declared().sopInstanceUid()).orElseThrow();
+        InstanceLocation again = second.get(r.declared().key()).orElseThrow();
         assertThat(again.blobKey()).isEqualTo(loc.blobKey());
         assertThat(again.datasetOffset()).isEqualTo(loc.datasetOffset());
         assertThat(again.transferSyntaxUid()).isEqualTo(loc.transferSyntaxUid());

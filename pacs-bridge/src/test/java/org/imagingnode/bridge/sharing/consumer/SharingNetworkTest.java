@@ -511,13 +511,13 @@ class SharingNetworkTest {
         List<String> images = List.of(pixelData(work.resolve("rejected/1.dcm")), pixelData(work.resolve("rejected/2.dcm")));
         assertThat(images(parts(get(b, "/dicomweb/studies/" + uid, pro, all)))).containsExactlyInAnyOrderElementsOf(images);
         InstanceCache cache = b.context().getBean(InstanceCache.class);
-        assertThat(cache.get(study[1].sopInstanceUid)).isPresent();
+        assertThat(cache.get(cachedFromA(study[1]))).isPresent();
 
         // the second image is rejected at A (IOCM note by storescu): B neither serves it nor keeps it
         rejectAtA("rejected", study[1]);
         assertThat(images(parts(get(b, "/dicomweb/studies/" + uid, pro, all)))).containsExactly(images.get(0));
-        assertThat(cache.get(study[1].sopInstanceUid)).isEmpty();
-        assertThat(cache.get(study[0].sopInstanceUid)).isPresent();
+        assertThat(cache.get(cachedFromA(study[1]))).isEmpty();
+        assertThat(cache.get(cachedFromA(study[0]))).isPresent();
         assertThat(get(b, "/dicomweb/studies/" + uid + "/series/" + study[1].seriesUid + "/instances/"
                 + study[1].sopInstanceUid, pro, all).statusCode()).isEqualTo(404);
 
@@ -553,23 +553,23 @@ class SharingNetworkTest {
         HttpResponse<byte[]> viewed = get(b, "/dicomweb/studies/" + uid, pro, "multipart/related; type=\"application/dicom\"");
         assertThat(viewed.statusCode()).as(text(viewed)).isEqualTo(200);
         InstanceCache cache = b.context().getBean(InstanceCache.class);
-        assertThat(cache.get(study[0].sopInstanceUid)).isPresent();
-        assertThat(cache.get(study[1].sopInstanceUid)).isPresent();
+        assertThat(cache.get(cachedFromA(study[0]))).isPresent();
+        assertThat(cache.get(cachedFromA(study[1]))).isPresent();
 
         // the second image is rejected at A, which republishes the study's index entry: the next search of the
         // patient's studies at B (the study itself not opened) drops it from B's cache
         rejectAtA("relearnt", study[1]);
         waitUntil("B to drop the rejected instance from its cache after a search", () -> {
             assertThat(studyUids(get(b, byIns, pro, null))).contains(uid);
-            return cache.get(study[1].sopInstanceUid).isEmpty();
+            return cache.get(cachedFromA(study[1])).isEmpty();
         });
-        assertThat(cache.get(study[0].sopInstanceUid)).as("the image still shared").isPresent();
+        assertThat(cache.get(cachedFromA(study[0]))).as("the image still shared").isPresent();
 
         // the first one too: A withdraws the study, and B's next search drops the rest
         rejectAtA("relearnt", study[0]);
         waitUntil("B to empty its cache of the withdrawn study after a search", () -> {
             assertThat(studyUids(get(b, byIns, pro, null))).doesNotContain(uid);
-            return cache.get(study[0].sopInstanceUid).isEmpty();
+            return cache.get(cachedFromA(study[0])).isEmpty();
         });
         assertThat(cache.holdsStudy(uid)).isFalse();
     }
@@ -1017,6 +1017,11 @@ class SharingNetworkTest {
         assertThat(get(b, "/viewer/downloads/studies/" + study + "/dicom.zip", pro, null).statusCode()).isEqualTo(404);
     }
 
+    /** Where B's cache keeps an instance of A's. */
+    private static InstanceCache.Key cachedFromA(TestObjects.Spec instance) {
+        return new InstanceCache.Key("NODE-A", instance.studyUid, instance.sopInstanceUid);
+    }
+
     /** A radiologist of B's site. */
     private static String radiologistAtB(String rpps) throws Exception {
         return token(Map.of("professional_id", rpps, "profession", "radiologist", "organisation", "FINESS-B"));
@@ -1118,8 +1123,8 @@ class SharingNetworkTest {
         assertThat(thumbnail.statusCode()).isEqualTo(200);
         assertThat(thumbnail.headers().firstValue("Content-Type")).contains("image/jpeg");
         InstanceCache cache = b.context().getBean(InstanceCache.class);
-        assertThat(cache.get(first.sopInstanceUid)).isPresent();
-        assertThat(cache.get(second.sopInstanceUid)).isPresent();
+        assertThat(cache.get(cachedFromA(first))).isPresent();
+        assertThat(cache.get(cachedFromA(second))).isPresent();
 
         // A decided and audited each request as coming from node B for that professional; B audited too
         assertThat(a.jdbc().queryForObject("SELECT count(*) FROM audit_event WHERE channel = 'remote'"
