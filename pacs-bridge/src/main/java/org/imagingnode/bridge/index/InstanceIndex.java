@@ -73,6 +73,9 @@ public interface InstanceIndex {
      */
     List<String> studiesChangedSinceDerived(String derivedSource, Instant quietSince, int limit);
 
+    /** The SOP Instance UIDs of the study's instances received from {@code derivedSource} (e.g. its manifests). */
+    Set<String> derivedInstances(String studyUid, String derivedSource);
+
     /**
      * A derived object built from these instances was stored: they no longer make their study due. An instance
      * committed while the object was being built was not among them, so its study stays due.

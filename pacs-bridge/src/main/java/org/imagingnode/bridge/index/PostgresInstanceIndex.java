@@ -223,6 +223,13 @@ public class PostgresInstanceIndex implements InstanceIndex {
     }
 
     @Override
+    public Set<String> derivedInstances(String studyUid, String derivedSource) {
+        return Set.copyOf(jdbc.queryForList("SELECT i.sop_instance_uid FROM study st JOIN series se ON se.study_fk = st.pk"
+                + " JOIN instance i ON i.series_fk = se.pk WHERE st.study_instance_uid = ? AND i.source_ae = ?",
+                String.class, studyUid, derivedSource));
+    }
+
+    @Override
     public void markSeenByDerived(Collection<String> sopInstanceUids) {
         if (sopInstanceUids.isEmpty()) {
             return;

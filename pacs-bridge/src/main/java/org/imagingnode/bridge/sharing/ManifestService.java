@@ -23,6 +23,7 @@ import jakarta.annotation.PreDestroy;
 import org.imagingnode.bridge.NodeProperties;
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.Part10;
+import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.dicom.TransferSyntax;
 import org.imagingnode.bridge.dimse.SpoolArea;
 import org.imagingnode.bridge.index.Condition;
@@ -144,7 +145,7 @@ public class ManifestService {
         String studyUid = rejected.studyInstanceUid();
         scheduler.execute(() -> {
             try {
-                if (index.findInstance(StudyManifest.sopInstanceUid(studyUid)).isPresent()) {
+                if (!index.derivedInstances(studyUid, SOURCE).isEmpty()) {
                     rebuild(studyUid);
                 }
             } catch (IOException | RuntimeException e) {
@@ -156,21 +157,25 @@ public class ManifestService {
 
     /**
      * Builds and stores the manifest of one study now and publishes it to the index; empty when the study has
-     * nothing to share (no instance besides its manifest and its rejection notes), in which case a manifest built
-     * before is removed and withdrawn from the index.
+     * nothing to share (no instance besides its manifests and its rejection notes), in which case a manifest built
+     * before is removed and withdrawn from the index. A manifest that says something else than the previous one has
+     * a new SOP Instance UID ({@link StudyManifest#sopInstanceUid}): the previous one is removed once it is stored.
      */
     public synchronized Optional<IngestResult> rebuild(String studyUid) throws IOException {
-        String manifestUid = StudyManifest.sopInstanceUid(studyUid);
         Condition inStudy = new Condition.SingleValue(IndexAttribute.StudyInstanceUID, studyUid);
         List<InstanceLocation> located = index.locate(List.of(inStudy));
+        Set<String> previous = index.derivedInstances(studyUid, SOURCE);
         Set<String> rejectionNotes = index.rejectionNotesOf(studyUid);
         List<InstanceLocation> instances = located.stream()
-                .filter(i -> !i.sopInstanceUid().equals(manifestUid) && !rejectionNotes.contains(i.sopInstanceUid()))
+                .filter(i -> !previous.contains(i.sopInstanceUid()) && !rejectionNotes.contains(i.sopInstanceUid()))
                 .toList();
         List<IndexRow> study = index.find(new IndexQuery(QueryLevel.STUDY, List.of(inStudy), STUDY_ATTRIBUTES, 1, 0));
         if (instances.isEmpty() || study.isEmpty()) {
-            if (located.stream().anyMatch(i -> i.sopInstanceUid().equals(manifestUid))) {
-                withdraw(studyUid, manifestUid);
+            if (!previous.isEmpty()) {
+                log.info("study {} has nothing left to share: its manifest is removed and withdrawn from the index",
+                        studyUid);
+                publisher.withdraw(studyUid);
+                previous.forEach(uid -> remove(studyUid, uid));
             }
             return Optional.empty();
         }
@@ -179,6 +184,7 @@ public class ManifestService {
         ZonedDateTime now = ZonedDateTime.now();
         DicomDataset manifest = StudyManifest.build(studyUid, row, instances, aeTitle, props.retrieveUrl(), person,
                 now);
+        String manifestUid = manifest.getString(Tag.SOPInstanceUID);
         String ts = TransferSyntax.EXPLICIT_VR_LE;
         byte[] header = Part10.header(StudyManifest.KEY_OBJECT_SELECTION, manifestUid, ts);
         byte[] body = manifest.encode(ts);
@@ -198,6 +204,7 @@ public class ManifestService {
             return Optional.of(result);
         }
         index.markSeenByDerived(instances.stream().map(InstanceLocation::sopInstanceUid).toList());
+        previous.stream().filter(uid -> !uid.equals(manifestUid)).forEach(uid -> remove(studyUid, uid));
         log.info("manifest of study {} built: {} instances referenced", studyUid, instances.size());
         if (person == null) {
             log.info("manifest of study {} not published: its patient is not linked to a national identity"
@@ -213,16 +220,14 @@ public class ManifestService {
         return Optional.of(result);
     }
 
-    /** The study has nothing left to share: its manifest goes (a derived object, rebuilt if the study comes back). */
-    private void withdraw(String studyUid, String manifestUid) {
-        log.info("study {} has nothing left to share: its manifest is removed and withdrawn from the index", studyUid);
-        publisher.withdraw(studyUid);
+    /** Removes a manifest that is no longer the study's (superseded, or nothing left to share) and its bytes. */
+    private void remove(String studyUid, String manifestUid) {
         index.remove(manifestUid).ifPresent(key -> {
             try {
                 blobs.delete(key);
             } catch (IOException e) {
-                log.warn("blob {} of the withdrawn manifest of study {} not deleted (left for reconciliation): {}", key,
-                        studyUid, e.getMessage());
+                log.warn("blob {} of the removed manifest {} of study {} not deleted (left for reconciliation): {}", key,
+                        manifestUid, studyUid, e.getMessage());
             }
         });
     }

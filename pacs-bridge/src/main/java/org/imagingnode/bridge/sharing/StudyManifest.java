@@ -3,6 +3,7 @@ package org.imagingnode.bridge.sharing;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 
 import org.imagingnode.bridge.dicom.DicomDataset;
@@ -19,13 +21,14 @@ import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.index.IndexAttribute;
 import org.imagingnode.bridge.index.IndexRow;
 import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.ingest.Checksums;
 import org.imagingnode.bridge.space.NationalId;
 
 /**
  * The manifest of a study, as DRIM-M source nodes publish it: a DICOM Key Object Selection document
  * titled (113030, DCM, "Manifest") that references every instance of the study, with where to
- * retrieve each series (RetrieveAETitle and the DICOMweb RetrieveURL). Its series and SOP instance
- * UIDs derive from the study UID, so a rebuilt manifest replaces the previous one.
+ * retrieve each series (RetrieveAETitle and the DICOMweb RetrieveURL). Its series UID derives from the study UID
+ * (every version of a study's manifest is in that series); its SOP Instance UID from what it says.
  */
 final class StudyManifest {
     static final String KEY_OBJECT_SELECTION = "1.2.840.10008.5.1.4.1.1.88.59";
@@ -36,16 +39,32 @@ final class StudyManifest {
     }
 
     static String seriesUid(String studyUid) {
-        return derivedUid("manifest-series:" + studyUid);
+        return derivedUid(("manifest-series:" + studyUid).getBytes(StandardCharsets.UTF_8));
     }
 
-    static String sopInstanceUid(String studyUid) {
-        return derivedUid("manifest:" + studyUid);
+    /**
+     * The SOP Instance UID of the manifest that says this: derived from everything it says (patient and study
+     * attributes, national identifier, retrieve location, references) but when it was built. A rebuild saying the
+     * same keeps the UID and replaces the same object; one saying anything else gets a new UID, since a UID names
+     * one content: a consumer holding the previous manifest by its UID never takes it for the new one.
+     */
+    static String sopInstanceUid(String studyUid, IndexRow study, List<InstanceLocation> instances, String retrieveAe,
+            String retrieveUrl, NationalId person) {
+        MessageDigest said = Checksums.sha256();
+        List<String> header = new ArrayList<>(List.of("manifest", studyUid, String.valueOf(retrieveAe),
+                String.valueOf(retrieveUrl), person == null ? "" : person.id() + "^" + person.issuer()));
+        new TreeMap<>(study.values()).forEach((attribute, value) -> header.add(attribute.name() + "=" + value));
+        header.forEach(line -> said.update((line + "\n").getBytes(StandardCharsets.UTF_8)));
+        for (InstanceLocation i : instances) {
+            said.update((i.seriesInstanceUid() + "/" + i.sopClassUid() + "/" + i.sopInstanceUid() + "\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        return derivedUid(said.digest());
     }
 
     /** A UID under the 2.25 root (PS3.5 B.2) from a name-based UUID. */
-    private static String derivedUid(String name) {
-        UUID uuid = UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8));
+    private static String derivedUid(byte[] name) {
+        UUID uuid = UUID.nameUUIDFromBytes(name);
         byte[] bytes = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits())
                 .putLong(uuid.getLeastSignificantBits()).array();
         return "2.25." + new BigInteger(1, bytes);
@@ -61,7 +80,7 @@ final class StudyManifest {
             String retrieveUrl, NationalId person, ZonedDateTime contentTime) {
         DicomDataset ds = DicomDataset.newUtf8();
         ds.putString(Tag.SOPClassUID, KEY_OBJECT_SELECTION);
-        ds.putString(Tag.SOPInstanceUID, sopInstanceUid(studyUid));
+        ds.putString(Tag.SOPInstanceUID, sopInstanceUid(studyUid, study, instances, retrieveAe, retrieveUrl, person));
         ds.putString(Tag.PatientName, text(study, IndexAttribute.PatientName));
         ds.putString(Tag.PatientID, text(study, IndexAttribute.PatientID));
         ds.putString(Tag.IssuerOfPatientID, text(study, IndexAttribute.IssuerOfPatientID));

@@ -217,8 +217,21 @@ class InstanceRejectionTest extends NodeIntegrationTest {
         Dcmtk.Result sent = storescu(List.of(noteFile));
         assertThat(sent.ok()).as(sent.output()).isTrue();
         List<String> rejected = List.of(a2.sopInstanceUid, a3.sopInstanceUid, b1.sopInstanceUid);
+        // the manifest is rebuilt at once without them, and re-published: it says something else, so it is a new
+        // object (a new SOP Instance UID) and the previous one is gone
+        eventually("the manifest references the one instance left", () -> {
+            try {
+                return List.of(a1.sopInstanceUid).equals(manifestReferences(study));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        String rebuiltUid = jdbc().queryForObject("SELECT manifest_sop_instance_uid FROM index_entry"
+                + " WHERE study_instance_uid = ?", String.class, study);
+        assertThat(rebuiltUid).isNotEqualTo(manifestUid);
+        assertThat(index.findInstance(manifestUid)).isEmpty();
         // left: a1, the note and the study's manifest (an instance too)
-        List<String> visible = List.of(a1.sopInstanceUid, noteUid[0], manifestUid);
+        List<String> visible = List.of(a1.sopInstanceUid, noteUid[0], rebuiltUid);
 
         // QIDO-RS: counts and modalities computed without them, series B gone, the note there like any instance
         JsonNode studyRow = qido("/studies?StudyInstanceUID=" + study
@@ -304,14 +317,6 @@ class InstanceRejectionTest extends NodeIntegrationTest {
             assertThat(blobs.stat(key).isPresent()).as(key).isTrue();
         }
 
-        // the manifest is rebuilt at once without them, and re-published
-        eventually("the manifest references the one instance left", () -> {
-            try {
-                return List.of(a1.sopInstanceUid).equals(manifestReferences(study));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
         eventually("the index entry counts one instance", () -> Integer.valueOf(1).equals(indexedInstances(study)));
 
         // a rejected instance sent again stays rejected: refused with A771 and a reason, still hidden; the note sent

@@ -49,6 +49,7 @@ class IndexPublicationTest {
     static SharingNode index;
     static final NationalId PATIENT = new NationalId("1" + (System.nanoTime() % 100_000_000_000_000L), INS);
     static String studyUid;
+    static String manifestUid;
 
     @BeforeAll
     static void keys() throws Exception {
@@ -100,7 +101,7 @@ class IndexPublicationTest {
         s.otherPatientIds.add(new String[] {PATIENT.id(), INS, null});
         studyUid = s.studyUid;
         source.store(List.of(s, s.sameSeries()));
-        assertThat(source.bean(ManifestService.class).rebuild(studyUid)).isPresent();
+        manifestUid = source.bean(ManifestService.class).rebuild(studyUid).orElseThrow().sopInstanceUid();
 
         IndexPublisher publisher = source.bean(IndexPublisher.class);
         assertThat(publisher.backlog()).isEqualTo(1);
@@ -140,7 +141,7 @@ class IndexPublicationTest {
         assertThat(e.get("patient").get("issuer").asText()).isEqualTo(INS);
         assertThat(e.get("studyInstanceUid").asText()).isEqualTo(studyUid);
         assertThat(e.get("sourceNode").asText()).isEqualTo("source-node");
-        assertThat(e.get("manifestSopInstanceUid").asText()).isEqualTo(StudyManifest.sopInstanceUid(studyUid));
+        assertThat(e.get("manifestSopInstanceUid").asText()).isEqualTo(manifestUid);
         assertThat(e.get("retrieveUrl").asText()).isEqualTo("http://127.0.0.1:1/dicomweb");
         assertThat(e.get("retrieveAeTitle").asText()).isEqualTo("SOURCE");
         assertThat(e.get("studyDate").asText()).isEqualTo("20240115");

@@ -3,6 +3,7 @@ package org.imagingnode.bridge.sharing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.Optional;
 
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.testing.Dcmtk;
@@ -32,11 +33,11 @@ class ManifestSchedulingTest extends NodeIntegrationTest {
         TestObjects.Spec s = new TestObjects.Spec();
         assertThat(Dcmtk.run(30, "storescu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(),
                 TestObjects.write(s, work.resolve("q.dcm")).toString()).ok()).isTrue();
-        String manifestUid = StudyManifest.sopInstanceUid(s.studyUid);
-        for (int i = 0; i < 100 && index.findInstance(manifestUid).isEmpty(); i++) {
+        for (int i = 0; i < 100 && index.derivedInstances(s.studyUid, ManifestService.SOURCE).isEmpty(); i++) {
             Thread.sleep(100);
         }
-        assertThat(index.findInstance(manifestUid)).get()
+        assertThat(index.derivedInstances(s.studyUid, ManifestService.SOURCE)).singleElement()
+                .extracting(uid -> index.findInstance(uid)).extracting(Optional::get)
                 .satisfies(m -> assertThat(m.sopClassUid()).isEqualTo(StudyManifest.KEY_OBJECT_SELECTION));
     }
 }

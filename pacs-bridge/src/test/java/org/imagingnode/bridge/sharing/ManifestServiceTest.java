@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -83,9 +84,16 @@ class ManifestServiceTest extends NodeIntegrationTest {
         assertThat(r.ok()).as(r.output()).isTrue();
     }
 
+    /** The study's manifest: there is one, a superseded one is removed. */
+    private String manifestUid(String studyUid) {
+        Set<String> manifests = index.derivedInstances(studyUid, ManifestService.SOURCE);
+        assertThat(manifests).hasSize(1);
+        return manifests.iterator().next();
+    }
+
     /** Values of one attribute wherever it occurs in the stored manifest, as dcmdump prints them. */
     private List<String> manifestValues(String studyUid, String tag) throws Exception {
-        InstanceLocation manifest = index.findInstance(StudyManifest.sopInstanceUid(studyUid)).orElseThrow();
+        InstanceLocation manifest = index.findInstance(manifestUid(studyUid)).orElseThrow();
         Path copy = work.resolve("manifest-" + System.nanoTime() + ".dcm");
         try (InputStream in = blobs.get(manifest.blobKey())) {
             Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
@@ -126,14 +134,60 @@ class ManifestServiceTest extends NodeIntegrationTest {
         assertThat(manifestValues(study, "0008,1155")).hasSize(4);
         assertThat(index.studiesChangedSinceDerived(ManifestService.SOURCE, Instant.now().plusSeconds(1), 10_000))
                 .as("built, nothing changed since").doesNotContain(study);
+        String first = manifestUid(study);
+        assertThat(manifests.rebuild(study)).as("built again saying the same: the same object").get()
+                .extracting(IngestResult::success, IngestResult::sopInstanceUid).containsExactly(true, first);
 
         TestObjects.Spec added = specs.get(1).sameSeries();
         store(List.of(added));
         assertThat(index.studiesChangedSinceDerived(ManifestService.SOURCE, Instant.now().plusSeconds(1), 10_000))
                 .contains(study);
-        assertThat(manifests.rebuild(study)).get().extracting(IngestResult::outcome)
-                .isEqualTo(IngestResult.Outcome.REPLACED);
+        String firstBlob = index.findInstance(first).orElseThrow().blobKey();
+        IngestResult rebuilt = manifests.rebuild(study).orElseThrow();
+        assertThat(rebuilt.outcome()).as("saying something else: a new object").isEqualTo(IngestResult.Outcome.STORED);
+        assertThat(rebuilt.sopInstanceUid()).isNotEqualTo(first).isEqualTo(manifestUid(study));
+        assertThat(index.findInstance(first)).as("the previous manifest is removed").isEmpty();
+        assertThat(blobs.stat(firstBlob)).isEmpty();
         assertThat(manifestValues(study, "0008,1155")).hasSize(6).contains(added.sopInstanceUid);
+    }
+
+    @Test
+    void theIndexEntryNamesTheRebuiltManifest() throws Exception {
+        NationalId person = newPerson();
+        TestObjects.Spec s = imageOf(person);
+        store(List.of(s));
+        String first = manifests.rebuild(s.studyUid).orElseThrow().sopInstanceUid();
+        awaitEntry(person, first);
+
+        store(List.of(s.sameSeries()));
+        String second = manifests.rebuild(s.studyUid).orElseThrow().sopInstanceUid();
+        assertThat(second).isNotEqualTo(first);
+        awaitEntry(person, second);
+        assertThat(patientIndex.entries(person)).singleElement()
+                .satisfies(e -> assertThat(e.numberOfInstances()).isEqualTo(2));
+    }
+
+    private static NationalId newPerson() {
+        return new NationalId("1" + (System.nanoTime() % 100_000_000_000_000L), SpaceProperties.INS_NIR);
+    }
+
+    /** A small image of a new study of the person (linked to them by its OtherPatientIDsSequence, so published). */
+    private static TestObjects.Spec imageOf(NationalId person) {
+        TestObjects.Spec s = new TestObjects.Spec();
+        s.rows = 16;
+        s.columns = 16;
+        s.otherPatientIds.add(new String[] {person.id(), person.issuer(), null});
+        return s;
+    }
+
+    /** Waits for the index entry of the person's one study to name that manifest. */
+    private void awaitEntry(NationalId person, String manifestUid) throws InterruptedException {
+        for (int i = 0; i < 100 && patientIndex.entries(person).stream()
+                .noneMatch(e -> e.manifestSopInstanceUid().equals(manifestUid)); i++) {
+            Thread.sleep(100); // delivered from the outbox by the publisher's thread
+        }
+        assertThat(patientIndex.entries(person)).extracting(IndexEntry::manifestSopInstanceUid)
+                .containsExactly(manifestUid);
     }
 
     /**
@@ -207,7 +261,7 @@ class ManifestServiceTest extends NodeIntegrationTest {
                 "http://127.0.0.1:" + httpPort + "/api/sharing/report-validated?accessionNumber=" + s.accession))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
-        assertThat(rs.body()).contains(StudyManifest.sopInstanceUid(s.studyUid));
+        assertThat(rs.body()).contains(manifestUid(s.studyUid));
         assertThat(manifestValues(s.studyUid, "0008,1155")).contains(s.sopInstanceUid);
         // OtherPatientIDsSequence > PatientID, IssuerOfPatientID, and the issuer's UniversalEntityID
         assertThat(manifestValues(s.studyUid, "0010,0020")).contains(s.otherPatientIds.get(0)[0]);
@@ -226,12 +280,9 @@ class ManifestServiceTest extends NodeIntegrationTest {
 
     @Test
     void aStudyDescriptionWithControlCharactersOrOverLongIsPublishedCleanedRatherThanRefused() throws Exception {
-        NationalId person = new NationalId("1" + (System.nanoTime() % 100_000_000_000_000L), SpaceProperties.INS_NIR);
-        TestObjects.Spec s = new TestObjects.Spec();
-        s.rows = 16;
-        s.columns = 16;
+        NationalId person = newPerson();
+        TestObjects.Spec s = imageOf(person);
         s.studyDescription = "CT\tThorax\r\nfollow-up " + "x".repeat(2 * IndexEntry.DESCRIPTION_MAX);
-        s.otherPatientIds.add(new String[] {person.id(), person.issuer(), null});
         store(List.of(s));
         assertThat(jdbc.queryForObject("SELECT study_description FROM study WHERE study_instance_uid = ?", String.class,
                 s.studyUid)).as("stored as sent").startsWith("CT\tThorax\r\n");
@@ -241,9 +292,7 @@ class ManifestServiceTest extends NodeIntegrationTest {
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(rs.statusCode()).as(rs.body()).isEqualTo(200);
 
-        for (int i = 0; i < 100 && patientIndex.entries(person).isEmpty(); i++) {
-            Thread.sleep(100); // delivered from the outbox by the publisher's thread
-        }
+        awaitEntry(person, manifestUid(s.studyUid));
         assertThat(patientIndex.entries(person)).singleElement().satisfies(e -> {
             assertThat(e.studyInstanceUid()).isEqualTo(s.studyUid);
             assertThat(e.studyDescription()).startsWith("CT Thorax  follow-up xxx")
