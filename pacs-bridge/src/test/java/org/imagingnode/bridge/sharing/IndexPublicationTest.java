@@ -221,6 +221,39 @@ class IndexPublicationTest {
     }
 
     @Test
+    @Order(4)
+    void an_entry_dated_ahead_of_the_index_clock_does_not_lock_out_the_later_publications_of_its_source()
+            throws Exception {
+        Map<String, String> json = Map.of("Content-Type", "application/json");
+        String sourceToken = source.bean(NodeTokenIssuer.class).authorizationFor("index-node");
+        String pro = professional("810000000007");
+        String study = TestObjects.uid();
+        String path = "/index/v1/studies/source-node/" + study;
+        String entry = entry("source-node", study, "http://127.0.0.1:1/dicomweb");
+
+        // a source whose clock ran far ahead once: its date is taken as at most 5 minutes ahead of the index's
+        String farAhead = entry.replace("2001-01-01T00:00:00Z", "9999-12-31T00:00:00Z");
+        assertThat(index.send("PUT", path, with(json, sourceToken), farAhead).statusCode()).isEqualTo(204);
+        assertThat(Instant.parse(entryOf(pro, study).get("updatedAt").asText()))
+                .isBefore(Instant.now().plus(Duration.ofMinutes(6)));
+        // its next publication, its clock still a little ahead, is taken rather than ignored as older
+        String next = entry.replace("2001-01-01T00:00:00Z", Instant.now().plus(Duration.ofMinutes(10)).toString())
+                .replace("\"numberOfInstances\":9", "\"numberOfInstances\":10");
+        assertThat(index.send("PUT", path, with(json, sourceToken), next).statusCode()).isEqualTo(204);
+        assertThat(entryOf(pro, study).get("numberOfInstances").asInt()).isEqualTo(10);
+        assertThat(index.send("DELETE", path, Map.of("Authorization", sourceToken), null).statusCode()).isEqualTo(204);
+    }
+
+    private static JsonNode entryOf(String authorization, String study) throws Exception {
+        for (JsonNode e : entries(authorization)) {
+            if (study.equals(e.get("studyInstanceUid").asText())) {
+                return e;
+            }
+        }
+        throw new AssertionError("no entry of study " + study);
+    }
+
+    @Test
     @Order(5)
     void the_index_refuses_an_entry_naming_another_address_than_the_dicomweb_configured_for_its_node()
             throws Exception {

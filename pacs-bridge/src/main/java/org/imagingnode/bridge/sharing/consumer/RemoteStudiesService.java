@@ -591,19 +591,16 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                     + " asked (" + e.getMessage() + ")"));
             return List.of();
         }
-        relearn(who, entries, caller);
+        Map<String, String> bases = new HashMap<>();
+        Map<String, IndexEntry> followed = followed(entries, who, caller, bases);
+        relearn(who, followed, caller);
         String onlyStudies = value(parameters, "StudyInstanceUID", "0020000D");
         Set<String> wanted = onlyStudies == null ? null
                 : new HashSet<>(List.of(onlyStudies.split("[,\\\\]")));
         Map<String, List<IndexEntry>> bySource = new LinkedHashMap<>();
-        Map<String, String> bases = new HashMap<>();
-        for (IndexEntry e : entries) {
-            if (usable(e, who) && !ownNode.equals(e.sourceNode()) && !localStudies.contains(e.studyInstanceUid())
-                    && (wanted == null || wanted.contains(e.studyInstanceUid()))) {
-                trusted.follow(e.sourceNode(), e.retrieveUrl(), caller, who.cx(), e.studyInstanceUid()).ifPresent(base -> {
-                    bases.put(e.sourceNode(), base);
-                    bySource.computeIfAbsent(e.sourceNode(), k -> new ArrayList<>()).add(e);
-                });
+        for (IndexEntry e : followed.values()) {
+            if (!localStudies.contains(e.studyInstanceUid()) && (wanted == null || wanted.contains(e.studyInstanceUid()))) {
+                bySource.computeIfAbsent(e.sourceNode(), k -> new ArrayList<>()).add(e);
             }
         }
         String forwarded = forwardedQuery(parameters, false);
@@ -621,6 +618,35 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     }
 
     /**
+     * The index entries of the person's remote studies this node follows, by study: one source per study, at the
+     * DICOMweb base configured for it (put in {@code bases}). A study two nodes publish (sent to both sites, or a
+     * node publishing another's study) is followed where this node already follows it while that node still
+     * publishes it, else at the first of them in node-id order: a later publication elsewhere, whatever date it
+     * carries, never moves it.
+     */
+    private Map<String, IndexEntry> followed(List<IndexEntry> entries, NationalId who, Caller caller,
+            Map<String, String> bases) {
+        Map<String, List<IndexEntry>> byStudy = new LinkedHashMap<>();
+        for (IndexEntry e : entries) {
+            if (usable(e, who) && !ownNode.equals(e.sourceNode())) {
+                trusted.follow(e.sourceNode(), e.retrieveUrl(), caller, who.cx(), e.studyInstanceUid()).ifPresent(base -> {
+                    bases.put(e.sourceNode(), base);
+                    byStudy.computeIfAbsent(e.studyInstanceUid(), k -> new ArrayList<>()).add(e);
+                });
+            }
+        }
+        Map<String, IndexEntry> followed = new LinkedHashMap<>();
+        byStudy.forEach((study, candidates) -> {
+            Optional<String> current = candidates.size() == 1 ? Optional.empty()
+                    : registry.find(study).map(RemoteStudyRegistry.RemoteStudy::sourceNode);
+            followed.put(study, candidates.stream()
+                    .filter(e -> current.isEmpty() || current.get().equals(e.sourceNode())).findFirst()
+                    .orElseGet(() -> candidates.stream().min(Comparator.comparing(IndexEntry::sourceNode)).orElseThrow()));
+        });
+        return followed;
+    }
+
+    /**
      * What the index says of the person's studies this node holds cached instances of, compared with what it said
      * before: a study republished since (instances added, or rejected at its source: IHE IOCM) or no longer listed
      * (withdrawn once nothing but rejection notes is left, or no longer the caller's to see) is listed again by its
@@ -628,9 +654,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
      * for someone to open the study. A study the source then refuses the caller, after the index stopped listing it,
      * leaves the cache whole (it is fetched again for whoever may still see it).
      */
-    private void relearn(NationalId who, List<IndexEntry> entries, Caller caller) {
-        Map<String, IndexEntry> now = new HashMap<>();
-        entries.stream().filter(e -> usable(e, who)).forEach(e -> now.put(e.studyInstanceUid(), e));
+    private void relearn(NationalId who, Map<String, IndexEntry> now, Caller caller) {
         registry.updatedAt(who).forEach((studyUid, before) -> {
             IndexEntry entry = now.get(studyUid);
             boolean republished = entry != null && before != null && entry.updatedAt().isAfter(before);

@@ -41,7 +41,11 @@ public class RemoteStudyRegistry {
         this.jdbc = new JdbcTemplate(dataSource);
     }
 
-    /** Records (or refreshes) where an index entry says its study is. */
+    /**
+     * Records (or refreshes) where an index entry says its study is. The caller chose that source among those
+     * publishing the study: another source replaces the one recorded; the same source's entry refreshes it only if
+     * it is not older than the one recorded.
+     */
     public void remember(IndexEntry e) {
         Timestamp updated = e.updatedAt() == null ? null : Timestamp.from(e.updatedAt());
         jdbc.update("INSERT INTO remote_study (study_uid, source_node, retrieve_url, retrieve_ae, national_id,"
@@ -50,7 +54,8 @@ public class RemoteStudyRegistry {
                 + " retrieve_url = EXCLUDED.retrieve_url, retrieve_ae = EXCLUDED.retrieve_ae,"
                 + " national_id = EXCLUDED.national_id, national_issuer = EXCLUDED.national_issuer,"
                 + " manifest_uid = EXCLUDED.manifest_uid, index_updated_at = EXCLUDED.index_updated_at, seen_at = now()"
-                + " WHERE remote_study.index_updated_at IS NULL OR EXCLUDED.index_updated_at IS NULL"
+                + " WHERE remote_study.source_node <> EXCLUDED.source_node"
+                + " OR remote_study.index_updated_at IS NULL OR EXCLUDED.index_updated_at IS NULL"
                 + " OR EXCLUDED.index_updated_at >= remote_study.index_updated_at",
                 e.studyInstanceUid(), e.sourceNode(), e.retrieveUrl(), e.retrieveAeTitle(), e.patient().id(),
                 e.patient().issuer(), e.manifestSopInstanceUid(), updated);

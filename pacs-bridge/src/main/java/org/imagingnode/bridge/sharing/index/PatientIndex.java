@@ -23,6 +23,8 @@ import org.springframework.stereotype.Repository;
 @Repository
 public class PatientIndex {
     private static final Logger log = LoggerFactory.getLogger(PatientIndex.class);
+    /** How far ahead of the index's clock an entry's date is taken as given (PostgreSQL interval). */
+    static final String FUTURE_TOLERANCE = "5 minutes";
     public static final String CHANNEL = "index";
 
     private final JdbcTemplate jdbc;
@@ -59,11 +61,16 @@ public class PatientIndex {
         }
     }
 
-    /** Stores an entry unless the index holds a newer one for the same study and node; true if stored. */
+    /**
+     * Stores an entry unless the index holds a newer one for the same study and node; true if stored. An entry dated
+     * more than {@value #FUTURE_TOLERANCE} ahead of the index's clock is stored as of that bound: a source whose
+     * clock once ran ahead would otherwise see every later publication of the study ignored as older.
+     */
     boolean put(IndexEntry e) {
         return jdbc.update("INSERT INTO index_entry (source_node, study_instance_uid, national_id, issuer,"
                 + " manifest_sop_instance_uid, retrieve_url, retrieve_ae_title, study_date, modalities, study_description,"
-                + " number_of_instances, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?, ?)"
+                + " number_of_instances, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?, ?,"
+                + " LEAST(?, now() + interval '" + FUTURE_TOLERANCE + "'))"
                 + " ON CONFLICT (source_node, study_instance_uid) DO UPDATE SET national_id = excluded.national_id,"
                 + " issuer = excluded.issuer, manifest_sop_instance_uid = excluded.manifest_sop_instance_uid,"
                 + " retrieve_url = excluded.retrieve_url, retrieve_ae_title = excluded.retrieve_ae_title,"

@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.imagingnode.bridge.audit.AuditEvent;
@@ -115,7 +116,8 @@ class RemoteStudiesServiceTest {
         // NODE-A at the test's source; NODE-C trusted for its node tokens but with no DICOMweb base configured
         NodeAuthProperties nodes = new NodeAuthProperties("NODE-B", null, null, Map.of(
                 "NODE-A", new NodeAuthProperties.TrustedNode(null, "https://a.example/node/jwks.json", sourceBase() + "/"),
-                "NODE-C", new NodeAuthProperties.TrustedNode(null, "https://c.example/node/jwks.json", null)));
+                "NODE-C", new NodeAuthProperties.TrustedNode(null, "https://c.example/node/jwks.json", null),
+                "NODE-D", new NodeAuthProperties.TrustedNode(null, "https://d.example/node/jwks.json", sourceBase() + "/")));
         return new RemoteStudiesService(new SourceClient(props, node -> "Bearer node-token"), registry,
                 new TrustedSources(nodes, audit), cache, grants, new SpoolArea(dir.resolve("spool")), space,
                 SpaceProperties.defaults(), props, viewerTokens, "NODE-B", () -> new RemoteStudiesService.IndexLocation(
@@ -140,7 +142,8 @@ class RemoteStudiesServiceTest {
     private void answer(HttpExchange x) throws IOException {
         try (x) {
             String path = x.getRequestURI().getPath();
-            String what = path.endsWith("/instances") ? "qido" : path.endsWith("/metadata") ? "metadata" : "instance";
+            String what = path.endsWith("/instances") ? "qido" : path.endsWith("/metadata") ? "metadata"
+                    : path.endsWith("/studies") ? "studies" : "instance";
             asked.computeIfAbsent(what, k -> new AtomicInteger()).incrementAndGet();
             if (refuse || !Set.of(PRO, PATIENT).contains(x.getRequestHeaders().getFirst("Authorization"))
                     || !"Bearer node-token".equals(x.getRequestHeaders().getFirst("X-Node-Authorization"))) {
@@ -151,6 +154,8 @@ class RemoteStudiesServiceTest {
                 case "qido" -> send(x, 200, "application/dicom+json", ("[{\"0020000E\":{\"vr\":\"UI\",\"Value\":[\""
                         + spec.seriesUid + "\"]},\"00080018\":{\"vr\":\"UI\",\"Value\":[\"" + spec.sopInstanceUid
                         + "\"]}}]").getBytes(StandardCharsets.UTF_8), null);
+                case "studies" -> send(x, 200, "application/dicom+json", ("[{\"0020000D\":{\"vr\":\"UI\",\"Value\":[\""
+                        + spec.studyUid + "\"]}}]").getBytes(StandardCharsets.UTF_8), null);
                 case "metadata" -> send(x, 200, "application/dicom+json", ("[{\"7FE00010\":{\"vr\":\"OW\",\"BulkDataURI\":\""
                         + sourceBase() + "/studies/" + spec.studyUid + "/series/" + spec.seriesUid + "/instances/"
                         + spec.sopInstanceUid + "/bulkdata/7FE00010\"},\"00100010\":{\"vr\":\"PN\",\"Value\":"
@@ -395,6 +400,35 @@ class RemoteStudiesServiceTest {
         refuse = true;
         service.studies(pro, patientsStudies, Set.of(), "https://b.example/dicomweb", new ArrayList<>());
         assertThat(cache.holdsStudy(spec.studyUid)).isFalse();
+    }
+
+    @Test
+    void aStudyTwoNodesPublishIsListedOnceFollowedWhereFirstFoundAndALaterDateElsewhereDoesNotMoveIt()
+            throws Exception {
+        Caller pro = new Caller("RPPS-1", "professional", PRO, "127.0.0.1");
+        Map<String, List<String>> patientsStudies = Map.of("PatientID", List.of("285017512345678"),
+                "IssuerOfPatientID", List.of(SpaceProperties.INS_NIR));
+        IndexEntry atA = publishedBy("NODE-A", Instant.now());
+        IndexEntry atD = publishedBy("NODE-D", Instant.parse("9999-12-31T00:00:00Z"));
+        ObjectMapper json = new ObjectMapper().findAndRegisterModules();
+        indexAnswer = json.writeValueAsString(List.of(atD, atA));
+
+        List<String> warnings = new ArrayList<>();
+        assertThat(service.studies(pro, patientsStudies, Set.of(), "https://b.example/dicomweb", warnings))
+                .extracting(RemoteStudies.Match::studyUid).containsExactly(spec.studyUid);
+        assertThat(warnings).isEmpty();
+        assertThat(asked("studies")).as("asked of one node").isEqualTo(1);
+        assertThat(registry.find(spec.studyUid).orElseThrow().sourceNode()).isEqualTo("NODE-A");
+
+        // once A no longer publishes it, it is followed at D
+        indexAnswer = json.writeValueAsString(List.of(atD));
+        service.studies(pro, patientsStudies, Set.of(), "https://b.example/dicomweb", warnings);
+        assertThat(registry.find(spec.studyUid).orElseThrow().sourceNode()).isEqualTo("NODE-D");
+    }
+
+    private IndexEntry publishedBy(String node, Instant updatedAt) {
+        return new IndexEntry(new IndexEntry.Patient("285017512345678", SpaceProperties.INS_NIR), spec.studyUid,
+                node, TestObjects.uid(), sourceBase(), "NODEA", null, List.of("CT"), null, 1, updatedAt);
     }
 
     @Test
