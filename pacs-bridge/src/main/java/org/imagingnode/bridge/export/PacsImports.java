@@ -76,6 +76,34 @@ public class PacsImports {
     private record Fetched(List<InstanceLocation> instances, int failed) {
     }
 
+    /** A job as queued on this node: what it needs to run, or to be ended when the node stops before it ran. */
+    private final class Queued implements Runnable {
+        final UUID id;
+        final Caller caller;
+        final String channel;
+        final Shipment shipment;
+        final AeRegistry.RemoteAe destination;
+
+        Queued(UUID id, Caller caller, String channel, Shipment shipment, AeRegistry.RemoteAe destination) {
+            this.id = id;
+            this.caller = caller;
+            this.channel = channel;
+            this.shipment = shipment;
+            this.destination = destination;
+        }
+
+        @Override
+        public void run() {
+            try {
+                PacsImports.this.run(id, caller, channel, shipment, destination);
+            } catch (RuntimeException e) { // the database or a bug: the job must not stay "under way" unaudited
+                log.error("import {} of study {} stopped: {}", id, shipment.studyUid(), e.toString(), e);
+                end(this, "import to " + destination.aeTitle() + " (job " + id + ") failed: " + e.getMessage(),
+                        "state IN ('fetching', 'sending')", "failed: " + e.getMessage());
+            }
+        }
+    }
+
     /** Too many imports waiting: try again later. */
     public static final class BusyException extends RuntimeException {
         BusyException() {
@@ -134,7 +162,7 @@ public class PacsImports {
                 caller.role(), shipment.studyUid(), shipment.sourceNode(), shipment.patientId(), destination.aeTitle(),
                 shipment.total());
         try {
-            workers.execute(() -> run(id, caller, channel, shipment, destination));
+            workers.execute(new Queued(id, caller, channel, shipment, destination));
         } catch (RejectedExecutionException e) {
             finish(id, "failed", null, "refused: too many imports in progress");
             throw new BusyException();
@@ -300,8 +328,30 @@ public class PacsImports {
         }
     }
 
+    /**
+     * Stops the jobs under way (each ends after the instance in flight) and ends those still queued here: nobody else
+     * would ever run them, and their requesters would see them queued forever.
+     */
     @PreDestroy
     void stop() {
-        workers.shutdownNow();
+        for (Runnable r : workers.shutdownNow()) {
+            if (r instanceof Queued q) {
+                log.warn("import {} of study {} not started: the node is stopping", q.id, q.shipment.studyUid());
+                end(q, "import to " + q.destination.aeTitle() + " (job " + q.id + ") not started: the node stopped",
+                        "state = 'queued'", "interrupted: the node stopped before the import started; ask again");
+            }
+        }
+    }
+
+    /** Audits a job's failure and ends it, if it is still in one of the states {@code stillIn} (SQL) says. */
+    private void end(Queued q, String audited, String stillIn, String error) {
+        try {
+            guard.audit(q.caller, q.channel, Action.RETRIEVE, q.shipment.patientId(), q.shipment.studyUid(), "failure",
+                    audited + q.shipment.origin());
+            jdbc.update("UPDATE pacs_import SET state = 'failed', error = ?, updated_at = clock_timestamp()"
+                    + " WHERE id = ? AND " + stillIn, error, q.id);
+        } catch (RuntimeException e) {
+            log.error("import {}: could not record its end ({}): {}", q.id, error, e.toString());
+        }
     }
 }

@@ -26,9 +26,11 @@ import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.dicom.TestObjects;
 import org.imagingnode.bridge.dicomweb.RemoteStudies;
 import org.imagingnode.bridge.dimse.AeRegistry;
+import org.imagingnode.bridge.dimse.StoreScu;
 import org.imagingnode.bridge.index.Condition;
 import org.imagingnode.bridge.index.IndexAttribute;
 import org.imagingnode.bridge.index.InstanceLocation;
+import org.imagingnode.bridge.security.AccessGuard;
 import org.imagingnode.bridge.security.Caller;
 import org.imagingnode.bridge.space.PatientSpacePolicy;
 import org.imagingnode.bridge.testing.Dcmtk;
@@ -50,6 +52,12 @@ class PacsImportsTest extends TokensNode {
 
     @Autowired
     PacsImports imports;
+
+    @Autowired
+    StoreScu scu;
+
+    @Autowired
+    AccessGuard guard;
 
     @TempDir
     Path work;
@@ -131,6 +139,29 @@ class PacsImportsTest extends TokensNode {
         assertThat(received).extracting(p -> p.getFileName().toString().replaceFirst("^[A-Z]{2}\\.", ""))
                 .containsExactlyInAnyOrder(study.instances().get(0).sopInstanceUid(),
                         study.instances().get(2).sopInstanceUid());
+    }
+
+    @Test
+    void imports_still_queued_when_the_node_stops_end_failed_and_audited_rather_than_queued_forever()
+            throws Exception {
+        List<InstanceLocation> stored = storedStudy(2);
+        String study = stored.get(0).studyInstanceUid();
+        CountDownLatch secondFetch = new CountDownLatch(1);
+        SourceStudy source = new SourceStudy(stored, Set.of(), secondFetch);
+        PacsImports node = new PacsImports(jdbc, scu, guard, new PacsImportProperties(null, 1, 5));
+        PacsImports.Job running = node.start(PROFESSIONAL, "viewer", study, source, source.instances(null, null), PACS);
+        awaitState(running.id(), j -> j.fetched() == 1); // its one worker waits in the second fetch
+        PacsImports.Job waiting = node.start(PROFESSIONAL, "viewer", study, source, source.instances(null, null), PACS);
+        assertThat(waiting.state()).isEqualTo("queued");
+
+        node.stop();
+        secondFetch.countDown();
+        PacsImports.Job ended = imports.find(waiting.id(), PROFESSIONAL.id()).orElseThrow();
+        assertThat(ended.state()).isEqualTo("failed");
+        assertThat(ended.error()).isEqualTo("interrupted: the node stopped before the import started; ask again");
+        assertThat(audited(study, "failure")).contains("import to " + SITE_PACS + " (job " + waiting.id()
+                + ") not started: the node stopped (remote study, node NODE-X)");
+        assertThat(awaitOver(running).state()).as("the one under way ends by itself").isEqualTo("failed");
     }
 
     /** A study of {@code n} instances in one series, stored here by storescu, in retrieve order. */
