@@ -233,10 +233,20 @@ final class RetrieveScp {
         rsp.put(Command.NumberOfWarningSuboperations, p.warning);
     }
 
+    /**
+     * PS3.4 C.4.2.3.1 and C.4.3.3.1: Failure A702 when every sub-operation failed (none completed, none with a
+     * warning), Warning B000 when some failed or had a warning, Success otherwise.
+     */
+    private static int finalStatus(Progress p) {
+        if (p.failed > 0 && p.completed == 0 && p.warning == 0) {
+            return Status.OUT_OF_RESOURCES_SUBOPERATIONS;
+        }
+        return p.failed > 0 || p.warning > 0 ? Status.SUBOPERATIONS_WITH_FAILURES : Status.SUCCESS;
+    }
+
     private static void finishRetrieve(Association a, Association.Message msg, int responseField, Progress p)
             throws IOException {
-        int status = p.cancelled.get() ? Status.CANCEL
-                : p.failed > 0 || p.warning > 0 ? Status.SUBOPERATIONS_WITH_FAILURES : Status.SUCCESS;
+        int status = p.cancelled.get() ? Status.CANCEL : finalStatus(p);
         boolean withFailedList = !p.failedUids.isEmpty();
         Command rsp = Command.responseTo(msg.command(), responseField, status, withFailedList);
         counts(rsp, p);

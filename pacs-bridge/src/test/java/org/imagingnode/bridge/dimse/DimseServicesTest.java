@@ -218,19 +218,91 @@ class DimseServicesTest extends NodeIntegrationTest {
                 TestObjects.write(s.sameSeries(), work.resolve("m2.dcm")));
         assertThat(store("STORESCU", files).ok()).isTrue();
         Path out = Files.createDirectories(work.resolve("move-" + s.studyUid));
-        Process storescp = Dcmtk.start(work.resolve("storescp.log"), "storescp", "-aet", "STORESCP", "-od",
-                out.toString(), Integer.toString(STORESCP_PORT));
+        Dcmtk.Result r = moveIntoStorescp(out, List.of(), "-k", "QueryRetrieveLevel=SERIES",
+                "-k", "StudyInstanceUID=" + s.studyUid, "-k", "SeriesInstanceUID=" + s.seriesUid);
+        assertThat(r.ok()).as(r.output()).isTrue();
+        assertThat(finalMoveResponse(r)).contains("DIMSE Status                  : 0x0000")
+                .containsPattern("Completed Suboperations +: 2").doesNotContain("FailedSOPInstanceUIDList");
+        assertSameObjects(files, out);
+    }
+
+    @Test
+    void aMoveWhoseEverySubOperationFailedIsAFailureNamingEachInstance() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        List<Path> files = List.of(TestObjects.write(s, work.resolve("lost1.dcm")),
+                TestObjects.write(s.sameSeries(), work.resolve("lost2.dcm")));
+        assertThat(store("STORESCU", files).ok()).isTrue();
+        List<String> uids = uidsOf(files);
+        for (String uid : uids) {
+            assertThat(blobs.delete(index.findInstance(uid).orElseThrow().blobKey())).isTrue();
+        }
+        Path out = Files.createDirectories(work.resolve("move-lost-" + s.studyUid));
+        Dcmtk.Result r = moveIntoStorescp(out, List.of(), "-k", "QueryRetrieveLevel=STUDY",
+                "-k", "StudyInstanceUID=" + s.studyUid);
+        // PS3.4 C.4.2.3.1: none completed, none with a warning: Failure A702, not Warning B000
+        assertThat(finalMoveResponse(r)).contains("DIMSE Status                  : 0xa702")
+                .containsPattern("Completed Suboperations +: 0").containsPattern("Failed Suboperations +: 2")
+                .containsPattern("Warning Suboperations +: 0").contains(failedUidList(uids));
+        try (Stream<Path> received = Files.list(out)) {
+            assertThat(received).isEmpty();
+        }
+    }
+
+    @Test
+    void aMoveWithSomeFailedSubOperationsIsAWarningNamingTheFailedOnes() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        List<Path> files = List.of(TestObjects.write(s, work.resolve("part1.dcm")),
+                TestObjects.write(s.sameSeries(), work.resolve("part2.dcm")));
+        assertThat(store("STORESCU", files).ok()).isTrue();
+        String lost = uidsOf(files).get(1);
+        assertThat(blobs.delete(index.findInstance(lost).orElseThrow().blobKey())).isTrue();
+        Path out = Files.createDirectories(work.resolve("move-part-" + s.studyUid));
+        Dcmtk.Result r = moveIntoStorescp(out, List.of(), "-k", "QueryRetrieveLevel=STUDY",
+                "-k", "StudyInstanceUID=" + s.studyUid);
+        assertThat(finalMoveResponse(r)).contains("DIMSE Status                  : 0xb000")
+                .containsPattern("Completed Suboperations +: 1").containsPattern("Failed Suboperations +: 1")
+                .contains(failedUidList(List.of(lost)));
+        assertSameObjects(files.subList(0, 1), out);
+    }
+
+    /**
+     * Runs movescu (verbose, final response dumped) into a storescp started with {@code storescpOptions} that
+     * writes into {@code out}; the movescu result.
+     */
+    private Dcmtk.Result moveIntoStorescp(Path out, List<String> storescpOptions, String... keys) throws Exception {
+        List<String> scp = Dcmtk.args("storescp", storescpOptions, "-aet", "STORESCP", "-od", out.toString(),
+                Integer.toString(STORESCP_PORT));
+        Process storescp = Dcmtk.start(work.resolve("storescp-" + out.getFileName() + ".log"),
+                scp.toArray(String[]::new));
         try {
             Dcmtk.awaitListening(STORESCP_PORT);
-            Dcmtk.Result r = tool("movescu", "-S", "-aet", "MOVESCU", "-aec", NODE_AE, "-aem", "STORESCP",
-                    "127.0.0.1", dimsePort(), "-k", "QueryRetrieveLevel=SERIES", "-k", "StudyInstanceUID=" + s.studyUid,
-                    "-k", "SeriesInstanceUID=" + s.seriesUid);
-            assertThat(r.ok()).as(r.output()).isTrue();
-            assertSameObjects(files, out);
+            List<String> move = Dcmtk.args("movescu", "-v", "-d", "-S", "-aet", "MOVESCU", "-aec", NODE_AE, "-aem",
+                    "STORESCP", "127.0.0.1", dimsePort(), List.of(keys));
+            return Dcmtk.run(60, move.toArray(String[]::new));
         } finally {
             storescp.destroy();
             storescp.waitFor();
         }
+    }
+
+    /** What movescu -d shows of the final C-MOVE-RSP: its command and identifier. */
+    private static String finalMoveResponse(Dcmtk.Result r) {
+        int at = r.output().indexOf("Received Final Move Response");
+        assertThat(at).as(r.output()).isNotNegative();
+        return r.output().substring(at);
+    }
+
+    private static List<String> uidsOf(List<Path> files) throws IOException {
+        List<String> uids = new ArrayList<>();
+        for (Path f : files) {
+            uids.add(TestObjects.read(f).getString(Tag.SOPInstanceUID));
+        }
+        return uids;
+    }
+
+    /** How movescu -d dumps a Failed SOP Instance UID List (0008,0058) naming exactly these UIDs. */
+    private static String failedUidList(List<String> uids) {
+        return "(0008,0058) UI [" + String.join("\\", uids) + "]";
     }
 
     @Test
