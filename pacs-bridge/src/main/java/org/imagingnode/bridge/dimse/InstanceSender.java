@@ -36,8 +36,8 @@ final class InstanceSender {
     }
 
     /**
-     * Thrown when an instance cannot be sent (no syntax the peer accepted, or no longer in the store) before
-     * anything of it went on the association: a failed sub-operation, the association still usable.
+     * Thrown when an instance cannot be sent (no syntax the peer accepted, no longer in the store, not re-encodable)
+     * before anything of it went on the association: a failed sub-operation, the association still usable.
      */
     static final class NotSentException extends Exception {
         NotSentException(String message) {
@@ -113,7 +113,9 @@ final class InstanceSender {
                 sendData(a, context, rq, new ByteArrayInputStream(copy.toByteArray()), storedTs, targetTs);
             }
         } catch (MalformedDicomException e) {
-            throw new IOException("stored instance " + instance.sopInstanceUid() + " cannot be re-encoded", e);
+            // found before any of it went on the association: this sub-operation fails, the association goes on
+            throw new NotSentException("stored instance " + instance.sopInstanceUid() + " cannot be re-encoded: "
+                    + e.getMessage());
         }
         while (true) {
             Association.Message rsp = a.receive();

@@ -57,6 +57,8 @@ final class RetrieveScp {
         int warning;
         final List<String> failedUids = new ArrayList<>();
         final AtomicBoolean cancelled = new AtomicBoolean();
+        /** Why the retrieve ended short (the destination or the requestor lost); null while all goes well. */
+        String problem;
 
         Progress(int total) {
             this.total = total;
@@ -152,48 +154,66 @@ final class RetrieveScp {
         Progress progress = new Progress(instances.size() + notFetched.size());
         progress.failed = notFetched.size();
         progress.failedUids.addAll(notFetched);
-        if (target == null) {
-            sendAll(a, a, msg, responseField, instances, progress, null, reconciled);
-        } else {
-            Association destination;
+        String patient = Identifiers.singleValue(keys, IndexAttribute.PatientID);
+        String study = Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID);
+        String what = action + (moveDestination != null ? " to " + moveDestination : "");
+        Association destination = null;
+        if (target != null) {
             try {
                 destination = StoreScu.open(target, instances, aeTitle, connectTimeoutMillis);
             } catch (IOException e) {
                 log.warn("C-MOVE from {}: cannot associate with {} at {}:{}: {}", ctx.callingAe, target.aeTitle(),
                         target.host(), target.port(), e.getMessage());
+                ctx.audit(Action.RETRIEVE, patient, study, "failure",
+                        what + " failed: cannot reach the destination (" + e.getMessage() + ")" + from);
                 FinalResponses.send(a, msg, responseField, Status.OUT_OF_RESOURCES_SUBOPERATIONS,
                         "cannot reach move destination " + target.aeTitle(), null);
                 return;
             }
+        }
+        try {
             try {
-                sendAll(a, destination, msg, responseField, instances, progress, ctx.callingAe, reconciled);
+                sendAll(a, destination == null ? a : destination, msg, responseField, instances, progress,
+                        destination == null ? null : ctx.callingAe, reconciled);
             } finally {
-                try {
-                    destination.release();
-                } catch (IOException e) {
-                    destination.abort();
+                if (destination != null && progress.problem == null) {
+                    try {
+                        destination.release();
+                    } catch (IOException e) {
+                        destination.abort();
+                    }
                 }
             }
+            finishRetrieve(a, msg, responseField, progress);
+        } catch (IOException e) {
+            // the requestor is gone (for C-GET it is also the destination): nobody to answer, the audit stays due
+            progress.problem = "association with the requestor lost: " + e.getMessage();
+            throw e;
+        } finally {
+            Map<String, Integer> perStudy = new LinkedHashMap<>();
+            instances.forEach(i -> perStudy.merge(i.studyInstanceUid(), 1, Integer::sum));
+            if (!notFetched.isEmpty()) {
+                perStudy.merge(study, notFetched.size(), Integer::sum);
+            }
+            String via = from + (progress.problem == null ? "" : "; " + progress.problem);
+            perStudy.forEach((audited, n) -> ctx.audit(Action.RETRIEVE, patient, audited,
+                    progress.failed == 0 && progress.problem == null ? "success" : "failure",
+                    what + ": " + n + " instances, " + progress.completed + " sent in all, " + progress.failed
+                            + " failed" + via));
         }
-        finishRetrieve(a, msg, responseField, progress);
-        Map<String, Integer> perStudy = new LinkedHashMap<>();
-        instances.forEach(i -> perStudy.merge(i.studyInstanceUid(), 1, Integer::sum));
-        if (!notFetched.isEmpty()) {
-            perStudy.merge(Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID), notFetched.size(), Integer::sum);
-        }
-        String patient = Identifiers.singleValue(keys, IndexAttribute.PatientID);
-        String via = from;
-        perStudy.forEach((study, n) -> ctx.audit(Action.RETRIEVE, patient, study,
-                progress.failed == 0 ? "success" : "failure",
-                action + (moveDestination != null ? " to " + moveDestination : "") + ": " + n + " instances, "
-                        + progress.completed + " sent in all, " + progress.failed + " failed" + via));
     }
 
+    /**
+     * Sends each instance as a C-STORE sub-operation, with a pending response after each. When a C-MOVE destination
+     * is lost (or answers out of turn), it is aborted: the instance in flight and those not attempted fail, and
+     * {@link Progress#problem} says why.
+     */
     private void sendAll(Association requestor, Association target, Association.Message msg, int responseField,
             List<InstanceLocation> instances, Progress progress, String moveOriginator, PatientIdRewrite reconciled)
             throws IOException {
         Integer originatorId = moveOriginator == null ? null : msg.command().getInt(Command.MessageID);
-        for (InstanceLocation instance : instances) {
+        for (int i = 0; i < instances.size(); i++) {
+            InstanceLocation instance = instances.get(i);
             if (progress.cancelled.get() || (target != requestor && requestor.hasPendingInput() && cancelRequested(requestor))) {
                 progress.cancelled.set(true);
                 break;
@@ -204,6 +224,20 @@ final class RetrieveScp {
             } catch (InstanceSender.NotSentException e) {
                 log.info("cannot send {}: {}", instance.sopInstanceUid(), e.getMessage());
                 status = Status.UNABLE_TO_PROCESS;
+            } catch (IOException e) {
+                if (target == requestor) {
+                    throw e;
+                }
+                String destination = target.request().calledAeTitle();
+                log.warn("C-MOVE from {}: association with destination {} lost: {}", moveOriginator, destination,
+                        e.toString());
+                target.abort();
+                progress.problem = "move destination " + destination + " lost: " + e.getMessage();
+                for (InstanceLocation notSent : instances.subList(i, instances.size())) {
+                    progress.failed++;
+                    progress.failedUids.add(notSent.sopInstanceUid());
+                }
+                return;
             }
             if (status == Status.SUCCESS) {
                 progress.completed++;
@@ -250,6 +284,7 @@ final class RetrieveScp {
         boolean withFailedList = !p.failedUids.isEmpty();
         Command rsp = Command.responseTo(msg.command(), responseField, status, withFailedList);
         counts(rsp, p);
+        rsp.putError(p.problem, null);
         if (!p.cancelled.get()) {
             rsp.put(Command.NumberOfRemainingSuboperations, null);
         }

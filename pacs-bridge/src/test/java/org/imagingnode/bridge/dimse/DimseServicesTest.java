@@ -2,7 +2,10 @@ package org.imagingnode.bridge.dimse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +18,7 @@ import org.imagingnode.bridge.audit.AuditLog;
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.index.InstanceLocation;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
 import org.imagingnode.storage.BlobInfo;
@@ -229,9 +233,7 @@ class DimseServicesTest extends NodeIntegrationTest {
     @Test
     void aMoveWhoseEverySubOperationFailedIsAFailureNamingEachInstance() throws Exception {
         TestObjects.Spec s = new TestObjects.Spec();
-        List<Path> files = List.of(TestObjects.write(s, work.resolve("lost1.dcm")),
-                TestObjects.write(s.sameSeries(), work.resolve("lost2.dcm")));
-        assertThat(store("STORESCU", files).ok()).isTrue();
+        List<Path> files = storeSeries(s, 2, "lost");
         List<String> uids = uidsOf(files);
         for (String uid : uids) {
             assertThat(blobs.delete(index.findInstance(uid).orElseThrow().blobKey())).isTrue();
@@ -251,9 +253,7 @@ class DimseServicesTest extends NodeIntegrationTest {
     @Test
     void aMoveWithSomeFailedSubOperationsIsAWarningNamingTheFailedOnes() throws Exception {
         TestObjects.Spec s = new TestObjects.Spec();
-        List<Path> files = List.of(TestObjects.write(s, work.resolve("part1.dcm")),
-                TestObjects.write(s.sameSeries(), work.resolve("part2.dcm")));
-        assertThat(store("STORESCU", files).ok()).isTrue();
+        List<Path> files = storeSeries(s, 2, "part");
         String lost = uidsOf(files).get(1);
         assertThat(blobs.delete(index.findInstance(lost).orElseThrow().blobKey())).isTrue();
         Path out = Files.createDirectories(work.resolve("move-part-" + s.studyUid));
@@ -263,6 +263,55 @@ class DimseServicesTest extends NodeIntegrationTest {
                 .containsPattern("Completed Suboperations +: 1").containsPattern("Failed Suboperations +: 1")
                 .contains(failedUidList(List.of(lost)));
         assertSameObjects(files.subList(0, 1), out);
+    }
+
+    @Test
+    void aMoveDestinationLostMidStudyFailsTheRestAndTheRequestorStillGetsItsFinalResponse() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        List<Path> files = storeSeries(s, 3, "aborted");
+        Path out = Files.createDirectories(work.resolve("move-aborted-" + s.studyUid));
+        // the destination aborts its association on receiving the first C-STORE-RQ, before answering it
+        Dcmtk.Result r = moveIntoStorescp(out, List.of("--abort-after"), "-k", "QueryRetrieveLevel=STUDY",
+                "-k", "StudyInstanceUID=" + s.studyUid);
+        assertThat(finalMoveResponse(r)).contains("DIMSE Status                  : 0xa702")
+                .containsPattern("Completed Suboperations +: 0").containsPattern("Failed Suboperations +: 3")
+                .contains("ErrorComment").contains("[move destination STORESCP lost: A-ABORT received from STORESCP]")
+                .contains(failedUidList(uidsOf(files)));
+        assertThat(r.output()).doesNotContain("Association Aborted");
+        assertThat(audit.forStudy(s.studyUid, 20)).filteredOn(e -> e.actor().equals("MOVESCU")).singleElement()
+                .satisfies(e -> {
+                    assertThat(e.action()).isEqualTo("retrieve");
+                    assertThat(e.outcome()).isEqualTo("failure");
+                    assertThat(e.detail()).startsWith("C-MOVE to STORESCP: 3 instances, 0 sent in all, 3 failed")
+                            .contains("move destination STORESCP lost");
+                });
+        assertThat(tool("echoscu", "-aet", "MOVESCU", "-aec", NODE_AE, "127.0.0.1", dimsePort()).ok())
+                .as("the node serves on").isTrue();
+    }
+
+    @Test
+    void aStoredInstanceThatCannotBeReEncodedFailsAloneAndTheOthersAreDelivered() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        List<Path> files = storeSeries(s, 3, "reencode");
+        String broken = uidsOf(files).get(1);
+        InstanceLocation stored = index.findInstance(broken).orElseThrow();
+        assertThat(stored.transferSyntaxUid()).isEqualTo("1.2.840.10008.1.2.1");
+        // its data set becomes a sequence holding no item: sendable as stored, not decodable for another syntax
+        byte[] header;
+        try (InputStream in = blobs.get(stored.blobKey(), 0, stored.datasetOffset())) {
+            header = in.readAllBytes();
+        }
+        byte[] notAnItem = {0x08, 0x00, 0x18, 0x00, 'S', 'Q', 0, 0, 8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+        blobs.put(stored.blobKey(), new SequenceInputStream(new ByteArrayInputStream(header),
+                new ByteArrayInputStream(notAnItem)));
+        Path out = Files.createDirectories(work.resolve("move-reencode-" + s.studyUid));
+        // +xi: the destination takes implicit VR only, so every instance is re-encoded on the way
+        Dcmtk.Result r = moveIntoStorescp(out, List.of("+xi"), "-k", "QueryRetrieveLevel=STUDY",
+                "-k", "StudyInstanceUID=" + s.studyUid);
+        assertThat(finalMoveResponse(r)).contains("DIMSE Status                  : 0xb000")
+                .containsPattern("Completed Suboperations +: 2").containsPattern("Failed Suboperations +: 1")
+                .contains(failedUidList(List.of(broken)));
+        assertSameObjects(List.of(files.get(0), files.get(2)), out);
     }
 
     /**
@@ -326,8 +375,8 @@ class DimseServicesTest extends NodeIntegrationTest {
                 .as("the node serves on after a cancel").isTrue();
     }
 
-    /** Writes {@code count} instances of the series of {@code first} and stores them by C-STORE. */
-    private void storeSeries(TestObjects.Spec first, int count, String name) throws Exception {
+    /** Writes {@code count} instances of the series of {@code first} and stores them by C-STORE; their files. */
+    private List<Path> storeSeries(TestObjects.Spec first, int count, String name) throws Exception {
         List<Path> files = new ArrayList<>();
         TestObjects.Spec s = first;
         for (int i = 0; i < count; i++) {
@@ -335,6 +384,7 @@ class DimseServicesTest extends NodeIntegrationTest {
             s = s.sameSeries();
         }
         assertThat(store("STORESCU", files).ok()).isTrue();
+        return files;
     }
 
     @Test
@@ -363,6 +413,13 @@ class DimseServicesTest extends NodeIntegrationTest {
         Dcmtk.Result r = tool("movescu", "-S", "-aet", "MOVESCU", "-aec", NODE_AE, "-aem", "DOWNSCP",
                 "127.0.0.1", dimsePort(), "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + ct.studyUid);
         assertThat(r.output()).contains("Refused: OutOfResourcesSubOperations");
+        assertThat(audit.forStudy(ct.studyUid, 20)).filteredOn(e -> e.detail().startsWith("C-MOVE to DOWNSCP"))
+                .singleElement().satisfies(e -> {
+                    assertThat(e.actor()).isEqualTo("MOVESCU");
+                    assertThat(e.action()).isEqualTo("retrieve");
+                    assertThat(e.outcome()).isEqualTo("failure");
+                    assertThat(e.detail()).contains("cannot reach the destination");
+                });
     }
 
     @Test

@@ -30,6 +30,7 @@ public final class Association implements Closeable {
     private final AssociationParameters accept;
     private final int maxSendData;
     private final int maxReceivePdu;
+    private final String peerAeTitle;
 
     private long pduRemaining;
     private int pdvRemaining;
@@ -49,6 +50,7 @@ public final class Association implements Closeable {
         int peerMax = weAreAcceptor ? request.maxPduLength() : accept.maxPduLength();
         this.maxSendData = (peerMax <= 0 ? DEFAULT_SEND_PDU : Math.min(peerMax, DEFAULT_SEND_PDU)) - 6;
         this.maxReceivePdu = weAreAcceptor ? accept.maxPduLength() : request.maxPduLength();
+        this.peerAeTitle = weAreAcceptor ? request.callingAeTitle() : request.calledAeTitle();
     }
 
     /** Decides what to accept of an association request, or refuses it. */
@@ -260,7 +262,7 @@ public final class Association implements Closeable {
                 case Pdus.ABORT -> {
                     Pdus.readBody(in, length);
                     released = true;
-                    throw new AssociationAbortedException("A-ABORT received from " + callingAeTitle());
+                    throw new AssociationAbortedException("A-ABORT received from " + peerAeTitle);
                 }
                 default -> throw protocolError("unexpected PDU type " + type);
             }
