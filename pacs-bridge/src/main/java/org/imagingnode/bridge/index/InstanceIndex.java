@@ -77,8 +77,9 @@ public interface InstanceIndex {
     Set<String> derivedInstances(String studyUid, String derivedSource);
 
     /**
-     * A derived object built from these instances was stored: they no longer make their study due. An instance
-     * committed while the object was being built was not among them, so its study stays due.
+     * A build of the study's derived object looked at these instances (the object itself included): they no longer
+     * make their study due. An instance committed while the object was being built was not among them, so its
+     * study stays due.
      */
     void markSeenByDerived(Collection<String> sopInstanceUids);
 }

@@ -200,13 +200,17 @@ public class PostgresInstanceIndex implements InstanceIndex {
      * Shareable instances: neither derived (from the source given) nor rejection notes. A study's last change is
      * the later of its newest shareable instance and its newest rejection. A study is due once quiet when it
      * changed after its derived object or holds a shareable instance no build of it has seen ({@code
-     * awaits_derived}, V63: race-free where the times are not). One pass over the instances, as before.
+     * awaits_derived}, V63: race-free where the times are not). Only studies holding such an instance are looked
+     * at (a partial index, V64): every change of a study (an instance stored or sent again, a rejection note) leaves
+     * one until the next build, so the poll costs what changed, not the size of the archive.
      */
-    private static final String CHANGED_SINCE_DERIVED = "SELECT st.study_instance_uid FROM study st"
+    static final String CHANGED_SINCE_DERIVED = "SELECT st.study_instance_uid FROM study st"
             + " JOIN series se ON se.study_fk = st.pk JOIN instance i ON i.series_fk = se.pk"
             + " LEFT JOIN rejection_note n ON n.sop_instance_uid = i.sop_instance_uid"
             + " LEFT JOIN (SELECT r.study_instance_uid, max(r.rejected_at) AS at FROM rejected_instance r"
             + "   GROUP BY r.study_instance_uid) rj ON rj.study_instance_uid = st.study_instance_uid"
+            + " WHERE st.pk IN (SELECT cs.study_fk FROM instance c JOIN series cs ON cs.pk = c.series_fk"
+            + "   WHERE c.awaits_derived)"
             + " GROUP BY st.pk, st.study_instance_uid, rj.at"
             + " HAVING greatest(max(i.received_at) FILTER (WHERE i.source_ae IS DISTINCT FROM ? AND n.pk IS NULL), rj.at) < ?"
             + " AND (greatest(max(i.received_at) FILTER (WHERE i.source_ae IS DISTINCT FROM ? AND n.pk IS NULL), rj.at)"

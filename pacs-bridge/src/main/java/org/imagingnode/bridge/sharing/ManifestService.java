@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.time.ZonedDateTime;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -177,6 +178,7 @@ public class ManifestService {
                 publisher.withdraw(studyUid);
                 previous.forEach(uid -> remove(studyUid, uid));
             }
+            index.markSeenByDerived(uids(located)); // its notes: nothing more to do for them
             return Optional.empty();
         }
         IndexRow row = study.get(0);
@@ -203,7 +205,9 @@ public class ManifestService {
             log.error("manifest of study {} not stored: {}", studyUid, result.message());
             return Optional.of(result);
         }
-        index.markSeenByDerived(instances.stream().map(InstanceLocation::sopInstanceUid).toList());
+        List<String> seen = new ArrayList<>(uids(located)); // the content, the notes, the previous manifests
+        seen.add(manifestUid);
+        index.markSeenByDerived(seen);
         previous.stream().filter(uid -> !uid.equals(manifestUid)).forEach(uid -> remove(studyUid, uid));
         log.info("manifest of study {} built: {} instances referenced", studyUid, instances.size());
         if (person == null) {
@@ -218,6 +222,10 @@ public class ManifestService {
             }
         }
         return Optional.of(result);
+    }
+
+    private static List<String> uids(List<InstanceLocation> instances) {
+        return instances.stream().map(InstanceLocation::sopInstanceUid).toList();
     }
 
     /** Removes a manifest that is no longer the study's (superseded, or nothing left to share) and its bytes. */

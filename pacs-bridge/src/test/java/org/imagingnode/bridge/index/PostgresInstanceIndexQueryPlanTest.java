@@ -9,6 +9,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,19 +104,44 @@ class PostgresInstanceIndexQueryPlanTest {
         assertThat(plan(IndexSql.locate(bySop))).doesNotContain("Seq Scan");
     }
 
+    @Test
+    void theManifestPollLooksOnlyAtStudiesHoldingAnInstanceNoManifestSaw() throws SQLException {
+        String source = "imaging-node:manifest";
+        String poll = plan(PostgresInstanceIndex.CHANGED_SINCE_DERIVED, ps -> {
+            ps.setString(1, source);
+            ps.setTimestamp(2, Timestamp.from(Instant.now()));
+            for (int k = 3; k <= 7; k++) {
+                ps.setString(k, source);
+            }
+            ps.setInt(8, 100);
+        });
+        // the candidates come from the partial index of the instances awaiting their study's manifest, not from a
+        // pass over every instance of the archive
+        assertThat(poll).contains("instance_awaits_derived_idx");
+    }
+
     /** The plan PostgreSQL chooses with sequential scans priced out. */
     private static String plan(IndexSql.Statement statement) throws SQLException {
+        return plan(statement.sql(), ps -> PostgresInstanceIndex.prepare(ps, statement.params()));
+    }
+
+    private interface Binding {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private static String plan(String sql, Binding binding) throws SQLException {
         try (Connection con = DB.getConnection()) {
             con.setAutoCommit(false);
             try (Statement set = con.createStatement()) {
                 set.execute("SET LOCAL enable_seqscan = off");
             }
             StringBuilder plan = new StringBuilder();
-            try (PreparedStatement ps = PostgresInstanceIndex.prepare(
-                    con.prepareStatement("EXPLAIN " + statement.sql()), statement.params());
-                    ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    plan.append(rs.getString(1)).append('\n');
+            try (PreparedStatement ps = con.prepareStatement("EXPLAIN " + sql)) {
+                binding.bind(ps);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        plan.append(rs.getString(1)).append('\n');
+                    }
                 }
             } finally {
                 con.rollback();

@@ -58,6 +58,27 @@ class PostgresInstanceIndexUpsertTest {
     }
 
     @Test
+    void anInstanceAwaitsItsStudysNextManifestUntilABuildSawItAndAgainOnceSentWithOtherContent() {
+        IndexedInstance ct = instance().patient(token(), "Doe^Jane").build();
+        index.upsert(ct);
+        assertThat(awaitsDerived(ct.sopInstanceUid())).isTrue();
+
+        index.markSeenByDerived(List.of(ct.sopInstanceUid()));
+        assertThat(awaitsDerived(ct.sopInstanceUid())).isFalse();
+        index.upsert(ct); // the same content again: nothing changes
+        assertThat(awaitsDerived(ct.sopInstanceUid())).isFalse();
+        // sent again into another series of its study: its study's manifest must say so
+        index.upsert(instance().patient(ct.patientId(), "Doe^Jane").study(ct.studyInstanceUid())
+                .series(uid(), "CT", 2).sop(ct.sopInstanceUid()).build());
+        assertThat(awaitsDerived(ct.sopInstanceUid())).isTrue();
+    }
+
+    private boolean awaitsDerived(String sopInstanceUid) {
+        return jdbc.queryForObject("SELECT awaits_derived FROM instance WHERE sop_instance_uid = ?", Boolean.class,
+                sopInstanceUid);
+    }
+
+    @Test
     void theRowsAreWrittenWhileTheBytesAreFlushedButCommittedOnlyOnceTheyAreDurable() throws Exception {
         IndexedInstance ct = instance().patient(token(), "Doe^Jane").build();
         CompletableFuture<Void> bytesDurable = new CompletableFuture<>();
