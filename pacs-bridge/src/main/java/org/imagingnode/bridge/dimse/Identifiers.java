@@ -134,6 +134,21 @@ final class Identifiers {
         return new String[] {value.toString()};
     }
 
+    /** The UIDs a retrieve key on {@code attribute} names (one, or a list); empty when it has none. */
+    static List<String> uids(List<Condition> conditions, IndexAttribute attribute) {
+        for (Condition c : conditions) {
+            if (c.attribute() == attribute) {
+                if (c instanceof Condition.SingleValue sv) {
+                    return List.of(sv.value());
+                }
+                if (c instanceof Condition.UidList list) {
+                    return list.uids();
+                }
+            }
+        }
+        return List.of();
+    }
+
     /** The value of a single-value condition on {@code attribute}, for the audit trail; null if none. */
     static String singleValue(List<Condition> conditions, IndexAttribute attribute) {
         for (Condition c : conditions) {

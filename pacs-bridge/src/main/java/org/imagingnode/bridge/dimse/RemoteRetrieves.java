@@ -12,15 +12,18 @@ import org.imagingnode.bridge.index.InstanceLocation;
 public interface RemoteRetrieves {
 
     /**
-     * Fetches (or takes from the cache) the instances of a remote study, series or instance (series and
-     * instance may be null).
+     * Fetches (or takes from the cache) the instances of a remote study: all of them, or those of the listed
+     * series, or the listed instances.
      *
+     * @param seriesUids      the series asked for; empty for every series
+     * @param sopInstanceUids the instances asked for; empty for every instance (of those series)
      * @return null when this node knows no remote study of that UID
      * @throws Refused when nothing can be retrieved (not authorised, source unreachable)
      */
-    Fetched fetch(String studyUid, String seriesUid, String sopInstanceUid) throws Refused;
+    Fetched fetch(String studyUid, List<String> seriesUids, List<String> sopInstanceUids) throws Refused;
 
     /**
+     * @param patient       the patient, as HL7 v2 CX of the national identity (for the audit trail)
      * @param instances     the instances fetched, ready to send
      * @param failedSopUids those that could not be fetched (failed sub-operations)
      * @param reconciled    the patient identity of this node to give them as they are sent (import

@@ -3,10 +3,14 @@ package org.imagingnode.bridge.dimse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntFunction;
 
 import org.imagingnode.bridge.dicom.DicomDataset;
 import org.imagingnode.bridge.dicom.MalformedDicomException;
@@ -120,42 +124,59 @@ final class RetrieveScp {
             FinalResponses.send(a, msg, responseField, Status.OUT_OF_RESOURCES, "index unavailable", null);
             return;
         }
-        List<String> notFetched = List.of();
-        String from = "";
-        PatientIdRewrite reconciled = null;
-        if (instances.isEmpty() && remote != null && Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID) != null) {
-            String study = Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID);
-            try {
-                RemoteRetrieves.Fetched fetched = remote.fetch(study,
-                        Identifiers.singleValue(keys, IndexAttribute.SeriesInstanceUID),
-                        Identifiers.singleValue(keys, IndexAttribute.SOPInstanceUID));
-                if (fetched != null) {
-                    instances = fetched.instances();
-                    notFetched = fetched.failedSopUids();
-                    reconciled = fetched.reconciled();
-                    from = " (remote study, node " + fetched.sourceNode()
-                            + (reconciled == null ? "" : ", patient identity reconciled") + ")";
-                    if (reconciled != null && !instances.isEmpty()) {
-                        log.info("{} from {} of remote study {} (node {}): sent under this node's patient identity",
-                                action, ctx.callingAe, study, fetched.sourceNode());
-                        log.debug("remote study {} sent as PatientID {} issuer '{}'", study, reconciled.patientId(),
-                                reconciled.issuer());
-                    }
+        String patient = Identifiers.singleValue(keys, IndexAttribute.PatientID);
+        Map<String, RemoteRetrieves.Fetched> fetchedByStudy = new LinkedHashMap<>();
+        if (remote != null) {
+            Set<String> held = new HashSet<>();
+            instances.forEach(i -> held.add(i.studyInstanceUid()));
+            for (String study : Identifiers.uids(keys, IndexAttribute.StudyInstanceUID)) {
+                if (held.contains(study)) {
+                    continue; // held here: what matches is sent from here
                 }
-            } catch (RemoteRetrieves.Refused e) {
-                log.warn("{} from {} of remote study {} refused: {}", action, ctx.callingAe, study, e.getMessage());
-                FinalResponses.send(a, msg, responseField, e.notAuthorized() ? Status.REFUSED_NOT_AUTHORIZED
-                        : Status.OUT_OF_RESOURCES_MATCHES, e.getMessage(), null);
-                ctx.audit(Action.RETRIEVE, Identifiers.singleValue(keys, IndexAttribute.PatientID), study,
-                        e.notAuthorized() ? "denied" : "failure", action + " of a remote study refused: " + e.getMessage());
-                return;
+                try {
+                    RemoteRetrieves.Fetched fetched = remote.fetch(study,
+                            Identifiers.uids(keys, IndexAttribute.SeriesInstanceUID),
+                            Identifiers.uids(keys, IndexAttribute.SOPInstanceUID));
+                    if (fetched != null) {
+                        fetchedByStudy.put(study, fetched);
+                    }
+                } catch (RemoteRetrieves.Refused e) {
+                    log.warn("{} from {} of remote study {} refused: {}", action, ctx.callingAe, study, e.getMessage());
+                    FinalResponses.send(a, msg, responseField, e.notAuthorized() ? Status.REFUSED_NOT_AUTHORIZED
+                            : Status.OUT_OF_RESOURCES_MATCHES, e.getMessage(), null);
+                    ctx.audit(Action.RETRIEVE, patient, study, e.notAuthorized() ? "denied" : "failure",
+                            action + " of a remote study refused: " + e.getMessage());
+                    return;
+                }
             }
         }
+        Map<String, PatientIdRewrite> reconciled = new HashMap<>();
+        List<String> notFetched = new ArrayList<>();
+        if (!fetchedByStudy.isEmpty()) {
+            instances = new ArrayList<>(instances);
+            for (var remoteStudy : fetchedByStudy.entrySet()) {
+                RemoteRetrieves.Fetched fetched = remoteStudy.getValue();
+                instances.addAll(fetched.instances());
+                notFetched.addAll(fetched.failedSopUids());
+                if (fetched.reconciled() != null && !fetched.instances().isEmpty()) {
+                    reconciled.put(remoteStudy.getKey(), fetched.reconciled());
+                    log.info("{} from {} of remote study {} (node {}): sent under this node's patient identity",
+                            action, ctx.callingAe, remoteStudy.getKey(), fetched.sourceNode());
+                    log.debug("remote study {} sent as PatientID {} issuer '{}'", remoteStudy.getKey(),
+                            fetched.reconciled().patientId(), fetched.reconciled().issuer());
+                }
+            }
+        }
+        Map<String, Integer> perStudy = new LinkedHashMap<>();
+        instances.forEach(i -> perStudy.merge(i.studyInstanceUid(), 1, Integer::sum));
+        fetchedByStudy.forEach((study, fetched) -> {
+            if (!fetched.failedSopUids().isEmpty()) {
+                perStudy.merge(study, fetched.failedSopUids().size(), Integer::sum);
+            }
+        });
         Progress progress = new Progress(instances.size() + notFetched.size());
         progress.failed = notFetched.size();
         progress.failedUids.addAll(notFetched);
-        String patient = Identifiers.singleValue(keys, IndexAttribute.PatientID);
-        String study = Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID);
         String what = action + (moveDestination != null ? " to " + moveDestination : "");
         Association destination = null;
         if (target != null) {
@@ -164,8 +185,11 @@ final class RetrieveScp {
             } catch (IOException e) {
                 log.warn("C-MOVE from {}: cannot associate with {} at {}:{}: {}", ctx.callingAe, target.aeTitle(),
                         target.host(), target.port(), e.getMessage());
-                ctx.audit(Action.RETRIEVE, patient, study, "failure",
-                        what + " failed: cannot reach the destination (" + e.getMessage() + ")" + from);
+                if (perStudy.isEmpty()) {
+                    perStudy.put(Identifiers.singleValue(keys, IndexAttribute.StudyInstanceUID), 0);
+                }
+                audit(ctx, perStudy, fetchedByStudy, patient, "failure",
+                        n -> what + " failed: cannot reach the destination (" + e.getMessage() + ")");
                 FinalResponses.send(a, msg, responseField, Status.OUT_OF_RESOURCES_SUBOPERATIONS,
                         "cannot reach move destination " + target.aeTitle(), null);
                 return;
@@ -190,17 +214,30 @@ final class RetrieveScp {
             progress.problem = "association with the requestor lost: " + e.getMessage();
             throw e;
         } finally {
-            Map<String, Integer> perStudy = new LinkedHashMap<>();
-            instances.forEach(i -> perStudy.merge(i.studyInstanceUid(), 1, Integer::sum));
-            if (!notFetched.isEmpty()) {
-                perStudy.merge(study, notFetched.size(), Integer::sum);
-            }
-            String via = from + (progress.problem == null ? "" : "; " + progress.problem);
-            perStudy.forEach((audited, n) -> ctx.audit(Action.RETRIEVE, patient, audited,
+            String problem = progress.problem == null ? "" : "; " + progress.problem;
+            audit(ctx, perStudy, fetchedByStudy, patient,
                     progress.failed == 0 && progress.problem == null ? "success" : "failure",
-                    what + ": " + n + " instances, " + progress.completed + " sent in all, " + progress.failed
-                            + " failed" + via));
+                    n -> what + ": " + n + " instances, " + progress.completed + " sent in all, " + progress.failed
+                            + " failed" + problem);
         }
+    }
+
+    /**
+     * One audit row per study: a remote study's names the patient by national identity (so that it shows in their
+     * access history) and its source node; a local one's, the PatientID of the identifier if any.
+     *
+     * @param detail the detail, given the number of instances of the study
+     */
+    private static void audit(AssociationContext ctx, Map<String, Integer> perStudy,
+            Map<String, RemoteRetrieves.Fetched> fetchedByStudy, String patient, String outcome,
+            IntFunction<String> detail) {
+        perStudy.forEach((study, n) -> {
+            RemoteRetrieves.Fetched fetched = fetchedByStudy.get(study);
+            String origin = fetched == null ? "" : " (remote study, node " + fetched.sourceNode()
+                    + (fetched.reconciled() == null ? "" : ", patient identity reconciled") + ")";
+            ctx.audit(Action.RETRIEVE, fetched == null ? patient : fetched.patient(), study, outcome,
+                    detail.apply(n) + origin);
+        });
     }
 
     /**
@@ -209,8 +246,8 @@ final class RetrieveScp {
      * {@link Progress#problem} says why.
      */
     private void sendAll(Association requestor, Association target, Association.Message msg, int responseField,
-            List<InstanceLocation> instances, Progress progress, String moveOriginator, PatientIdRewrite reconciled)
-            throws IOException {
+            List<InstanceLocation> instances, Progress progress, String moveOriginator,
+            Map<String, PatientIdRewrite> reconciled) throws IOException {
         Integer originatorId = moveOriginator == null ? null : msg.command().getInt(Command.MessageID);
         for (int i = 0; i < instances.size(); i++) {
             InstanceLocation instance = instances.get(i);
@@ -220,7 +257,8 @@ final class RetrieveScp {
             }
             int status;
             try {
-                status = sender.send(target, instance, moveOriginator, originatorId, progress.cancelled, reconciled);
+                status = sender.send(target, instance, moveOriginator, originatorId, progress.cancelled,
+                        reconciled.get(instance.studyInstanceUid()));
             } catch (InstanceSender.NotSentException e) {
                 log.info("cannot send {}: {}", instance.sopInstanceUid(), e.getMessage());
                 status = Status.UNABLE_TO_PROCESS;

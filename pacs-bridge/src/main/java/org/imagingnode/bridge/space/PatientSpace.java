@@ -506,10 +506,9 @@ public class PatientSpace {
      * by a professional during an emergency grant of theirs is flagged.
      */
     public List<HistoryEntry> history(NationalId who, int limit) {
-        Long pk = existingIdentity(who);
-        if (pk == null) {
-            return List.of();
-        }
+        Long known = existingIdentity(who);
+        // a person this node has no study of may still be named by accesses to studies held by other nodes
+        long pk = known == null ? -1 : known;
         return jdbc.query("WITH mine AS (SELECT st.study_instance_uid FROM patient_link k"
                 + "   JOIN patient p ON p.patient_id = k.local_patient_id AND p.issuer = k.local_issuer"
                 + "   JOIN study st ON st.patient_fk = p.pk WHERE k.identity_fk = ?)"

@@ -210,7 +210,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
     }
 
     @Override
-    public Fetched fetch(String studyUid, String seriesUid, String sopInstanceUid) throws Refused {
+    public Fetched fetch(String studyUid, List<String> seriesUids, List<String> sopInstanceUids) throws Refused {
         Study study;
         List<Ref> refs;
         try {
@@ -219,7 +219,12 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 return null;
             }
             study = found.get();
-            refs = study.instances(seriesUid, sopInstanceUid);
+            // one series or instance is listed as such at the source; a list of them is picked from the wider listing
+            refs = study.instances(seriesUids.size() == 1 ? seriesUids.get(0) : null,
+                    sopInstanceUids.size() == 1 ? sopInstanceUids.get(0) : null).stream()
+                    .filter(r -> (seriesUids.isEmpty() || seriesUids.contains(r.seriesUid()))
+                            && (sopInstanceUids.isEmpty() || sopInstanceUids.contains(r.sopInstanceUid())))
+                    .toList();
         } catch (DicomWebException e) {
             if (e.status() == 404) {
                 return new Fetched(null, null, List.of(), List.of(), null); // nothing to retrieve, as for a local miss

@@ -260,17 +260,17 @@ class RemoteStudiesServiceTest {
 
     @Test
     void aDimsePeerRetrievesOnlyWhatAProfessionalFoundHereRecently() throws Exception {
-        assertThatThrownBy(() -> service.fetch(spec.studyUid, null, null))
+        assertThatThrownBy(() -> service.fetch(spec.studyUid, List.of(), List.of()))
                 .isInstanceOfSatisfying(RemoteRetrieves.Refused.class, e -> {
                     assertThat(e.notAuthorized()).isTrue();
                     assertThat(e.getMessage()).contains("search for it (QIDO-RS or the portal) first");
                 });
         study().instances(null, null); // a professional's viewer lists it through this node
-        var fetched = service.fetch(spec.studyUid, null, null);
+        var fetched = service.fetch(spec.studyUid, List.of(), List.of());
         assertThat(fetched.sourceNode()).isEqualTo("NODE-A");
         assertThat(fetched.instances()).extracting(InstanceLocation::sopInstanceUid).containsExactly(spec.sopInstanceUid);
         assertThat(fetched.failedSopUids()).isEmpty();
-        assertThat(service.fetch(TestObjects.uid(), null, null)).isNull(); // not a remote study: not ours to answer
+        assertThat(service.fetch(TestObjects.uid(), List.of(), List.of())).isNull(); // not a remote study: not ours
     }
 
     @Test
@@ -293,10 +293,10 @@ class RemoteStudiesServiceTest {
         assertThat(service.find(spec.studyUid, viewer).orElseThrow().instances(null, null)).hasSize(1);
 
         // the site's PACS asking for it now would get, as this patient, what they may have hidden from professionals
-        assertThatThrownBy(() -> service.fetch(spec.studyUid, null, null))
+        assertThatThrownBy(() -> service.fetch(spec.studyUid, List.of(), List.of()))
                 .isInstanceOfSatisfying(RemoteRetrieves.Refused.class, e -> assertThat(e.notAuthorized()).isTrue());
         study().instances(null, null); // a professional finds it here: theirs is lent
-        assertThat(service.fetch(spec.studyUid, null, null).instances()).hasSize(1);
+        assertThat(service.fetch(spec.studyUid, List.of(), List.of()).instances()).hasSize(1);
     }
 
     @Test
@@ -307,7 +307,7 @@ class RemoteStudiesServiceTest {
                 "NODE-A", TestObjects.uid(), sourceBase(), "NODEA", null, List.of("CT"), null, 1, Instant.now()));
         study().instances(null, null); // a professional found it here
 
-        var national = service.fetch(spec.studyUid, null, null).reconciled();
+        var national = service.fetch(spec.studyUid, List.of(), List.of()).reconciled();
         assertThat(national.patientId()).isEqualTo(ins);
         assertThat(national.issuer()).isEqualTo(SpaceProperties.INS_NIR);
 
@@ -315,11 +315,11 @@ class RemoteStudiesServiceTest {
         space.link(ins, SpaceProperties.INS_NIR, who, "api", "test", null);
         space.link("B-7-" + ins, "SITE-B", who, "api", "test", null);
         space.link("B-8-" + ins, "SITE-B", who, "api", "test", null);
-        var local = service.fetch(spec.studyUid, null, null).reconciled();
+        var local = service.fetch(spec.studyUid, List.of(), List.of()).reconciled();
         assertThat(local.patientId()).isEqualTo("B-7-" + ins);
         assertThat(local.issuer()).isEqualTo("SITE-B");
 
-        assertThat(service(false).fetch(spec.studyUid, null, null).reconciled()).as("setting off").isNull();
+        assertThat(service(false).fetch(spec.studyUid, List.of(), List.of()).reconciled()).as("setting off").isNull();
     }
 
     @Test

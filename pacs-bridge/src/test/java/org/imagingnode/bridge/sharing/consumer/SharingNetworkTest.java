@@ -777,13 +777,32 @@ class SharingNetworkTest {
 
     /** Has that node move a study into a storescp playing its PACS (movescu); the files the PACS received. */
     private static List<Path> moveIntoPacs(Node via, String study, String dirName) throws Exception {
+        return moveIntoPacs(via, dirName, "QueryRetrieveLevel=STUDY", "StudyInstanceUID=" + study);
+    }
+
+    /** Has that node move what the keys name into a storescp playing its PACS (movescu); the files received. */
+    private static List<Path> moveIntoPacs(Node via, String dirName, String... keys) throws Exception {
+        List<String> move = new ArrayList<>(List.of("movescu", "-v", "-S", "-aet", "MOVESCU", "-aec", via.aeTitle(),
+                "-aem", "PACS", "127.0.0.1", Integer.toString(via.dimsePort())));
+        for (String key : keys) {
+            move.addAll(List.of("-k", key));
+        }
         return receivedByPacs(dirName, () -> {
-            Dcmtk.Result moved = Dcmtk.run(120, "movescu", "-v", "-S", "-aet", "MOVESCU", "-aec", via.aeTitle(), "-aem",
-                    "PACS", "127.0.0.1", Integer.toString(via.dimsePort()), "-k", "QueryRetrieveLevel=STUDY",
-                    "-k", "StudyInstanceUID=" + study);
+            Dcmtk.Result moved = Dcmtk.run(120, move.toArray(String[]::new));
             assertThat(moved.ok()).as(moved.output()).isTrue();
             return null;
         });
+    }
+
+    /** The SOP Instance UIDs of the images among the files (a study's manifest travels with the whole study). */
+    private static List<String> imageUids(List<Path> files) throws Exception {
+        List<String> uids = new ArrayList<>();
+        for (Path f : files) {
+            if (pixelData(f) != null) {
+                uids.add(TestObjects.read(f).getString(Tag.SOPInstanceUID));
+            }
+        }
+        return uids;
     }
 
     /** The files a storescp playing B's PACS (AE "PACS") received, bit-preserving, while {@code sending} ran. */
@@ -879,6 +898,66 @@ class SharingNetworkTest {
         assertThat(wado.statusCode()).as(text(wado)).isEqualTo(200);
         Path viewed = Files.write(work.resolve("reconciled/viewed.dcm"), parts(wado).get(0));
         assertThat(identities(viewed)).containsExactly(held[0].patientId + "^SITE-A", ins + "^" + INS);
+    }
+
+    @Test
+    @Order(7)
+    void aMoveThroughBOfListedInstancesSeriesOrStudiesHeldByNodeASendsExactlyThoseAndShowsInThePatientsHistory()
+            throws Exception {
+        String ins = newIns();
+        String pro = radiologistAtB("RPPS-10012");
+        // A holds two studies of the person: one of three series (three images in the first), one of two images
+        TestObjects.Spec[] held = storeAtA("uid-lists", ins, true);
+        TestObjects.Spec[] more = {held[0].sameSeries(), held[0].sameSeries(), held[0].sameStudy()};
+        List<String> files = new ArrayList<>();
+        for (int i = 0; i < more.length; i++) {
+            files.add(TestObjects.write(more[i], work.resolve("uid-lists/more" + i + ".dcm")).toString());
+        }
+        Dcmtk.Result stored = Dcmtk.run(60, Dcmtk.args("storescu", "-aet", "STORESCU", "-aec", "NODEA", "127.0.0.1",
+                Integer.toString(a.dimsePort()), files).toArray(String[]::new));
+        assertThat(stored.ok()).as(stored.output()).isTrue();
+        TestObjects.Spec[] other = storeAtA("uid-lists-other", ins);
+        listedAtB(held, pro);
+        listedAtB(other, pro);
+        String study = held[0].studyUid;
+
+        assertThat(imageUids(moveIntoPacs(b, "pacs-image-list", "QueryRetrieveLevel=IMAGE", "StudyInstanceUID=" + study,
+                "SeriesInstanceUID=" + held[0].seriesUid,
+                "SOPInstanceUID=" + held[0].sopInstanceUid + "\\" + more[0].sopInstanceUid)))
+                .as("the two instances listed, not their whole series")
+                .containsExactlyInAnyOrder(held[0].sopInstanceUid, more[0].sopInstanceUid);
+        assertThat(imageUids(moveIntoPacs(b, "pacs-series-list", "QueryRetrieveLevel=SERIES", "StudyInstanceUID=" + study,
+                "SeriesInstanceUID=" + held[0].seriesUid + "\\" + held[1].seriesUid)))
+                .as("the two series listed, not the whole study")
+                .containsExactlyInAnyOrder(held[0].sopInstanceUid, more[0].sopInstanceUid, more[1].sopInstanceUid,
+                        held[1].sopInstanceUid);
+        // and a list of studies, one of them B's own
+        TestObjects.Spec own = new TestObjects.Spec();
+        own.rows = 32;
+        own.columns = 32;
+        Dcmtk.Result ownStored = Dcmtk.run(60, "storescu", "-aet", "STORESCU", "-aec", "NODEB", "127.0.0.1",
+                Integer.toString(b.dimsePort()), TestObjects.write(own, work.resolve("uid-lists/own.dcm")).toString());
+        assertThat(ownStored.ok()).as(ownStored.output()).isTrue();
+        assertThat(imageUids(moveIntoPacs(b, "pacs-study-list", "QueryRetrieveLevel=STUDY",
+                "StudyInstanceUID=" + study + "\\" + other[0].studyUid + "\\" + own.studyUid)))
+                .as("the three studies listed")
+                .containsExactlyInAnyOrder(held[0].sopInstanceUid, held[1].sopInstanceUid, more[0].sopInstanceUid,
+                        more[1].sopInstanceUid, more[2].sopInstanceUid, other[0].sopInstanceUid,
+                        other[1].sopInstanceUid, own.sopInstanceUid);
+
+        // each of these exports is in the person's access history at B, though B holds neither study
+        String patient = token(Map.of("patient_id", ins, "patient_id_issuer", INS));
+        HttpResponse<byte[]> history = get(b, "/api/patient/history", patient, null);
+        assertThat(history.statusCode()).as(text(history)).isEqualTo(200);
+        List<String> moves = new ArrayList<>();
+        for (JsonNode e : JSON.readTree(history.body())) {
+            if (e.path("actor").asText().equals("MOVESCU") && e.path("action").asText().equals("retrieve")) {
+                assertThat(e.path("outcome").asText()).isEqualTo("success");
+                assertThat(e.path("detail").asText()).startsWith("C-MOVE to PACS: ").contains("node NODE-A");
+                moves.add(e.path("studyInstanceUID").asText());
+            }
+        }
+        assertThat(moves).containsExactlyInAnyOrder(study, study, study, other[0].studyUid);
     }
 
     @Test
