@@ -5,12 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import javax.sql.DataSource;
 
 import org.imagingnode.bridge.audit.AuditEvent;
 import org.imagingnode.bridge.audit.AuditLog;
+import org.imagingnode.bridge.dicom.DicomDataset;
+import org.imagingnode.bridge.dicom.Part10;
+import org.imagingnode.bridge.dicom.Tag;
 import org.imagingnode.bridge.dicom.TestObjects;
+import org.imagingnode.bridge.dicom.TransferSyntax;
+import org.imagingnode.bridge.dimse.association.Association;
+import org.imagingnode.bridge.dimse.association.AssociationParameters;
+import org.imagingnode.bridge.dimse.association.Command;
+import org.imagingnode.bridge.dimse.association.PresentationContext;
 import org.imagingnode.bridge.testing.Dcmtk;
 import org.imagingnode.bridge.testing.NodeIntegrationTest;
 import org.junit.jupiter.api.Test;
@@ -85,6 +94,49 @@ class DimseAccessAuditTest extends NodeIntegrationTest {
             assertThat(e.outcome()).isEqualTo("failure");
             assertThat(e.detail()).contains("unknown destination NOWHERE");
         });
+    }
+
+    @Test
+    void a_c_get_whose_requestor_aborts_mid_study_is_still_audited_with_what_it_was_sent() throws Exception {
+        TestObjects.Spec s = new TestObjects.Spec();
+        List<String> files = List.of(TestObjects.write(s, work.resolve("dropped1.dcm")).toString(),
+                TestObjects.write(s.sameSeries(), work.resolve("dropped2.dcm")).toString());
+        assertThat(tool(Dcmtk.args("storescu", "-aet", "STORESCU", "-aec", NODE_AE, "127.0.0.1", dimsePort(), files)
+                .toArray(String[]::new)).ok()).isTrue();
+        // a C-GET requestor (this node's own association code as the peer) that aborts on the first C-STORE-RQ
+        List<PresentationContext> contexts = List.of(
+                PresentationContext.proposed(1, SopClasses.STUDY_ROOT_GET, List.of(TransferSyntax.EXPLICIT_VR_LE)),
+                PresentationContext.proposed(3, TestObjects.CT_IMAGE, List.of(TransferSyntax.EXPLICIT_VR_LE)));
+        try (Association a = Association.connect("127.0.0.1", Integer.parseInt(dimsePort()),
+                new AssociationParameters(NODE_AE, "GETSCU", contexts, 65536, Part10.IMPLEMENTATION_CLASS_UID, "TEST",
+                        Map.of(TestObjects.CT_IMAGE, new boolean[] {false, true})), 5000)) {
+            DicomDataset identifier = DicomDataset.newUtf8();
+            identifier.putString(Tag.QueryRetrieveLevel, "STUDY");
+            identifier.putString(Tag.StudyInstanceUID, s.studyUid);
+            a.send(1, Command.of(Command.C_GET_RQ, true).put(Command.MessageID, 1)
+                    .put(Command.AffectedSOPClassUID, SopClasses.STUDY_ROOT_GET).put(Command.Priority, 0),
+                    out -> identifier.write(out, TransferSyntax.EXPLICIT_VR_LE));
+            assertThat(a.receive().command().field()).isEqualTo(Command.C_STORE_RQ);
+            a.abort();
+        }
+        AuditEvent dropped = awaitAudited(s.studyUid, "GETSCU");
+        assertDimseRow(dropped, "GETSCU", null);
+        assertThat(dropped.action()).isEqualTo("retrieve");
+        assertThat(dropped.outcome()).isEqualTo("failure");
+        assertThat(dropped.detail()).startsWith("C-GET: 2 instances, 0 sent in all")
+                .contains("association with the requestor lost");
+    }
+
+    /** The audit row of that actor about that study, once the node wrote it (its association ended abruptly). */
+    private AuditEvent awaitAudited(String studyUid, String actor) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            List<AuditEvent> rows = audit.forStudy(studyUid, 10).stream().filter(e -> e.actor().equals(actor)).toList();
+            if (!rows.isEmpty()) {
+                return rows.get(0);
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no audit row of " + actor + " about study " + studyUid);
     }
 
     @Test
