@@ -118,7 +118,7 @@ public class InstanceCache {
                     foreign.add(b.key()); // not one of this cache's keys (an earlier layout): a cache, so dropped
                     continue;
                 }
-                Entry old = entries.put(parts[0] + "/" + parts[1] + "/" + parts[3],
+                Entry old = entries.put(id(parts[0], parts[1], parts[3]),
                         new Entry(b.key(), parts[1], parts[3], b.size(), b.lastModified(), null));
                 bytes += b.size() - (old == null ? 0 : old.size);
             }
@@ -309,7 +309,11 @@ public class InstanceCache {
 
     /** Where an instance is in {@link #entries}: its node's folder, its study, its SOP Instance UID. */
     private static String id(Key key) {
-        return nodeFolder(key.sourceNode()) + "/" + key.studyUid() + "/" + key.sopInstanceUid();
+        return id(nodeFolder(key.sourceNode()), key.studyUid(), key.sopInstanceUid());
+    }
+
+    private static String id(String nodeFolder, String studyUid, String sopInstanceUid) {
+        return nodeFolder + "/" + studyUid + "/" + sopInstanceUid;
     }
 
     /** A source node's folder in the blob keys: node ids may hold ':', which keys may not (the mapping is one to one). */

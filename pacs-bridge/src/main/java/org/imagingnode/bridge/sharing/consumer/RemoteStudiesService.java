@@ -268,7 +268,14 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
      * professionals, or one of theirs the patient blocked; a viewer token's requests go with credentials lent to it.
      */
     private static boolean lends(Caller caller) {
-        return "professional".equals(caller.role());
+        return PatientSpacePolicy.PROFESSIONAL.equals(caller.role());
+    }
+
+    /** The source just allowed these credentials the study: lent to DIMSE peers when {@code lends}. */
+    private void allowed(boolean lends, String studyUid, String authorization) {
+        if (lends) {
+            grants.grant(studyUid, authorization);
+        }
     }
 
     /**
@@ -291,9 +298,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
 
         /** The source just allowed these credentials the study. */
         private void allowed() {
-            if (lends) {
-                grants.grant(study.studyUid(), authorization);
-            }
+            RemoteStudiesService.this.allowed(lends, study.studyUid(), authorization);
         }
 
         @Override
@@ -840,9 +845,7 @@ public class RemoteStudiesService implements RemoteStudies, RemoteRetrieves {
                 continue;
             }
             String uid = text(row, "0020000D");
-            if (lends) {
-                grants.grant(uid, authorization);
-            }
+            allowed(lends, uid, authorization);
             try {
                 out.add(new Match(uid, JSON.writeValueAsBytes(rewriteUrls(row, retrieveUrl, thisBase))));
             } catch (IOException e) {
